@@ -1,0 +1,7 @@
+"""Allow ``python -m smi``."""
+
+import sys
+
+from smi.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``smi`` command line, one module each."""

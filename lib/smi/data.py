@@ -1,0 +1,161 @@
+"""Where the project's data lives, and fetching it from its origin with SHA256 checks.
+
+Two public releases are used, each pinned to one commit of its GitHub repository:
+
+* ``smi-release``: the paper's counts, accuracies and prompts;
+* ``pararel``: ParaRel's T-REx facts and paraphrase patterns.
+
+The list of files and their SHA256 hashes (``resources/manifest.csv``) is part of
+this package. :func:`fetch` copies each file from a local mirror when one is
+available, otherwise downloads it from ``raw.githubusercontent.com``, writes it
+under a temporary name and renames it into place only after its hash matches.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from smi.errors import SmiError
+
+#: GitHub repository and pinned commit of every release.
+ORIGINS = {
+    "smi-release": ("yuhui1038/SMI", "af616cb209b4352a7399eddb38b76b8cfabe36a8"),
+    "pararel": ("yanaiela/pararel", "cb5554678457beb5ac163d888f1ce8cf174b3f0b"),
+}
+RAW_URL = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+MIRROR_ENV = "SMI_DATA_MIRROR"
+DATA_DIR_ENV = "SMI_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One released file: which release, its path inside the release, its SHA256."""
+
+    release: str
+    path: str
+    sha256: str
+
+    @property
+    def url(self) -> str:
+        repo, commit = ORIGINS[self.release]
+        return RAW_URL.format(repo=repo, commit=commit, path=self.path)
+
+
+def read_manifest() -> list[ManifestEntry]:
+    """The files the project needs, read from the packaged ``manifest.csv``."""
+    text = resources.files("smi.resources").joinpath("manifest.csv").read_text()
+    return [ManifestEntry(**row) for row in csv.DictReader(text.splitlines())]
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder above ``start`` (default: the working directory) holding ``lib/smi``.
+
+    Falls back to ``start`` itself when the package is used outside a checkout.
+    """
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "lib" / "smi").is_dir() and (folder / "pyproject.toml").is_file():
+            return folder
+    return start
+
+
+def external_dir() -> Path:
+    """Where fetched releases live: ``$SMI_DATA_DIR`` or ``<project>/data/external``."""
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV])
+    return project_root() / "data" / "external"
+
+
+def release_dir() -> Path:
+    """The fetched SMI release (``data/external/smi-release``)."""
+    return external_dir() / "smi-release"
+
+
+def pararel_dir() -> Path:
+    """The fetched ParaRel release (``data/external/pararel``)."""
+    return external_dir() / "pararel"
+
+
+def default_mirror() -> Path | None:
+    """A local copy of the releases: ``$SMI_DATA_MIRROR``, else ``../shared/data`` if present."""
+    if os.environ.get(MIRROR_ENV):
+        return Path(os.environ[MIRROR_ENV])
+    candidate = project_root().parent / "shared" / "data"
+    return candidate if candidate.is_dir() else None
+
+
+def sha256_of(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA256 digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _copy_from_source(entry: ManifestEntry, mirror: Path | None, target: Path) -> None:
+    """Write the entry's bytes to ``target`` from the mirror or the origin URL."""
+    if mirror is not None:
+        source = mirror / entry.release / entry.path
+        if not source.is_file():
+            raise SmiError(f"{source}: missing from the mirror {mirror}")
+        shutil.copyfile(source, target)
+        return
+    try:
+        with urllib.request.urlopen(entry.url, timeout=60) as response, open(target, "wb") as out:
+            shutil.copyfileobj(response, out)
+    except (urllib.error.URLError, OSError) as error:
+        raise SmiError(f"{entry.url}: download failed ({error})") from None
+
+
+def fetch_entry(entry: ManifestEntry, dest: Path, mirror: Path | None) -> bool:
+    """Make ``dest/<release>/<path>`` hold the verified file; return True if it was written.
+
+    A file already present with the right hash is left alone. A new copy goes to a
+    temporary name beside the target and is renamed only after its hash matches.
+    """
+    target = dest / entry.release / entry.path
+    if target.is_file() and sha256_of(target) == entry.sha256:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _copy_from_source(entry, mirror, tmp)
+        got = sha256_of(tmp)
+        if got != entry.sha256:
+            where = mirror / entry.release / entry.path if mirror else entry.url
+            raise SmiError(f"{where}: SHA256 mismatch (expected {entry.sha256[:12]}…, got {got[:12]}…)")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def fetch(dest: Path | None = None, mirror: Path | None = None, progress: bool = True) -> dict[str, int]:
+    """Fetch and verify every file of the manifest; return counts of written and kept files.
+
+    ``mirror`` defaults to :func:`default_mirror`; without one, files are downloaded
+    from their origin at the pinned commit.
+    """
+    from tqdm.auto import tqdm
+
+    dest = Path(dest or external_dir())
+    mirror = Path(mirror) if mirror else default_mirror()
+    if mirror is not None and not mirror.is_dir():
+        raise SmiError(f"{mirror}: mirror directory does not exist")
+    counts = {"written": 0, "kept": 0}
+    entries = read_manifest()
+    for entry in tqdm(entries, desc="fetch", unit="file", disable=not progress):
+        counts["written" if fetch_entry(entry, dest, mirror) else "kept"] += 1
+    return counts

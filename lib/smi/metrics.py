@@ -1,0 +1,120 @@
+"""From document counts to the three predictors: CO-OCCUR, MI and SMI.
+
+All functions are pure and vectorised over pandas Series / numpy arrays. The
+formulas, with :math:`N` the number of documents in the corpus:
+
+* document probabilities :math:`p(s) = n_s / N`, :math:`p(o) = n_o / N`,
+  :math:`p(s, o) = n_{so} / N`;
+* CO-OCCUR :math:`= n_{so}`;
+* MI :math:`= p(s,o) \\log_2 \\frac{p(s,o)}{p(s)\\,p(o)}` (0 when :math:`n_{so} = 0`);
+* bucket :math:`b(v) = \\operatorname{trunc}(5 \\log_2 v) / 5` (width 0.2, toward zero);
+* normalised :math:`\\hat b = (b - \\min b) / (\\max b - \\min b)`;
+* SMI :math:`= \\hat b_{\\mathrm{MI}}^{\\,1 + 1/\\log_2 P}` with :math:`P` parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from smi.errors import SmiError
+
+METHODS = ("CO-OCCUR", "MI", "SMI")
+DEFAULT_BUCKET_WIDTH = 0.2
+
+
+def document_probabilities(counts: pd.DataFrame) -> pd.DataFrame:
+    """p(s), p(o), p(s,o) as document shares: each count divided by ``time_seqs``."""
+    n_docs = counts["time_seqs"].astype(float)
+    return pd.DataFrame(
+        {
+            "p_subj": counts["time_subj"] / n_docs,
+            "p_obj": counts["time_obj"] / n_docs,
+            "p_joint": counts["time_s1j1"] / n_docs,
+        },
+        index=counts.index,
+    )
+
+
+def cooccurrence(counts: pd.DataFrame) -> pd.Series:
+    """CO-OCCUR: the number of documents holding both subject and object (``time_s1j1``)."""
+    return counts["time_s1j1"].astype(float).rename("cooccur")
+
+
+def mutual_information(counts: pd.DataFrame) -> pd.Series:
+    """MI = p(s,o) · log2(p(s,o) / (p(s) p(o))), and 0 where subject and object never co-occur.
+
+    This is the pointwise mutual information weighted by the joint probability:
+    the (s=1, o=1) term of the mutual information of the 2×2 contingency table.
+    It is negative when subject and object meet less often than chance.
+    """
+    probs = document_probabilities(counts)
+    joint = probs["p_joint"].to_numpy()
+    independent = (probs["p_subj"] * probs["p_obj"]).to_numpy()
+    mi = np.zeros(len(joint))
+    seen = joint > 0
+    mi[seen] = joint[seen] * np.log2(joint[seen] / independent[seen])
+    return pd.Series(mi, index=counts.index, name="mi")
+
+
+def bucket(values: pd.Series | np.ndarray, width: float = DEFAULT_BUCKET_WIDTH) -> np.ndarray:
+    """b(v) = trunc(log2(v) / width) · width, truncating toward zero as the release does.
+
+    With the default width 0.2 this is trunc(5·log2 v)/5. Values must be positive:
+    a zero or negative value has no logarithm and raises :class:`SmiError`.
+    """
+    values = np.asarray(values, dtype=float)
+    if width <= 0:
+        raise SmiError(f"bucket width must be positive, got {width}")
+    if np.any(~(values > 0)):
+        raise SmiError("bucket: values must be positive (drop facts with MI <= 0 first)")
+    steps = 1.0 / width
+    return np.trunc(np.log2(values) * steps) / steps
+
+
+def min_max(values: np.ndarray) -> np.ndarray:
+    """(v - min v) / (max v - min v); one distinct value is an error, not a division by zero."""
+    values = np.asarray(values, dtype=float)
+    low, high = values.min(), values.max()
+    if high == low:
+        raise SmiError(f"min-max normalisation needs at least two distinct buckets, got one ({low})")
+    return (values - low) / (high - low)
+
+
+def size_exponent(parameters: float) -> float:
+    """The SMI exponent 1 + 1/log2(P) for a model of P parameters (raw count, not billions)."""
+    if not parameters > 1:
+        raise SmiError(f"model size must be more than 1 parameter, got {parameters}")
+    return 1.0 + 1.0 / float(np.log2(parameters))
+
+
+def smi_from_normalised_mi(normalised_mi: np.ndarray, parameters: float) -> np.ndarray:
+    """SMI = (normalised MI) ^ (1 + 1/log2 P)."""
+    return np.asarray(normalised_mi, dtype=float) ** size_exponent(parameters)
+
+
+def usable_facts(counts: pd.DataFrame) -> pd.Series:
+    """Boolean mask of facts that enter the fits: those with MI > 0.
+
+    MI = 0 (never co-occur) and MI < 0 (co-occur less than chance) have no
+    logarithm, so they have no bucket; the release drops them from every method.
+    """
+    return mutual_information(counts) > 0
+
+
+def predictor_values(
+    counts: pd.DataFrame, method: str, parameters: float, width: float = DEFAULT_BUCKET_WIDTH
+) -> np.ndarray:
+    """The normalised x-value of one method for facts that are all usable (MI > 0).
+
+    CO-OCCUR and MI are bucketed then min-max normalised over the given facts;
+    SMI raises normalised MI to the model-size exponent.
+    """
+    if method == "CO-OCCUR":
+        return min_max(bucket(cooccurrence(counts), width))
+    normalised_mi = min_max(bucket(mutual_information(counts), width))
+    if method == "MI":
+        return normalised_mi
+    if method == "SMI":
+        return smi_from_normalised_mi(normalised_mi, parameters)
+    raise SmiError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")

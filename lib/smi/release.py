@@ -1,0 +1,207 @@
+"""Load the released data into tidy pandas frames, checking every field on the way in.
+
+Layout of a release folder (as fetched by :func:`smi.data.fetch`)::
+
+    search/pararel_15classes.json          facts: idx, subj, rel, obj, qus
+    search/<corpus>/merge.json             facts + document counts over one corpus
+    infer/merge_outputs/<model>.json       facts + counts + acc (+ mi) for one model
+    infer/multi_templates.json             {relation: [template with [S], ...]}
+
+The models table (name, hub id, series, parameters, corpus) is project data in
+``smi/resources/models.csv``; a different table can be passed as a CSV path.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from smi.errors import SmiError
+
+FACT_FIELDS = ("idx", "subj", "rel", "obj")
+COUNT_FIELDS = (
+    "time_seqs",
+    "time_subj",
+    "time_obj",
+    "time_s1j1",
+    "time_s1j0",
+    "time_s0j1",
+    "time_s0j0",
+)
+MODEL_FIELDS = ("name", "series", "parameters", "corpus")
+
+
+def read_json(path: Path) -> object:
+    """Parse a JSON file, turning a missing file or bad JSON into a one-line :class:`SmiError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise SmiError(f"{path}: file not found")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise SmiError(f"{path}: line {error.lineno}: invalid JSON ({error.msg})") from None
+    except UnicodeDecodeError:
+        raise SmiError(f"{path}: not valid UTF-8") from None
+
+
+def records_frame(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """A JSON list of objects as a DataFrame, requiring each of ``required`` in every record."""
+    records = read_json(path)
+    if not isinstance(records, list) or not records:
+        raise SmiError(f"{path}: expected a non-empty JSON list of records")
+    for number, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise SmiError(f"{path}: record {number}: expected an object")
+        missing = [field for field in required if record.get(field) is None]
+        if missing:
+            raise SmiError(f"{path}: record {number} (idx {record.get('idx')}): missing field '{missing[0]}'")
+    return pd.DataFrame.from_records(records)
+
+
+def check_counts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Require integer, non-negative counts with ``time_seqs`` > 0 and some co-occurrence."""
+    for field in COUNT_FIELDS:
+        column = pd.to_numeric(frame[field], errors="coerce")
+        bad = column.isna() | (column < 0) | (column != column.round())
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise SmiError(f"{path}: record {row}: field '{field}' must be a non-negative integer")
+        frame[field] = column.astype("int64")
+    if (frame["time_seqs"] <= 0).any():
+        row = int((frame["time_seqs"] <= 0).to_numpy().nonzero()[0][0])
+        raise SmiError(f"{path}: record {row}: field 'time_seqs' must be positive")
+    if (frame["time_s1j1"] == 0).all():
+        raise SmiError(f"{path}: all co-occurrence counts (time_s1j1) are zero; nothing to fit")
+    return frame
+
+
+def load_facts(path: Path) -> pd.DataFrame:
+    """Probe facts (idx, subj, rel, obj[, qus]) from the release's ``pararel_15classes.json``."""
+    frame = records_frame(path, FACT_FIELDS)
+    if frame["idx"].duplicated().any():
+        dup = frame.loc[frame["idx"].duplicated(), "idx"].iloc[0]
+        raise SmiError(f"{path}: duplicate idx {dup}")
+    return frame
+
+
+def facts_path(release: Path) -> Path:
+    """Path of the probe facts inside a release."""
+    return Path(release) / "search" / "pararel_15classes.json"
+
+
+def corpus_counts_path(release: Path, corpus: str) -> Path:
+    """Path of one corpus's counts inside a release."""
+    return Path(release) / "search" / corpus / "merge.json"
+
+
+def model_output_path(release: Path, model: str) -> Path:
+    """Path of one model's accuracies inside a release."""
+    return Path(release) / "infer" / "merge_outputs" / f"{model}.json"
+
+
+def available_corpora(release: Path) -> list[str]:
+    """Corpora that have a counts file in the release."""
+    return sorted(p.parent.name for p in (Path(release) / "search").glob("*/merge.json"))
+
+
+def load_corpus_counts(release: Path, corpus: str) -> pd.DataFrame:
+    """Per-fact document counts over one corpus: idx, subj, rel, obj, time_seqs, time_subj, …"""
+    path = corpus_counts_path(release, corpus)
+    if not path.is_file():
+        known = ", ".join(available_corpora(release)) or "none"
+        raise SmiError(f"{path}: no counts file for corpus '{corpus}' (available: {known})")
+    return check_counts(records_frame(path, FACT_FIELDS + COUNT_FIELDS), path)
+
+
+def load_model_output(release: Path, model: str) -> pd.DataFrame:
+    """One model's per-fact accuracy with the counts of its corpus (idx, …, time_*, acc)."""
+    path = model_output_path(release, model)
+    if not path.is_file():
+        raise SmiError(f"{path}: no output file for model '{model}'")
+    frame = check_counts(records_frame(path, FACT_FIELDS + COUNT_FIELDS + ("acc",)), path)
+    acc = pd.to_numeric(frame["acc"], errors="coerce")
+    bad = acc.isna() | (acc < 0) | (acc > 1)
+    if bad.any():
+        raise SmiError(f"{path}: record {int(bad.to_numpy().nonzero()[0][0])}: field 'acc' must be in [0, 1]")
+    frame["acc"] = acc
+    return frame
+
+
+def load_models(path: Path | None = None) -> pd.DataFrame:
+    """The models table: name, hub_id, series, parameters (raw count), corpus.
+
+    ``path`` is a CSV with at least the columns name, series, parameters, corpus;
+    by default the packaged table of the paper's 24 models.
+    """
+    if path is None:
+        source = resources.files("smi.resources").joinpath("models.csv")
+        label = "smi/resources/models.csv"
+        with source.open() as handle:
+            table = pd.read_csv(handle)
+    else:
+        label = str(path)
+        if not Path(path).is_file():
+            raise SmiError(f"{path}: models table not found")
+        table = pd.read_csv(path)
+    missing = [field for field in MODEL_FIELDS if field not in table.columns]
+    if missing:
+        raise SmiError(f"{label}: missing column '{missing[0]}'")
+    params = pd.to_numeric(table["parameters"], errors="coerce")
+    bad = params.isna() | (params <= 1)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise SmiError(f"{label}: line {row + 2}: model '{table['name'].iloc[row]}' has size {table['parameters'].iloc[row]} (must be > 1 parameter)")
+    table["parameters"] = params.astype("int64")
+    return table
+
+
+def select_models(models: pd.DataFrame, names: list[str] | None) -> pd.DataFrame:
+    """Rows of the models table for ``names`` (all when None), in the table's order."""
+    if names is None:
+        return models
+    unknown = [name for name in names if name not in set(models["name"])]
+    if unknown:
+        raise SmiError(f"unknown model '{unknown[0]}'; valid names: {', '.join(models['name'])}")
+    return models[models["name"].isin(names)]
+
+
+def select_corpora(release: Path, names: list[str] | None) -> list[str]:
+    """Validate corpus names against the release; all corpora when None."""
+    known = available_corpora(release)
+    if names is None:
+        return known
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SmiError(f"unknown corpus '{unknown[0]}'; valid names: {', '.join(known)}")
+    return list(names)
+
+
+def load_templates(path: Path) -> dict[str, list[str]]:
+    """Prompt templates per relation: {relation: ["[S] was born in", ...]}; each must hold [S]."""
+    templates = read_json(path)
+    if not isinstance(templates, dict) or not templates:
+        raise SmiError(f"{path}: expected a JSON object mapping relation -> list of templates")
+    for relation, items in templates.items():
+        if not isinstance(items, list) or not items:
+            raise SmiError(f"{path}: relation '{relation}' has no templates")
+        for template in items:
+            if not isinstance(template, str) or "[S]" not in template:
+                raise SmiError(f"{path}: relation '{relation}': template {template!r} has no [S]")
+    return templates
+
+
+def load_accuracies(release: Path, models: pd.DataFrame) -> pd.DataFrame:
+    """Long frame of every model's per-fact accuracy: model, series, parameters, corpus, idx, rel, acc, counts."""
+    frames = []
+    for model in models.itertuples(index=False):
+        frame = load_model_output(release, model.name)
+        frame.insert(0, "model", model.name)
+        frame["series"] = model.series
+        frame["parameters"] = model.parameters
+        frame["corpus"] = model.corpus
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
