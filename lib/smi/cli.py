@@ -18,6 +18,7 @@ from smi.errors import SmiError
 COMMAND_MODULES = [
     "smi.commands.data",
     "smi.commands.fit",
+    "smi.commands.corpus",
 ]
 
 

@@ -1,0 +1,59 @@
+# Reproduce the SMI analysis. `make reproduce` does everything from a fresh clone;
+# `make test` runs the test suite (the command CI runs).
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON_BASE ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SMI := $(VENV)/bin/smi
+PAPERMILL := $(VENV)/bin/papermill
+KERNEL := smi
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup data corpus reproduce notebooks fit test bench lab clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON_BASE) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install torch==2.13.0
+	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (smi)"
+	touch $(STAMP)
+
+setup: $(STAMP) ## virtual environment in .venv with the package, torch 2.13.0 (CPU) and the Jupyter kernel
+
+data: setup ## fetch the releases into data/external (mirror: $$SMI_DATA_MIRROR or ../shared/data) and check SHA256
+	$(SMI) data fetch
+
+corpus: setup ## write the vital-article corpus to data/corpus/vital_en.jsonl
+	$(SMI) corpus vital-articles --out data/corpus/vital_en.jsonl
+
+fit: data ## results/r2_bucketed.csv, r2_per_fact.csv and r2_table.md
+	$(SMI) fit --out results
+
+notebooks: data corpus ## execute every notebook with papermill into build/notebooks (figures/, results/)
+	@mkdir -p build/notebooks figures results
+	@for nb in $(NOTEBOOKS); do \
+	  echo "papermill $$nb"; \
+	  $(PAPERMILL) --cwd notebooks -k $(KERNEL) --no-progress-bar $$nb build/notebooks/$$(basename $$nb) || exit 1; \
+	done
+
+reproduce: fit notebooks ## everything: venv, data, all notebooks, figures and tables
+	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"
+
+test: data ## run the test suite (unit, integration on the released data, notebooks in quick mode)
+	$(PY) -m pytest
+
+bench: data corpus ## speed benchmarks in bench/ (ratios measured side by side)
+	@for script in $(sort $(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lab: setup ## open the notebooks in JupyterLab with the project's kernel
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean: ## remove generated outputs (keeps the venv and fetched data)
+	rm -rf build results figures/*.png figures/*.pdf

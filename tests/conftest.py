@@ -1,0 +1,53 @@
+"""Shared fixtures: where the real released data is, and small helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _find_release(name: str) -> Path | None:
+    """The fetched copy (data/external) if complete, else the mirror (../shared/data)."""
+    candidates = [ROOT / "data" / "external" / name]
+    if os.environ.get("SMI_DATA_MIRROR"):
+        candidates.append(Path(os.environ["SMI_DATA_MIRROR"]) / name)
+    candidates.append(ROOT.parent / "shared" / "data" / name)
+    for candidate in candidates:
+        if (candidate / "SHA256SUMS").is_file() or any(candidate.glob("*")):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def release_dir() -> Path:
+    """The paper's released data (skips the test when neither fetched nor mirrored)."""
+    found = _find_release("smi-release")
+    if found is None:
+        pytest.skip("released data not available: run `make data` or provide ../shared/data")
+    return found
+
+
+@pytest.fixture(scope="session")
+def pararel_root() -> Path:
+    """ParaRel's release (skips the test when neither fetched nor mirrored)."""
+    found = _find_release("pararel")
+    if found is None:
+        pytest.skip("ParaRel not available: run `make data` or provide ../shared/data")
+    return found
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``smi`` in-process: returns (exit code, stdout, stderr)."""
+    from smi.cli import main
+
+    def run(*argv: str):
+        code = main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
