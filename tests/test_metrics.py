@@ -80,3 +80,14 @@ def test_unknown_method_names_the_choices():
     counts = counts_frame(time_seqs=[10, 10], time_subj=[2, 3], time_obj=[2, 3], time_s1j1=[1, 2])
     with pytest.raises(SmiError, match="CO-OCCUR, MI, SMI"):
         metrics.predictor_values(counts, "PMI", 1e9)
+
+
+def test_derivation_table_steps_agree_with_each_other():
+    counts = counts_frame(
+        idx=[1, 2, 3, 4], time_seqs=[1000] * 4, time_subj=[10, 40, 100, 7], time_obj=[20, 80, 100, 7], time_s1j1=[5, 30, 0, 7]
+    )
+    table = metrics.derivation_table(counts, parameters=2**30)
+    assert list(table["idx"]) == [1, 2, 4]  # fact 3 never co-occurs: dropped
+    assert np.allclose(table["mi"], table["p_joint"] * table["pmi"])
+    assert table["mi_normalised"].min() == 0 and table["mi_normalised"].max() == 1
+    assert np.allclose(table["smi"], table["mi_normalised"] ** (1 + 1 / 30))

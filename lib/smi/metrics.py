@@ -118,3 +118,22 @@ def predictor_values(
     if method == "SMI":
         return smi_from_normalised_mi(normalised_mi, parameters)
     raise SmiError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def derivation_table(counts: pd.DataFrame, parameters: float, width: float = DEFAULT_BUCKET_WIDTH) -> pd.DataFrame:
+    """Every step from counts to SMI for the usable facts (MI > 0), one column per step.
+
+    Columns: idx, subj, rel, obj, p_subj, p_obj, p_joint, pmi (= log2 p(s,o)/(p(s)p(o))),
+    mi, mi_bucket, mi_normalised, smi, and acc when the input has it.
+    """
+    usable = counts[usable_facts(counts)].reset_index(drop=True)
+    table = usable[[c for c in ("idx", "subj", "rel", "obj") if c in usable]].copy()
+    table = pd.concat([table, document_probabilities(usable)], axis=1)
+    table["pmi"] = np.log2(table["p_joint"] / (table["p_subj"] * table["p_obj"]))
+    table["mi"] = mutual_information(usable)
+    table["mi_bucket"] = bucket(table["mi"], width)
+    table["mi_normalised"] = min_max(table["mi_bucket"])
+    table["smi"] = smi_from_normalised_mi(table["mi_normalised"], parameters)
+    if "acc" in usable:
+        table["acc"] = usable["acc"]
+    return table

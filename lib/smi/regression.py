@@ -108,9 +108,8 @@ def model_predictors(output: pd.DataFrame, parameters: float, width: float = met
     return frame
 
 
-def fit_model(output: pd.DataFrame, model: str, parameters: float, width: float = metrics.DEFAULT_BUCKET_WIDTH) -> tuple[list[dict], list[dict]]:
-    """Bucketed and per-fact fits of every method for one model's output frame."""
-    predictors = model_predictors(output, parameters, width)
+def fit_predictors(predictors: pd.DataFrame, model: str) -> tuple[list[dict], list[dict]]:
+    """Bucketed and per-fact fits of every method on one model's :func:`model_predictors` frame."""
     bucketed, per_fact = [], []
     for method in metrics.METHODS:
         fit = bucketed_fit(predictors[method], predictors["acc"])
@@ -124,27 +123,38 @@ BUCKETED_COLUMNS = ["model", "method", "r2", "slope", "intercept", "mse", "upper
 PER_FACT_COLUMNS = ["model", "method", "r2", "slope", "intercept", "mean_acc", "n_facts"]
 
 
-def fit_release(
+def release_predictors(
     release_dir: Path,
     models: pd.DataFrame | None = None,
     width: float = metrics.DEFAULT_BUCKET_WIDTH,
     progress: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit every model of the models table: (bucketed table, per-fact table).
-
-    The bucketed table has exactly the columns of ``r2_bucketed.csv``
-    (:data:`BUCKETED_COLUMNS`); ``x_intercept`` is kept as an extra column.
-    """
+) -> dict[str, pd.DataFrame]:
+    """{model name: :func:`model_predictors` frame} for every row of the models table."""
     from tqdm.auto import tqdm
 
     models = release.load_models() if models is None else models
-    bucketed, per_fact = [], []
-    for model in tqdm(list(models.itertuples(index=False)), desc="fit", unit="model", disable=not progress):
+    predictors = {}
+    for model in tqdm(list(models.itertuples(index=False)), desc="load", unit="model", disable=not progress):
         output = release.load_model_output(release_dir, model.name)
         try:
-            rows_b, rows_p = fit_model(output, model.name, model.parameters, width)
+            predictors[model.name] = model_predictors(output, model.parameters, width)
         except SmiError as error:
             raise SmiError(f"{release.model_output_path(release_dir, model.name)}: {error}") from None
+    return predictors
+
+
+def fit_all(predictors: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(bucketed table, per-fact table) over every model of :func:`release_predictors`.
+
+    The bucketed table has exactly the columns of ``r2_bucketed.csv``
+    (:data:`BUCKETED_COLUMNS`) followed by ``x_intercept``. NaN anywhere is an error.
+    """
+    bucketed, per_fact = [], []
+    for model, frame in predictors.items():
+        try:
+            rows_b, rows_p = fit_predictors(frame, model)
+        except SmiError as error:
+            raise SmiError(f"model '{model}': {error}") from None
         bucketed += rows_b
         per_fact += rows_p
     bucketed_frame = pd.DataFrame(bucketed)[BUCKETED_COLUMNS + ["x_intercept"]]
@@ -153,6 +163,16 @@ def fit_release(
         if frame.drop(columns=["model", "method"]).isna().any().any():
             raise SmiError("fit produced NaN values; refusing to write them as results")
     return bucketed_frame, per_fact_frame
+
+
+def fit_release(
+    release_dir: Path,
+    models: pd.DataFrame | None = None,
+    width: float = metrics.DEFAULT_BUCKET_WIDTH,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load and fit every model of the models table: (bucketed table, per-fact table)."""
+    return fit_all(release_predictors(release_dir, models, width, progress))
 
 
 def markdown_table(bucketed: pd.DataFrame, value: str = "r2") -> str:
