@@ -91,3 +91,10 @@ def test_derivation_table_steps_agree_with_each_other():
     assert np.allclose(table["mi"], table["p_joint"] * table["pmi"])
     assert table["mi_normalised"].min() == 0 and table["mi_normalised"].max() == 1
     assert np.allclose(table["smi"], table["mi_normalised"] ** (1 + 1 / 30))
+
+
+def test_largest_smi_shift_matches_a_dense_grid_search():
+    grid = np.linspace(0, 1, 200001)
+    for parameters in (14e6, 12e9, 176e9):
+        k = metrics.size_exponent(parameters)
+        assert metrics.largest_smi_shift(parameters) == pytest.approx(np.max(grid - grid**k), abs=1e-9)

@@ -137,3 +137,14 @@ def derivation_table(counts: pd.DataFrame, parameters: float, width: float = DEF
     if "acc" in usable:
         table["acc"] = usable["acc"]
     return table
+
+
+def largest_smi_shift(parameters: float) -> float:
+    """The most SMI moves a normalised value: max over x in [0, 1] of x - x^k, k = 1 + 1/log2 P.
+
+    Setting the derivative 1 - k x^(k-1) to zero gives x* = k^(-1/(k-1)), so the
+    shift is x* - x*^k = x* (1 - 1/k).
+    """
+    k = size_exponent(parameters)
+    x_star = k ** (-1.0 / (k - 1.0))
+    return x_star * (1.0 - 1.0 / k)
