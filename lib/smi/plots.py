@@ -33,6 +33,11 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: Path | str) -> list[Pat
     return paths
 
 
+def short_model_name(name: str) -> str:
+    """A model name short enough for an axis label (drops TinyLlama's checkpoint suffix)."""
+    return name.split("-intermediate")[0]
+
+
 def safe_name(text: str) -> str:
     """A file-name-safe version of a model or method name (``CO-OCCUR`` → ``co-occur``)."""
     return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in text).lower()
@@ -62,12 +67,14 @@ def plot_bucketed_fit(ax, buckets, fit, method: str, title: str | None = None) -
 
 def plot_r2_overview(ax, bucketed, model_order: list[str]) -> None:
     """Grouped bars: bucketed R² of CO-OCCUR, MI and SMI for every model, in ``model_order``."""
-    sns.barplot(data=bucketed, x="model", y="r2", hue="method", order=model_order, hue_order=list(METHOD_COLORS),
-                palette=METHOD_COLORS, ax=ax)
+    data = bucketed.assign(model=bucketed["model"].map(short_model_name))
+    sns.barplot(data=data, x="model", y="r2", hue="method", order=[short_model_name(m) for m in model_order],
+                hue_order=list(METHOD_COLORS), palette=METHOD_COLORS, ax=ax)
     ax.set_xlabel("")
     ax.set_ylabel("bucketed $R^2$")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.1)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.tick_params(axis="x", rotation=60)
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
-    ax.legend(title="predictor", loc="lower right", frameon=True)
+    ax.legend(title=None, loc="upper center", ncol=3, frameon=True)
