@@ -22,22 +22,23 @@ def _find_release(name: str) -> Path | None:
     return None
 
 
+def _release_or_skip(name: str) -> Path:
+    found = _find_release(name)
+    if found is None:
+        pytest.skip(f"{name} not available: run `make data` or provide ../shared/data")
+    return found
+
+
 @pytest.fixture(scope="session")
 def release_dir() -> Path:
     """The paper's released data (skips the test when neither fetched nor mirrored)."""
-    found = _find_release("smi-release")
-    if found is None:
-        pytest.skip("released data not available: run `make data` or provide ../shared/data")
-    return found
+    return _release_or_skip("smi-release")
 
 
 @pytest.fixture(scope="session")
 def pararel_root() -> Path:
     """ParaRel's release (skips the test when neither fetched nor mirrored)."""
-    found = _find_release("pararel")
-    if found is None:
-        pytest.skip("ParaRel not available: run `make data` or provide ../shared/data")
-    return found
+    return _release_or_skip("pararel")
 
 
 @pytest.fixture
