@@ -1,0 +1,237 @@
+"""Sentence-level evidence for a fact: sentences that mention it, and sentences that state it.
+
+Document co-occurrence counts a fact whenever its subject and object appear somewhere
+in one document. This module looks closer, over a corpus given as JSON lines of
+``{"text": ...}``:
+
+1. sentences are split with NLTK's Punkt, *trained on the corpus itself*
+   (:func:`train_punkt`; unsupervised, so no downloaded model is needed), and
+   tokenized with NLTK's word tokenizer (:func:`tokens`);
+2. for every fact :math:`(s, r, o)`:
+
+   * ``cooccur_docs`` — documents with a sentence mentioning :math:`s` and a sentence mentioning :math:`o`;
+   * ``cooccur_sentences`` — sentences mentioning both :math:`s` and :math:`o`;
+   * ``stated_sentences`` — sentences containing one of the relation's ParaRel
+     patterns with :math:`s` and :math:`o` filled in ("Ulm" and "Albert Einstein" in
+     "[X] was born in [Y]" → "Albert Einstein was born in Ulm").
+
+Matching is on whole tokens, case-insensitive: a name or filled pattern matches a
+sentence when its lower-cased token sequence occurs contiguously in the sentence's
+(:func:`token_key`). Mentions are found for all names at once with an Aho-Corasick
+automaton (``pyahocorasick``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import ahocorasick
+import pandas as pd
+from nltk.tokenize import NLTKWordTokenizer
+from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
+
+from smi import triples
+from smi.errors import SmiError
+
+COUNT_COLUMNS = ["cooccur_docs", "cooccur_sentences", "stated_sentences"]
+TRAILING_PUNCTUATION = {".", "!", "?", ";", ","}
+
+
+# --------------------------------------------------------------------------- corpus and splitting
+
+
+def read_corpus(path: Path, skip_bad_lines: bool = False) -> tuple[list[str], int]:
+    """Texts of a JSONL corpus (one ``{"text": ...}`` per line) and the number of lines skipped.
+
+    A line that is not a JSON object with a non-empty string ``text`` raises
+    :class:`SmiError` naming the file and line, unless ``skip_bad_lines``.
+    """
+    records, skipped = triples.read_jsonl(path, ("text",), skip_bad_lines)
+    if not records:
+        raise SmiError(f"{path}: corpus has no documents")
+    return [record["text"] for record in records], skipped
+
+
+def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
+    """A Punkt sentence splitter whose abbreviations, collocations and sentence starters are learnt from ``texts``.
+
+    Punkt (Kiss & Strunk, 2006) is unsupervised: a word that is short and mostly
+    followed by a period (``Dr.``, ``St.``, ``U.S.``) is taken for an abbreviation,
+    so its period does not end a sentence.
+    """
+    trainer = PunktTrainer()
+    trainer.INCLUDE_ALL_COLLOCS = True
+    trainer.train("\n\n".join(texts), finalize=True)
+    return PunktSentenceTokenizer(trainer.get_params())
+
+
+def split_sentences(texts: list[str], splitter: PunktSentenceTokenizer, progress: bool = False) -> pd.DataFrame:
+    """One row per sentence: doc (position of the text), sentence (its text)."""
+    from tqdm.auto import tqdm
+
+    rows = [(doc, sentence) for doc, text in enumerate(tqdm(texts, desc="split", unit="doc", disable=not progress))
+            for sentence in splitter.tokenize(text)]
+    return pd.DataFrame(rows, columns=["doc", "sentence"])
+
+
+# --------------------------------------------------------------------------- tokens and keys
+
+
+@lru_cache(maxsize=1)
+def _word_tokenizer() -> NLTKWordTokenizer:
+    return NLTKWordTokenizer()
+
+
+def tokens(text: str) -> list[str]:
+    """NLTK word tokens of ``text``, lower-cased."""
+    return [token.lower() for token in _word_tokenizer().tokenize(text)]
+
+
+def token_key(text: str, strip_trailing: bool = False) -> str:
+    """Lower-cased tokens joined and framed by single spaces (``" albert einstein "``).
+
+    Framing makes substring search on keys match whole tokens only; with
+    ``strip_trailing`` final punctuation tokens (a pattern's full stop) are dropped.
+    """
+    words = tokens(text)
+    while strip_trailing and words and words[-1] in TRAILING_PUNCTUATION:
+        words.pop()
+    return " " + " ".join(words) + " " if words else ""
+
+
+def fill_pattern(pattern: str, subj: str, obj: str) -> str:
+    """A ParaRel pattern with the subject for ``[X]`` and the object for ``[Y]``."""
+    return pattern.replace("[X]", subj).replace("[Y]", obj)
+
+
+# --------------------------------------------------------------------------- facts and their patterns
+
+
+def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
+                  mapping: dict[str, tuple[str, ...]] = triples.RELATION_CLASSES) -> pd.Series:
+    """The ParaRel patterns (in the fact's own direction) that state each fact, indexed like ``facts``.
+
+    A fact's relation is its ``pid`` column when present, otherwise found by
+    looking the fact up in ParaRel, in either direction for ``capital``'s P36; a
+    fact found in neither gets every pattern of its class.
+    """
+    check_classes(facts, mapping)
+    by_pid = {}
+    for rel, pids in mapping.items():
+        for pid in pids:
+            patterns = triples.load_patterns(pararel_root, pid)
+            by_pid[(pid, False)] = patterns
+            by_pid[(pid, True)] = [triples.swap_slots(p) for p in patterns]
+    looked_up = _lookup_relations(facts, pararel_root, mapping)
+    result = []
+    for (rel, pid, swapped) in zip(facts["rel"], looked_up["pid"], looked_up["swapped"]):
+        if isinstance(pid, str):
+            result.append(by_pid[(pid, bool(swapped))])
+        else:
+            result.append([p for pid in mapping[rel] for p in by_pid[(pid, False)]])
+    return pd.Series(result, index=facts.index, name="patterns")
+
+
+def check_classes(facts: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> None:
+    """Every fact's ``rel`` must be a class of ``mapping``."""
+    unknown = sorted(set(facts["rel"]) - set(mapping))
+    if unknown:
+        raise SmiError(f"unknown relation class '{unknown[0]}'; valid names: {', '.join(mapping)}")
+
+
+def _lookup_relations(facts: pd.DataFrame, pararel_root: Path, mapping) -> pd.DataFrame:
+    """pid and direction (swapped: subject and object exchanged w.r.t. ParaRel) of each fact."""
+    trex, _ = triples.read_trex_facts(pararel_root, mapping)
+    keys = ["subj", "rel", "obj"]
+    known = trex[keys + ["pid"]].drop_duplicates(keys).assign(swapped=False)
+    reversed_ = (trex[trex["pid"] == triples.REGION_FIRST_CAPITAL]
+                 .rename(columns={"subj": "obj", "obj": "subj"})[keys + ["pid"]].drop_duplicates(keys).assign(swapped=True))
+    lookup = pd.concat([known, reversed_]).drop_duplicates(keys)
+    found = facts[keys].merge(lookup, on=keys, how="left")
+    found.index = facts.index
+    found["swapped"] = found["swapped"].astype("boolean").fillna(False).astype(bool)
+    if "pid" in facts.columns:
+        given = facts["pid"].notna()
+        found.loc[given & (found["pid"] != facts["pid"]), "swapped"] = False
+        found.loc[given, "pid"] = facts.loc[given, "pid"]
+    return found
+
+
+# --------------------------------------------------------------------------- counting
+
+
+@dataclass
+class MentionIndex:
+    """Where each name is mentioned: sentence ids and document ids per token key."""
+
+    sentences: dict[str, set[int]]
+    documents: dict[str, set[int]]
+
+
+def index_mentions(sentence_keys: list[str], sentence_docs: list[int], names: set[str], progress: bool = False) -> MentionIndex:
+    """Find every name (by :func:`token_key`) in every sentence key with one Aho-Corasick pass."""
+    from tqdm.auto import tqdm
+
+    automaton = ahocorasick.Automaton()
+    for key in {token_key(name) for name in names} - {""}:
+        automaton.add_word(key, key)
+    by_sentence: dict[str, set[int]] = {}
+    by_document: dict[str, set[int]] = {}
+    if len(automaton) == 0:
+        return MentionIndex(by_sentence, by_document)
+    automaton.make_automaton()
+    for sentence_id, (key, doc) in enumerate(tqdm(list(zip(sentence_keys, sentence_docs)), desc="mentions",
+                                                   unit="sentence", disable=not progress)):
+        for _, name_key in automaton.iter(key):
+            by_sentence.setdefault(name_key, set()).add(sentence_id)
+            by_document.setdefault(name_key, set()).add(doc)
+    return MentionIndex(by_sentence, by_document)
+
+
+def count_statements(facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.Series,
+                     progress: bool = False) -> pd.DataFrame:
+    """Per fact: idx, subj, rel, obj, cooccur_docs, cooccur_sentences, stated_sentences, example.
+
+    ``sentences`` is :func:`split_sentences` output; ``patterns`` the ParaRel patterns
+    per fact (:func:`fact_patterns`). ``example`` is the first sentence that states
+    the fact (empty when none does).
+    """
+    from tqdm.auto import tqdm
+
+    sentence_keys = [token_key(text) for text in tqdm(sentences["sentence"], desc="tokenize", unit="sentence", disable=not progress)]
+    names = set(facts["subj"]) | set(facts["obj"])
+    mentions = index_mentions(sentence_keys, sentences["doc"].tolist(), names, progress)
+    empty: set[int] = set()
+    rows = []
+    for fact, fact_patterns_ in tqdm(zip(facts.itertuples(index=False), patterns), total=len(facts),
+                                      desc="facts", unit="fact", disable=not progress):
+        subj_key, obj_key = token_key(fact.subj), token_key(fact.obj)
+        both = mentions.sentences.get(subj_key, empty) & mentions.sentences.get(obj_key, empty)
+        docs = mentions.documents.get(subj_key, empty) & mentions.documents.get(obj_key, empty)
+        statements = {token_key(fill_pattern(p, fact.subj, fact.obj), strip_trailing=True) for p in fact_patterns_} - {""}
+        stating = sorted(s for s in both if any(statement in sentence_keys[s] for statement in statements))
+        rows.append({"idx": fact.idx, "subj": fact.subj, "rel": fact.rel, "obj": fact.obj,
+                     "cooccur_docs": len(docs), "cooccur_sentences": len(both), "stated_sentences": len(stating),
+                     "example": sentences["sentence"].iat[stating[0]] if stating else ""})
+    return pd.DataFrame(rows)
+
+
+def sentence_counts(facts: pd.DataFrame, corpus_path: Path, pararel_root: Path,
+                    skip_bad_lines: bool = False, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The whole step: read the corpus, train Punkt on it, split, and count per fact.
+
+    Returns the counts (one row per fact, same idx) and a summary with the corpus
+    size, skipped lines and the number of facts mentioned / stated at least once.
+    """
+    texts, skipped = read_corpus(corpus_path, skip_bad_lines)
+    splitter = train_punkt(texts)
+    sentences = split_sentences(texts, splitter, progress)
+    counts = count_statements(facts, sentences, fact_patterns(facts, pararel_root), progress)
+    summary = {
+        "documents": len(texts), "skipped_lines": skipped, "sentences": len(sentences), "facts": len(counts),
+        "facts_cooccurring": int((counts["cooccur_sentences"] > 0).sum()),
+        "facts_stated": int((counts["stated_sentences"] > 0).sum()),
+    }
+    return counts, summary
