@@ -62,7 +62,6 @@ def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
     so its period does not end a sentence.
     """
     trainer = PunktTrainer()
-    trainer.INCLUDE_ALL_COLLOCS = True
     trainer.train("\n\n".join(texts), finalize=True)
     return PunktSentenceTokenizer(trainer.get_params())
 
@@ -118,6 +117,7 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
     fact found in neither gets every pattern of its class.
     """
     check_classes(facts, mapping)
+    mapping = {rel: pids for rel, pids in mapping.items() if rel in set(facts["rel"])}
     by_pid = {}
     for rel, pids in mapping.items():
         for pid in pids:
@@ -210,8 +210,10 @@ def count_statements(facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.
         subj_key, obj_key = token_key(fact.subj), token_key(fact.obj)
         both = mentions.sentences.get(subj_key, empty) & mentions.sentences.get(obj_key, empty)
         docs = mentions.documents.get(subj_key, empty) & mentions.documents.get(obj_key, empty)
-        statements = {token_key(fill_pattern(p, fact.subj, fact.obj), strip_trailing=True) for p in fact_patterns_} - {""}
-        stating = sorted(s for s in both if any(statement in sentence_keys[s] for statement in statements))
+        stating = []
+        if both:
+            statements = {token_key(fill_pattern(p, fact.subj, fact.obj), strip_trailing=True) for p in fact_patterns_} - {""}
+            stating = sorted(s for s in both if any(statement in sentence_keys[s] for statement in statements))
         rows.append({"idx": fact.idx, "subj": fact.subj, "rel": fact.rel, "obj": fact.obj,
                      "cooccur_docs": len(docs), "cooccur_sentences": len(both), "stated_sentences": len(stating),
                      "example": sentences["sentence"].iat[stating[0]] if stating else ""})
