@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "smi.commands.data",
     "smi.commands.fit",
     "smi.commands.corpus",
+    "smi.commands.probe",
     "smi.commands.triples",
 ]
 
