@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "smi.commands.corpus",
     "smi.commands.probe",
     "smi.commands.triples",
+    "smi.commands.count",
 ]
 
 

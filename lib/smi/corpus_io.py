@@ -1,0 +1,288 @@
+"""Read the documents of a text corpus from JSON-lines or parquet files, shard by shard.
+
+A corpus is given as files, folders or glob patterns. The formats:
+
+* ``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``: one JSON object per line, the text in
+  a string field (``text`` by default);
+* ``.parquet``: a string column of that name.
+
+Work is split into :class:`Shard` objects: one per file, or byte ranges of an
+uncompressed ``.jsonl`` file larger than the shard size (a range holds the lines
+that *start* inside it, so ranges never split a line).
+
+Every problem in a file is a one-line :class:`~smi.errors.SmiError` naming the file
+and line (or parquet row). With ``skip_bad_lines`` a bad line is instead recorded
+in a :class:`SkipLog` and left out, so the caller can report how many were skipped.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from smi.errors import SmiError
+
+#: File endings the readers understand.
+CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
+#: Default largest byte range of an uncompressed ``.jsonl`` file read as one shard.
+DEFAULT_SHARD_BYTES = 256 * 2**20
+#: How many skipped lines a :class:`SkipLog` keeps as examples (it counts them all).
+SKIP_EXAMPLES = 20
+_CHUNK = 2**20
+
+
+def corpus_format(path: Path | str) -> str | None:
+    """The corpus suffix of ``path`` (one of :data:`CORPUS_SUFFIXES`), or None."""
+    name = str(path).lower()
+    for suffix in CORPUS_SUFFIXES:
+        if name.endswith(suffix):
+            return suffix
+    return None
+
+
+def expand_corpus(specs: list[str | Path]) -> list[Path]:
+    """Corpus files named by ``specs`` (files, folders searched recursively, or globs), sorted, without repeats."""
+    files: dict[Path, None] = {}
+    for spec in specs:
+        spec_path = Path(spec)
+        if spec_path.is_dir():
+            found = sorted(p for p in spec_path.rglob("*") if p.is_file() and corpus_format(p))
+            if not found:
+                raise SmiError(f"{spec}: folder holds no corpus files ({', '.join(CORPUS_SUFFIXES)})")
+        elif spec_path.is_file():
+            if corpus_format(spec_path) is None:
+                raise SmiError(f"{spec}: unsupported corpus file (expected {', '.join(CORPUS_SUFFIXES)})")
+            found = [spec_path]
+        else:
+            found = sorted(Path(p) for p in glob.glob(str(spec), recursive=True) if corpus_format(p) and Path(p).is_file())
+            if not found:
+                raise SmiError(f"{spec}: no such corpus file, folder or matching glob")
+        for path in found:
+            files[path.resolve()] = None
+    if not files:
+        raise SmiError("empty corpus: no input files given")
+    return list(files)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One unit of counting work: a whole file, or the lines starting in bytes [start, stop) of a ``.jsonl`` file."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    start: int = 0
+    stop: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Human-readable name, e.g. ``part.jsonl[0:268435456]``."""
+        if self.stop is None:
+            return self.path
+        return f"{self.path}[{self.start}:{self.stop}]"
+
+    def identity(self) -> str:
+        """What makes a finished shard reusable: path, size, modification time and byte range."""
+        return f"{self.path}|{self.size}|{self.mtime_ns}|{self.start}|{self.stop}"
+
+
+def plan_shards(files: list[Path], shard_bytes: int = DEFAULT_SHARD_BYTES) -> list[Shard]:
+    """Shards for ``files``: one per file, with uncompressed ``.jsonl`` files above ``shard_bytes`` cut into ranges."""
+    if shard_bytes <= 0:
+        raise SmiError(f"shard size must be positive, got {shard_bytes} bytes")
+    shards = []
+    for path in files:
+        stat = os.stat(path)
+        if corpus_format(path) == ".jsonl" and stat.st_size > shard_bytes:
+            for start in range(0, stat.st_size, shard_bytes):
+                stop = min(start + shard_bytes, stat.st_size)
+                shards.append(Shard(str(path), stat.st_size, stat.st_mtime_ns, start, stop))
+        else:
+            shards.append(Shard(str(path), stat.st_size, stat.st_mtime_ns))
+    return shards
+
+
+@dataclass
+class SkipLog:
+    """Lines left out under ``--skip-bad-lines``: how many, and the first few as ``file:line: reason``."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, where: str, reason: str) -> None:
+        self.count += 1
+        if len(self.examples) < SKIP_EXAMPLES:
+            self.examples.append(f"{where}: {reason}")
+
+    def merge(self, other: "SkipLog") -> None:
+        self.count += other.count
+        self.examples.extend(other.examples[: SKIP_EXAMPLES - len(self.examples)])
+
+
+# ---------------------------------------------------------------------------
+# raw lines of the JSON-lines formats
+
+
+def _zst_lines(handle) -> Iterator[bytes]:
+    """Lines of a (possibly multi-frame) zstandard stream; a stream cut short raises EOFError."""
+    import zstandard
+
+    decompressor = zstandard.ZstdDecompressor()
+    unpacker = decompressor.decompressobj()
+    pending = b""
+    in_frame = False
+    while chunk := handle.read(_CHUNK):
+        while chunk:
+            pending += unpacker.decompress(chunk)
+            in_frame = not unpacker.eof
+            chunk = unpacker.unused_data if unpacker.eof else b""
+            if unpacker.eof:
+                unpacker = decompressor.decompressobj()
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if in_frame:
+        raise EOFError("zstandard stream ended before the end of its frame")
+    if pending:
+        yield pending
+
+
+def _raw_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
+    """(byte offset or line number, raw line) of a JSON-lines shard.
+
+    For plain ``.jsonl`` the first item is the byte offset where the line starts
+    (so a byte range can be read without counting the lines before it); for the
+    compressed formats it is the 1-based line number.
+    """
+    suffix = corpus_format(shard.path)
+    if suffix == ".jsonl":
+        stop = shard.size if shard.stop is None else shard.stop
+        with open(shard.path, "rb") as handle:
+            position = shard.start
+            if position > 0:
+                handle.seek(position - 1)
+                position += len(handle.readline()) - 1  # finish the line that began before the range
+            while position < stop:
+                line = handle.readline()
+                if not line:
+                    break
+                yield position, line
+                position += len(line)
+        return
+    opener = gzip.open if suffix == ".jsonl.gz" else open
+    with opener(shard.path, "rb") as handle:
+        lines = _zst_lines(handle) if suffix == ".jsonl.zst" else handle
+        for number, line in enumerate(lines, start=1):
+            yield number, line
+
+
+def _line_number(path: str, offset: int) -> int:
+    """1-based number of the line starting at byte ``offset`` (counted only when an error needs it)."""
+    newlines = 0
+    with open(path, "rb") as handle:
+        remaining = offset
+        while remaining > 0:
+            chunk = handle.read(min(_CHUNK, remaining))
+            if not chunk:
+                break
+            newlines += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return newlines + 1
+
+
+_scan_json_value = json.JSONDecoder().scan_once  # the C scanner behind json.loads, without its wrapper
+
+
+def _parse_json_line(line: str) -> object:
+    """One JSON value filling the whole line; json.loads gives the error message when it is not."""
+    try:
+        value, end = _scan_json_value(line, 0)
+    except StopIteration:
+        value, end = None, -1
+    if end < 0 or line[end:].strip():
+        return json.loads(line)  # raises the precise JSONDecodeError (or parses odd but valid lines)
+    return value
+
+
+def _text_of_line(line: bytes, text_field: str) -> str:
+    """The text field of one JSON line; ValueError with a short reason when the line is not usable."""
+    try:
+        record = _parse_json_line(line.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"invalid UTF-8 at byte {error.start}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"malformed JSON ({error.msg}, column {error.colno})") from None
+    if not isinstance(record, dict):
+        raise ValueError("expected a JSON object")
+    if text_field not in record:
+        raise ValueError(f"missing field '{text_field}'")
+    text = record[text_field]
+    if not isinstance(text, str):
+        raise ValueError(f"field '{text_field}' is not a string")
+    return text
+
+
+def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> Iterator[str]:
+    plain = corpus_format(shard.path) == ".jsonl"
+    try:
+        for where, line in _raw_lines(shard):
+            try:
+                yield _text_of_line(line, text_field)
+            except ValueError as error:
+                number = _line_number(shard.path, where) if plain else where
+                if skipped is None:
+                    raise SmiError(f"{shard.path}: line {number}: {error}") from None
+                skipped.add(f"{shard.path}:{number}", str(error))
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise SmiError(f"{shard.path}: truncated or corrupt compressed file ({error})") from None
+    except OSError as error:
+        raise SmiError(f"{shard.path}: cannot read ({error})") from None
+    except Exception as error:
+        if type(error).__name__ == "ZstdError":  # zstandard's own error type, imported lazily
+            raise SmiError(f"{shard.path}: truncated or corrupt compressed file ({error})") from None
+        raise
+
+
+def _parquet_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> Iterator[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(shard.path)
+    except (pa.ArrowException, OSError) as error:
+        raise SmiError(f"{shard.path}: not a readable parquet file ({error})") from None
+    schema = parquet.schema_arrow
+    if text_field not in schema.names:
+        raise SmiError(f"{shard.path}: no column '{text_field}' (columns: {', '.join(schema.names)})")
+    if not (pa.types.is_string(schema.field(text_field).type) or pa.types.is_large_string(schema.field(text_field).type)):
+        raise SmiError(f"{shard.path}: column '{text_field}' is {schema.field(text_field).type}, not a string column")
+    row = 0
+    try:
+        for batch in parquet.iter_batches(columns=[text_field], batch_size=8192):
+            for text in batch.column(0).to_pylist():
+                row += 1
+                if text is None:
+                    if skipped is None:
+                        raise SmiError(f"{shard.path}: row {row}: field '{text_field}' is null")
+                    skipped.add(f"{shard.path}:row {row}", f"field '{text_field}' is null")
+                    continue
+                yield text
+    except (pa.ArrowException, OSError) as error:
+        raise SmiError(f"{shard.path}: row {row + 1}: cannot read parquet data ({error})") from None
+
+
+def read_documents(shard: Shard, text_field: str = "text", skipped: SkipLog | None = None) -> Iterator[str]:
+    """The texts of one shard, in file order.
+
+    Without ``skipped`` the first bad line raises :class:`SmiError` naming file and
+    line; with a :class:`SkipLog`, bad lines are recorded there and left out.
+    """
+    if corpus_format(shard.path) == ".parquet":
+        return _parquet_documents(shard, text_field, skipped)
+    return _jsonl_documents(shard, text_field, skipped)
