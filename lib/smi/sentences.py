@@ -68,7 +68,7 @@ def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
 
 def split_sentences(texts: list[str], splitter: PunktSentenceTokenizer, progress: bool = False) -> pd.DataFrame:
     """One row per sentence: doc (position of the text), sentence (its text)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     rows = [(doc, sentence) for doc, text in enumerate(tqdm(texts, desc="split", unit="doc", disable=not progress))
             for sentence in splitter.tokenize(text)]
@@ -172,7 +172,7 @@ class MentionIndex:
 
 def index_mentions(sentence_keys: list[str], sentence_docs: list[int], names: set[str], progress: bool = False) -> MentionIndex:
     """Find every name (by :func:`token_key`) in every sentence key with one Aho-Corasick pass."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     automaton = ahocorasick.Automaton()
     for key in {token_key(name) for name in names} - {""}:
@@ -198,7 +198,7 @@ def count_statements(facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.
     per fact (:func:`fact_patterns`). ``example`` is the first sentence that states
     the fact (empty when none does).
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     sentence_keys = [token_key(text) for text in tqdm(sentences["sentence"], desc="tokenize", unit="sentence", disable=not progress)]
     names = set(facts["subj"]) | set(facts["obj"])
@@ -220,20 +220,48 @@ def count_statements(facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.
     return pd.DataFrame(rows)
 
 
-def sentence_counts(facts: pd.DataFrame, corpus_path: Path, pararel_root: Path,
-                    skip_bad_lines: bool = False, progress: bool = False) -> tuple[pd.DataFrame, dict]:
-    """The whole step: read the corpus, train Punkt on it, split, and count per fact.
+def count_in_texts(facts: pd.DataFrame, texts: list[str], pararel_root: Path,
+                   splitter: PunktSentenceTokenizer | None = None, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+    """Split ``texts`` with Punkt (trained on them unless ``splitter`` is given) and count per fact.
 
-    Returns the counts (one row per fact, same idx) and a summary with the corpus
-    size, skipped lines and the number of facts mentioned / stated at least once.
+    Returns the counts (:func:`count_statements`; one row per fact, same idx) and a
+    summary: documents, sentences, facts, and how many facts are mentioned together
+    / stated at least once.
     """
-    texts, skipped = read_corpus(corpus_path, skip_bad_lines)
-    splitter = train_punkt(texts)
+    splitter = splitter or train_punkt(texts)
     sentences = split_sentences(texts, splitter, progress)
     counts = count_statements(facts, sentences, fact_patterns(facts, pararel_root), progress)
     summary = {
-        "documents": len(texts), "skipped_lines": skipped, "sentences": len(sentences), "facts": len(counts),
+        "documents": len(texts), "sentences": len(sentences), "facts": len(counts),
         "facts_cooccurring": int((counts["cooccur_sentences"] > 0).sum()),
         "facts_stated": int((counts["stated_sentences"] > 0).sum()),
     }
     return counts, summary
+
+
+def sentence_counts(facts: pd.DataFrame, corpus_path: Path, pararel_root: Path,
+                    skip_bad_lines: bool = False, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+    """The whole step over a JSONL corpus: :func:`read_corpus`, then :func:`count_in_texts`.
+
+    The summary also holds ``skipped_lines`` (corpus lines skipped as bad).
+    """
+    texts, skipped = read_corpus(corpus_path, skip_bad_lines)
+    counts, summary = count_in_texts(facts, texts, pararel_root, progress=progress)
+    return counts, {**summary, "skipped_lines": skipped}
+
+
+def rank_correlations(counts: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Spearman's rank correlation ρ for each pair of count columns, over all facts and over facts with x > 0.
+
+    ρ is Pearson's correlation of the ranks (ties get their mean rank), so it asks
+    whether facts are *ordered* alike by both counts, whatever their scales.
+    """
+    from scipy.stats import spearmanr
+
+    rows = []
+    for x, y in pairs:
+        for subset, frame in (("all facts", counts), (f"{x} > 0", counts[counts[x] > 0])):
+            varies = len(frame) > 2 and frame[x].nunique() > 1 and frame[y].nunique() > 1
+            rho, p_value = spearmanr(frame[x], frame[y]) if varies else (float("nan"), float("nan"))
+            rows.append({"x": x, "y": y, "facts": subset, "n": len(frame), "spearman_rho": rho, "p_value": p_value})
+    return pd.DataFrame(rows)

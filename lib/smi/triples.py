@@ -306,14 +306,23 @@ def drop_ambiguous_pairs(facts: pd.DataFrame) -> pd.DataFrame:
     return facts[(pair_relations == 1) & (subject_repeats == 1)]
 
 
-def apply_release_filter(facts: pd.DataFrame, prompts: dict[str, str], report: BuildReport | None = None) -> pd.DataFrame:
-    """The released set's selection: :func:`drop_ambiguous_prompts`, then :func:`drop_ambiguous_pairs`."""
+def release_filter_labels(facts: pd.DataFrame, prompts: dict[str, str]) -> pd.Series:
+    """Why the release's selection drops each fact: "ambiguous prompt", "ambiguous pair" or "kept"."""
     unambiguous_prompt = drop_ambiguous_prompts(facts, prompts)
     unambiguous = drop_ambiguous_pairs(unambiguous_prompt)
+    labels = pd.Series("ambiguous prompt", index=facts.index, name="release_filter")
+    labels[unambiguous_prompt.index] = "ambiguous pair"
+    labels[unambiguous.index] = "kept"
+    return labels
+
+
+def apply_release_filter(facts: pd.DataFrame, prompts: dict[str, str], report: BuildReport | None = None) -> pd.DataFrame:
+    """The released set's selection: :func:`drop_ambiguous_prompts`, then :func:`drop_ambiguous_pairs`."""
+    labels = release_filter_labels(facts, prompts)
     if report is not None:
-        report.ambiguous_prompt = len(facts) - len(unambiguous_prompt)
-        report.ambiguous_pair = len(unambiguous_prompt) - len(unambiguous)
-    return unambiguous
+        report.ambiguous_prompt = int((labels == "ambiguous prompt").sum())
+        report.ambiguous_pair = int((labels == "ambiguous pair").sum())
+    return facts[labels == "kept"]
 
 
 def build_probe_set(pararel_root: Path, mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES,
@@ -363,6 +372,13 @@ def unmatched_facts(rebuilt: pd.DataFrame, released: pd.DataFrame) -> tuple[pd.D
     missing = released.merge(rebuilt[keys].drop_duplicates(), on=keys, how="left", indicator=True)
     return (extra[extra["_merge"] == "left_only"].drop(columns="_merge"),
             missing[missing["_merge"] == "left_only"].drop(columns="_merge"))
+
+
+def check_relation(name: str | None, mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> str | None:
+    """``name`` if it is a relation class of ``mapping`` (None passes); otherwise a :class:`SmiError` listing them."""
+    if name is not None and name not in mapping:
+        raise SmiError(f"unknown relation '{name}'; valid names: {', '.join(mapping)}")
+    return name
 
 
 def mapping_table(mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> pd.DataFrame:
