@@ -413,7 +413,8 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.suffix == ".json":
         frame = release.load_facts(path)
     elif path.suffix == ".csv":
-        frame = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str})
+        # names such as "NA" or "None" are names here, not missing values
+        frame = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str}, keep_default_na=False, na_values=[""])
     elif path.suffix == ".parquet":
         frame = pd.read_parquet(path)
     else:
