@@ -64,8 +64,8 @@ def timed(function, *args, **kwargs):
 
 def naive_sample(texts: list[str], triples, target_seconds: float):
     """Run the naive scan on as many documents as fit in about ``target_seconds``."""
-    _, probe_seconds = timed(counting.naive_counts, texts[:2], triples)
-    n_docs = max(2, min(len(texts), int(target_seconds / (probe_seconds / 2))))
+    _, probe_seconds = timed(counting.naive_counts, texts[:8], triples)
+    n_docs = max(8, min(len(texts), int(target_seconds / (probe_seconds / 8))))
     sample = texts[:n_docs]
     table, seconds = timed(counting.naive_counts, sample, triples)
     return sample, table, seconds
