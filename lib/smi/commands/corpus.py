@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi import corpus
 
 
 def register(subparsers) -> None:
@@ -16,6 +15,8 @@ def register(subparsers) -> None:
 
 
 def run_vital(args) -> int:
+    from smi import corpus
+
     records = corpus.vital_articles()
     corpus.write_jsonl(records, args.out)
     print(f"{args.out}: {len(records)} documents")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi import data, metrics, regression, release
 
 
 def register(subparsers) -> None:
@@ -13,11 +12,13 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
     parser.add_argument("--models", nargs="+", metavar="NAME", help="fit only these models")
     parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
-    parser.add_argument("--bucket-width", type=float, default=metrics.DEFAULT_BUCKET_WIDTH, help="width of log2 buckets (default 0.2)")
+    parser.add_argument("--bucket-width", type=float, default=0.2, help="width of log2 buckets (default 0.2)")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from smi import data, regression, release
+
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
     bucketed, per_fact = regression.fit_release(release_dir, models, args.bucket_width, progress=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from smi import data, release, sentences, triples
 from smi.errors import SmiError
+
+# Library modules are imported inside each run_* so that `smi --help` and other
+# sub-commands start without loading NLTK and pandas.
 
 
 def register(subparsers) -> None:
@@ -49,10 +51,14 @@ def register(subparsers) -> None:
 
 
 def _mapping(args) -> dict[str, tuple[str, ...]]:
+    from smi import triples
+
     return triples.read_mapping(args.mapping) if args.mapping else triples.RELATION_CLASSES
 
 
 def run_build(args) -> int:
+    from smi import data, release, triples
+
     pararel_root = args.pararel or data.pararel_dir()
     facts, report = triples.build_probe_set(pararel_root, _mapping(args), args.release_filter,
                                             args.capital_city_first, args.skip_bad_lines)
@@ -70,6 +76,8 @@ def run_build(args) -> int:
 
 
 def run_templates(args) -> int:
+    from smi import data, triples
+
     pararel_root = args.pararel or data.pararel_dir()
     mapping = _mapping(args)
     triples.check_mapping(mapping, pararel_root)
@@ -84,6 +92,8 @@ def run_templates(args) -> int:
 
 
 def run_sentences(args) -> int:
+    from smi import data, release, sentences, triples
+
     pararel_root = args.pararel or data.pararel_dir()
     facts_path = args.facts or release.facts_path(data.release_dir())
     facts = triples.read_table(facts_path)
