@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -151,6 +152,8 @@ def test_template_sensitivity_from_kept_answers():
     assert (summary["best_template_acc"], summary["worst_template_acc"]) == (0.75, 0.5)
     assert summary["gap"] == pytest.approx(0.25)
     assert summary["within_fact_std"] == pytest.approx(0.375)
+    # sampling alone: fact means 0.5 and 0.75 with 2 answers per template
+    assert summary["sampling_std"] == pytest.approx((math.sqrt(0.5 * 0.5 / 2) + math.sqrt(0.75 * 0.25 / 2)) / 2)
     with pytest.raises(SmiError, match="--keep-answers"):
         probing.template_accuracy([{"idx": 1, "rel": "r", "obj": "x"}], {"r": ["[S] a"]})
 

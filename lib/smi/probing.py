@@ -436,7 +436,7 @@ def probe(facts: pd.DataFrame, templates: dict[str, list[str]], generator: Gener
     facts already in the partial file; because every continuation has its own
     seed, the result equals that of an uninterrupted run.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if chunk_facts < 1:
         raise SmiError(f"--chunk-facts must be at least 1 (got {chunk_facts})")
@@ -493,8 +493,8 @@ def template_accuracy(records: list[dict] | pd.DataFrame, templates: dict[str, l
                       match: str = "substring", ignore_case: bool = False) -> pd.DataFrame:
     """Per (fact, template) accuracy from a ``--keep-answers`` run.
 
-    Columns: idx, rel, template_number, template, acc. Raises when the records
-    carry no answers.
+    Columns: idx, rel, template_number, template, n (answers per template), acc.
+    Raises when the records carry no answers.
     """
     frame = pd.DataFrame(records) if not isinstance(records, pd.DataFrame) else records
     if "answers" not in frame.columns:
@@ -503,24 +503,30 @@ def template_accuracy(records: list[dict] | pd.DataFrame, templates: dict[str, l
     for record in frame.itertuples(index=False):
         for number, answers in enumerate(record.answers):
             rows.append({"idx": record.idx, "rel": record.rel, "template_number": number,
-                         "template": templates[record.rel][number],
+                         "template": templates[record.rel][number], "n": len(answers),
                          "acc": accuracy(answers, record.obj, match, ignore_case)})
     return pd.DataFrame(rows)
 
 
 def template_sensitivity(per_template: pd.DataFrame) -> pd.DataFrame:
-    """How much the choice of template moves accuracy, per relation.
+    r"""How much the choice of template moves accuracy, per relation.
 
     For each relation: mean accuracy of its best and worst template (averaged
-    over facts), their gap, and the mean over facts of the within-fact standard
-    deviation across templates.
+    over facts), their gap, the mean over facts of the within-fact standard
+    deviation of accuracy across templates, and the part of that spread that
+    sampling alone produces: a fact answered correctly with probability
+    :math:`\bar p` (its mean over templates) gives per-template accuracies with
+    standard deviation :math:`\sqrt{\bar p (1 - \bar p) / n}` for :math:`n`
+    answers per template (``sampling_std``, averaged over facts).
     """
     by_template = per_template.groupby(["rel", "template_number"])["acc"].mean()
-    spread = per_template.groupby(["rel", "idx"])["acc"].std(ddof=0).groupby("rel").mean()
+    per_fact = per_template.groupby(["rel", "idx"]).agg(std=("acc", lambda acc: acc.std(ddof=0)), mean=("acc", "mean"), n=("n", "mean"))
+    per_fact["sampling_std"] = np.sqrt(per_fact["mean"] * (1 - per_fact["mean"]) / per_fact["n"])
     summary = pd.DataFrame({
         "best_template_acc": by_template.groupby("rel").max(),
         "worst_template_acc": by_template.groupby("rel").min(),
-        "within_fact_std": spread,
+        "within_fact_std": per_fact["std"].groupby("rel").mean(),
+        "sampling_std": per_fact["sampling_std"].groupby("rel").mean(),
     })
     summary["gap"] = summary["best_template_acc"] - summary["worst_template_acc"]
     return summary.reset_index()
@@ -538,6 +544,16 @@ def accuracy_summary(accuracies: pd.DataFrame, by: str | list[str]) -> pd.DataFr
 
 
 # --------------------------------------------------------------------------- tiny models for tests and demos
+
+
+TINY_ARCHITECTURES = ("gpt_neox", "llama")
+
+
+def check_architecture(architecture: str) -> str:
+    """``architecture`` if :func:`save_tiny_model` can build it, else a :class:`SmiError` listing the valid ones."""
+    if architecture not in TINY_ARCHITECTURES:
+        raise SmiError(f"unknown architecture '{architecture}'; valid: {', '.join(TINY_ARCHITECTURES)}")
+    return architecture
 
 
 def save_tiny_model(out_dir: Path, texts: Sequence[str], architecture: str = "gpt_neox", seed: int = 0,
@@ -561,13 +577,12 @@ def save_tiny_model(out_dir: Path, texts: Sequence[str], architecture: str = "gp
     shape = dict(vocab_size=len(tokenizer), hidden_size=hidden_size, num_hidden_layers=layers, num_attention_heads=4,
                  intermediate_size=2 * hidden_size, max_position_embeddings=256,
                  bos_token_id=ids["[BOS]"], eos_token_id=ids["[EOS]"], pad_token_id=ids["[PAD]"])
+    check_architecture(architecture)
     torch.manual_seed(seed)
     if architecture == "gpt_neox":
         model = GPTNeoXForCausalLM(GPTNeoXConfig(**shape))
-    elif architecture == "llama":
-        model = LlamaForCausalLM(LlamaConfig(num_key_value_heads=2, **shape))
     else:
-        raise SmiError(f"unknown architecture '{architecture}'; valid: gpt_neox, llama")
+        model = LlamaForCausalLM(LlamaConfig(num_key_value_heads=2, **shape))
     out_dir = Path(out_dir)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
