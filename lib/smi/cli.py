@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "smi.commands.probe",
     "smi.commands.triples",
     "smi.commands.count",
+    "smi.commands.evaluate",
+    "smi.commands.predict",
 ]
 
 

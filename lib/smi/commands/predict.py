@@ -1,0 +1,37 @@
+"""``smi predict``: per-fact accuracy of a model not trained yet, from its corpus counts and its size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smi import data, prediction, release
+from smi.errors import SmiError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("predict", help="predict per-fact accuracy of a new model from corpus counts and size")
+    parser.add_argument("--counts", type=Path, required=True, help="per-fact counts: JSON list (like merge.json), JSONL or CSV with idx, rel, time_subj, time_obj, time_s1j1[, time_seqs]")
+    parser.add_argument("--params", type=float, required=True, metavar="N", help="parameters of the new model (raw count, e.g. 7e9)")
+    parser.add_argument("--corpus-docs", type=float, metavar="N", help="documents in the corpus (instead of a time_seqs column)")
+    parser.add_argument("--release", type=Path, help="release to fit on (default: data/external/smi-release)")
+    parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
+    parser.add_argument("--out", type=Path, default=Path("results/prediction/predicted.csv"), help="per-fact output CSV (default: results/prediction/predicted.csv)")
+    parser.add_argument("--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if not args.params > 1:
+        raise SmiError(f"--params must be a parameter count > 1, got {args.params:g}")
+    counts = prediction.load_counts_file(args.counts, args.corpus_docs)
+    release_dir = args.release or data.release_dir()
+    predicted = prediction.predict_new_model(
+        release_dir, counts, args.params, release.load_models(args.models_table), args.gbm_iterations, str(args.counts)
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    predicted.to_csv(args.out, index=False, float_format="%.6g")
+    print(args.out)
+    means = {column[5:]: predicted[column].mean() for column in predicted.columns if column.startswith("pred_")}
+    print(f"{len(predicted)} facts, model of {args.params:.3g} parameters: predicted mean accuracy "
+          + ", ".join(f"{name} {value:.3f}" for name, value in means.items()))
+    return 0

@@ -1,0 +1,563 @@
+"""Out-of-sample prediction of per-fact accuracy from what is known before training.
+
+A predictor sees, for every fact, only the document counts of the model's
+pre-training corpus, the corpus size :math:`N`, the model size :math:`P` and the
+fact's relation. It is fitted on some models and judged on models it has never
+seen: every model of a held-out group (one model, one corpus, or one series).
+
+Features of one fact (counts :math:`n_s, n_o, n_{so}` smoothed by
+:math:`+\\tfrac12` so that a zero has a logarithm):
+
+* document probabilities :math:`\\log_{10} p(s)`, :math:`\\log_{10} p(o)` (the
+  object's own frequency) and :math:`\\log_{10} p(s,o)`, each :math:`n / N`;
+* :math:`\\mathrm{PMI} = \\log_{10} \\frac{p(s,o)}{p(s)\\,p(o)}`;
+* conditional shares :math:`\\log_{10} p(o \\mid s) = \\log_{10} n_{so}/n_s` and
+  :math:`\\log_{10} p(s \\mid o) = \\log_{10} n_{so}/n_o`;
+* exposure :math:`\\log_{10} n_{so}, \\log_{10} n_s, \\log_{10} n_o` (gradient boosting only);
+* :math:`\\log_{10} P` and the relation.
+
+Predictors (columns ``pred_<name>`` of :func:`evaluate`):
+
+``smi``
+    the paper's SMI, with one line :math:`\\hat a = \\beta_0 + \\beta_1\\,\\mathrm{SMI}`
+    fitted by OLS on every fact of the training models pooled (facts with
+    MI ≤ 0 have no bucket and get SMI = 0).
+``glm``
+    a binomial GLM (logit link, fractional response) on the three log
+    probabilities, :math:`\\log_{10} P`, their products with :math:`\\log_{10} P`
+    and one indicator per relation.
+``gbm``
+    histogram gradient boosting (squared loss, a fixed number of iterations, no
+    early stopping) on all features, clipped to [0, 1].
+``best``
+    ``gbm`` re-levelled to a model-size trend: the per-fact logits are shifted by
+    one constant :math:`\\delta` so that the mean prediction equals
+    :math:`\\bar a(P) = \\sigma(\\gamma_0 + \\gamma_1 \\log_{10} P)`, fitted on the
+    training models' mean accuracies. Whether that trend is extrapolated beyond
+    the largest training model or held flat there is decided by an inner
+    leave-one-group-out on the training models only.
+
+Why ``best``: trees rank facts well but cannot extrapolate, so a held-out
+model larger or smaller than the training ones gets the accuracy level of its
+nearest neighbour in size; a smooth size trend sets the level, the trees the
+ranking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import optimize, sparse, special, stats
+
+from smi import metrics, regression, release
+from smi.errors import SmiError
+
+#: Evaluation schemes and the column of the accuracy frame that defines a held-out group.
+SCHEMES = {
+    "leave-one-model-out": "model",
+    "leave-one-corpus-out": "corpus",
+    "leave-one-series-out": "series",
+}
+PREDICTORS = ("smi", "glm", "gbm", "best")
+#: Counts a fact needs for prediction (``time_seqs`` may come from --corpus-docs instead).
+NEEDED_COUNTS = ("time_seqs", "time_subj", "time_obj", "time_s1j1")
+NORMALISED_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint", "pmi", "log_p_obj_given_subj", "log_p_subj_given_obj")
+#: The GLM's features: PMI and the conditional shares are linear in these three, so they are left out.
+GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint")
+EXPOSURE_FEATURES = ("log_n_joint", "log_n_subj", "log_n_obj")
+SIZE_FEATURE = "log_params"
+#: Predictions are grouped into bins of this width for the bucketed R² (when they take many values).
+PREDICTION_BIN_WIDTH = 0.01
+SMOOTHING = 0.5
+PREDICTION_COLUMNS = ["model", "corpus", "series", "parameters", "idx", "rel", "acc"] + [f"pred_{p}" for p in PREDICTORS]
+
+
+def scheme_column(scheme: str) -> str:
+    """The accuracy-frame column whose values are held out one at a time under ``scheme``."""
+    if scheme not in SCHEMES:
+        raise SmiError(f"unknown scheme '{scheme}'; valid schemes: {', '.join(SCHEMES)}")
+    return SCHEMES[scheme]
+
+
+# ---------------------------------------------------------------- features
+
+
+def fact_features(counts: pd.DataFrame, parameters) -> pd.DataFrame:
+    """Numeric features of every fact (see the module docstring for the formulas).
+
+    ``counts`` needs ``time_seqs``, ``time_subj``, ``time_obj`` and ``time_s1j1``;
+    ``parameters`` is one model size or one per row.
+    """
+    n_docs = np.log10(counts["time_seqs"].to_numpy(dtype=float))
+    log_n_subj = np.log10(counts["time_subj"].to_numpy(dtype=float) + SMOOTHING)
+    log_n_obj = np.log10(counts["time_obj"].to_numpy(dtype=float) + SMOOTHING)
+    log_n_joint = np.log10(counts["time_s1j1"].to_numpy(dtype=float) + SMOOTHING)
+    features = pd.DataFrame(
+        {
+            "log_p_subj": log_n_subj - n_docs,
+            "log_p_obj": log_n_obj - n_docs,
+            "log_p_joint": log_n_joint - n_docs,
+            "pmi": log_n_joint + n_docs - log_n_subj - log_n_obj,
+            "log_p_obj_given_subj": log_n_joint - log_n_subj,
+            "log_p_subj_given_obj": log_n_joint - log_n_obj,
+            "log_n_joint": log_n_joint,
+            "log_n_subj": log_n_subj,
+            "log_n_obj": log_n_obj,
+            SIZE_FEATURE: np.log10(np.broadcast_to(np.asarray(parameters, dtype=float), len(counts))),
+        },
+        index=counts.index,
+    )
+    return features
+
+
+def smi_values(counts: pd.DataFrame, parameters: float, width: float = metrics.DEFAULT_BUCKET_WIDTH) -> np.ndarray:
+    """SMI of every fact of one model, normalised over that model's usable facts; 0 where MI ≤ 0."""
+    values = np.zeros(len(counts))
+    usable = metrics.usable_facts(counts).to_numpy()
+    if usable.sum() > 0:
+        values[usable] = metrics.predictor_values(counts[usable], "SMI", parameters, width)
+    return values
+
+
+def smi_column(frame: pd.DataFrame) -> np.ndarray:
+    """SMI of every row of a long accuracy frame, computed model by model."""
+    values = np.zeros(len(frame))
+    for _, rows in frame.groupby("model", sort=False).indices.items():
+        part = frame.iloc[rows]
+        values[rows] = smi_values(part, float(part["parameters"].iloc[0]))
+    return values
+
+
+# ---------------------------------------------------------------- level of a model from its size
+
+
+@dataclass(frozen=True)
+class SizeTrend:
+    """Mean accuracy against model size, logit(ā) = γ0 + γ1 log10 P, optionally flat beyond the largest P seen."""
+
+    intercept: float
+    slope: float
+    largest_log_params: float
+    flat_beyond_largest: bool
+
+    def mean_accuracy(self, parameters: float) -> float:
+        """Predicted mean accuracy of a model with ``parameters`` parameters."""
+        log_params = np.log10(float(parameters))
+        if self.flat_beyond_largest:
+            log_params = min(log_params, self.largest_log_params)
+        return float(special.expit(self.intercept + self.slope * log_params))
+
+
+def model_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per model: model, corpus, series, parameters, mean accuracy."""
+    return frame.groupby("model", sort=False).agg(
+        corpus=("corpus", "first"), series=("series", "first"), parameters=("parameters", "first"), mean_acc=("acc", "mean")
+    ).reset_index()
+
+
+def fit_size_trend(levels: pd.DataFrame, flat_beyond_largest: bool) -> SizeTrend:
+    """OLS of logit(mean accuracy) on log10 P over the models of ``levels``."""
+    log_params = np.log10(levels["parameters"].to_numpy(dtype=float))
+    if len(np.unique(log_params)) < 2:
+        raise SmiError("the size trend needs training models of at least two sizes")
+    mean_acc = np.clip(levels["mean_acc"].to_numpy(dtype=float), 1e-4, 1 - 1e-4)
+    fit = sm.OLS(special.logit(mean_acc), sm.add_constant(log_params)).fit()
+    intercept, slope = (float(v) for v in fit.params)
+    return SizeTrend(intercept, slope, float(log_params.max()), flat_beyond_largest)
+
+
+def choose_size_trend(levels: pd.DataFrame, group_column: str) -> SizeTrend:
+    """Fit the size trend, choosing 'extrapolate' or 'flat beyond the largest' by inner leave-one-group-out.
+
+    Each training group is held out in turn; the rule with the smaller mean
+    absolute error of the held-out models' mean accuracy wins (ties: flat).
+    """
+    groups = levels[group_column].unique()
+    errors = {True: [], False: []}
+    for group in groups:
+        inner_train = levels[levels[group_column] != group]
+        inner_test = levels[levels[group_column] == group]
+        if inner_train["parameters"].nunique() < 2:
+            continue
+        for flat in errors:
+            trend = fit_size_trend(inner_train, flat)
+            errors[flat] += [abs(trend.mean_accuracy(p) - a) for p, a in zip(inner_test["parameters"], inner_test["mean_acc"])]
+    flat = not errors[False] or np.mean(errors[True]) <= np.mean(errors[False])
+    return fit_size_trend(levels, flat)
+
+
+def shift_to_mean(predictions: np.ndarray, target: float) -> np.ndarray:
+    """σ(logit(p̂) + δ) with the one δ that makes the mean equal ``target`` (ranking unchanged)."""
+    logits = special.logit(np.clip(np.asarray(predictions, dtype=float), 1e-4, 1 - 1e-4))
+    target = float(np.clip(target, 1e-4, 1 - 1e-4))
+    delta = optimize.brentq(lambda d: special.expit(logits + d).mean() - target, -30.0, 30.0)
+    return special.expit(logits + delta)
+
+
+# ---------------------------------------------------------------- the fitted predictors
+
+
+@dataclass
+class FittedPredictors:
+    """Every predictor fitted on one set of training models."""
+
+    smi_line: regression.PerFactFit
+    glm: object
+    glm_scale: pd.DataFrame
+    gbm: object
+    size_trend: SizeTrend
+    relations: list[str] = field(default_factory=list)
+
+
+def _glm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], scale: pd.DataFrame) -> np.ndarray:
+    """Standardised log probabilities and log10 P, their products with log10 P, then one indicator per
+    relation (the first relation is the baseline)."""
+    columns = list(GLM_FEATURES) + [SIZE_FEATURE]
+    numeric = (features[columns] - scale.loc["mean", columns]) / scale.loc["std", columns]
+    codes = pd.Categorical(relations, categories=known).codes
+    indicators = np.zeros((len(features), len(known) - 1))
+    rows = np.flatnonzero(codes > 0)
+    indicators[rows, codes[rows] - 1] = 1.0
+    size_products = numeric[list(GLM_FEATURES)].to_numpy() * numeric[[SIZE_FEATURE]].to_numpy()
+    return np.column_stack([np.ones(len(features)), numeric.to_numpy(), size_products, indicators])
+
+
+def _gbm_design(features: pd.DataFrame, relations: pd.Series, known: list[str]) -> pd.DataFrame:
+    """All features plus the relation as a category code."""
+    design = features[list(NORMALISED_FEATURES) + list(EXPOSURE_FEATURES) + [SIZE_FEATURE]].copy()
+    design["relation"] = pd.Categorical(relations, categories=known).codes
+    return design
+
+
+def check_relations(relations: pd.Series, known: list[str], source: str) -> None:
+    """Every relation must have been seen in training; name the first that was not."""
+    unknown = sorted(set(relations) - set(known))
+    if unknown:
+        raise SmiError(f"{source}: relation '{unknown[0]}' is not in the training data (known: {', '.join(known)})")
+
+
+def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterations: int = 300, seed: int = 0) -> FittedPredictors:
+    """Fit SMI line, GLM, gradient boosting and the size trend on a long accuracy frame.
+
+    ``train`` is :func:`smi.release.load_accuracies` output (or rows of it);
+    ``group_column`` names the groups the size trend's extrapolation rule is validated over.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    if train["model"].nunique() < 2:
+        raise SmiError("training needs at least two models")
+    acc = train["acc"].to_numpy(dtype=float)
+    relations = sorted(train["rel"].unique())
+    features = fact_features(train, train["parameters"].to_numpy(dtype=float))
+
+    smi_line = regression.per_fact_fit(smi_column(train), acc)
+
+    scale = features.agg(["mean", "std"]).replace(0.0, 1.0)
+    design = _glm_design(features, train["rel"], relations, scale)
+    glm = sm.GLM(acc, design, family=sm.families.Binomial()).fit()
+
+    gbm_design = _gbm_design(features, train["rel"], relations)
+    gbm = HistGradientBoostingRegressor(
+        max_iter=gbm_iterations, learning_rate=0.1, early_stopping=False, categorical_features=[gbm_design.columns.get_loc("relation")], random_state=seed
+    )
+    gbm.fit(gbm_design, acc)
+
+    trend = choose_size_trend(model_levels(train), group_column)
+    return FittedPredictors(smi_line, glm, scale, gbm, trend, relations)
+
+
+def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: float, source: str = "counts") -> pd.DataFrame:
+    """Per-fact predicted accuracy of one model (its corpus counts, its size): pred_smi, pred_glm, pred_gbm, pred_best."""
+    metrics.size_exponent(parameters)  # a size ≤ 1 parameter is an error
+    check_relations(counts["rel"], fitted.relations, source)
+    features = fact_features(counts, parameters)
+    smi = smi_values(counts, parameters)
+    predictions = pd.DataFrame(index=counts.index)
+    predictions["pred_smi"] = np.clip(fitted.smi_line.intercept + fitted.smi_line.slope * smi, 0, 1)
+    predictions["pred_glm"] = fitted.glm.predict(_glm_design(features, counts["rel"], fitted.relations, fitted.glm_scale))
+    gbm = np.clip(fitted.gbm.predict(_gbm_design(features, counts["rel"], fitted.relations)), 0, 1)
+    predictions["pred_gbm"] = gbm
+    predictions["pred_best"] = shift_to_mean(gbm, fitted.size_trend.mean_accuracy(parameters))
+    return predictions
+
+
+# ---------------------------------------------------------------- cross-validation
+
+
+def _settings_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, seed: int) -> str:
+    """A short hash of what a fold's predictions depend on (for resuming)."""
+    text = json.dumps([scheme, gbm_iterations, seed, sorted(accuracies["model"].unique()), len(accuracies), float(accuracies["acc"].sum())])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def evaluate(
+    accuracies: pd.DataFrame,
+    scheme: str,
+    gbm_iterations: int = 300,
+    seed: int = 0,
+    checkpoint_dir: Path | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Hold out each group of ``scheme`` in turn, fit on the rest, predict every fact of the held-out models.
+
+    Returns :data:`PREDICTION_COLUMNS`. With ``checkpoint_dir``, each finished
+    fold is saved there and reused when the same evaluation is run again.
+    """
+    from tqdm.auto import tqdm
+
+    column = scheme_column(scheme)
+    groups = list(dict.fromkeys(accuracies[column]))
+    if len(groups) < 2:
+        raise SmiError(f"{scheme} needs models from at least two {column} values, got {len(groups)}")
+    key = _settings_key(accuracies, scheme, gbm_iterations, seed)
+    folds = []
+    for group in tqdm(groups, desc=scheme, unit="fold", disable=not progress):
+        checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{key}-{_file_part(group)}.csv"
+        if checkpoint is not None and checkpoint.is_file():
+            folds.append(pd.read_csv(checkpoint))
+            continue
+        held_out = accuracies[column] == group
+        train = accuracies[~held_out]
+        if train["parameters"].nunique() < 2:
+            raise SmiError(f"holding out {column} '{group}' leaves fewer than two model sizes to train on")
+        fitted = fit_predictors(train, column, gbm_iterations, seed)
+        parts = []
+        for _, test in accuracies[held_out].groupby("model", sort=False):
+            predictions = predict_model(fitted, test, float(test["parameters"].iloc[0]), f"model '{test['model'].iloc[0]}'")
+            parts.append(pd.concat([test[PREDICTION_COLUMNS[:7]], predictions], axis=1))
+        fold = pd.concat(parts, ignore_index=True)
+        if checkpoint is not None:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            partial = checkpoint.with_suffix(".tmp")
+            fold.to_csv(partial, index=False)
+            partial.replace(checkpoint)
+        folds.append(fold)
+    predictions = pd.concat(folds, ignore_index=True)[PREDICTION_COLUMNS]
+    order = {name: i for i, name in enumerate(dict.fromkeys(accuracies["model"]))}
+    return predictions.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def _file_part(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in str(text))
+
+
+# ---------------------------------------------------------------- metrics with bootstrap CIs
+
+
+def out_of_sample_r2(acc: np.ndarray, pred: np.ndarray) -> float:
+    """R² = 1 − Σ(a − â)² / Σ(a − ā)²: the share of per-fact variance the prediction explains (can be < 0)."""
+    acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
+    return float(1.0 - np.sum((acc - pred) ** 2) / np.sum((acc - acc.mean()) ** 2))
+
+
+def prediction_buckets(pred: np.ndarray) -> np.ndarray:
+    """Bucket value of each prediction for the paper-style R²: the prediction itself when it takes at
+    most 200 distinct values (SMI: the paper's MI buckets), else bins of width 0.01 (bin midpoint)."""
+    pred = np.asarray(pred, dtype=float)
+    if len(np.unique(pred)) <= 200:
+        return pred
+    return (np.floor(pred / PREDICTION_BIN_WIDTH) + 0.5) * PREDICTION_BIN_WIDTH
+
+
+def bucketed_r2(acc: np.ndarray, pred: np.ndarray) -> float:
+    """The paper's R²: OLS of bucket-mean accuracy on bucket value, one point per bucket."""
+    return regression.bucketed_fit(prediction_buckets(pred), acc).r2
+
+
+def _row_corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row of x with the same row of y."""
+    x = x - x.mean(axis=1, keepdims=True)
+    y = y - y.mean(axis=1, keepdims=True)
+    return (x * y).sum(axis=1) / np.sqrt((x * x).sum(axis=1) * (y * y).sum(axis=1))
+
+
+def _bootstrap_bucketed_r2(weights: np.ndarray, acc: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Bucketed R² for every row of fact multiplicities ``weights`` (B × n), vectorised over B."""
+    values, bucket_of_fact = np.unique(prediction_buckets(pred), return_inverse=True)
+    onehot = sparse.csr_matrix((np.ones(len(acc)), (np.arange(len(acc)), bucket_of_fact)), shape=(len(acc), len(values)))
+    counts = np.asarray((onehot.T @ weights.T).T)
+    sums = np.asarray((sparse.diags(acc) @ onehot).T @ weights.T).T
+    present = counts > 0
+    means = np.where(present, sums / np.where(present, counts, 1), 0.0)
+    x = np.broadcast_to(values, means.shape)
+    k = present.sum(axis=1)
+    x_mean = (x * present).sum(axis=1) / k
+    y_mean = (means * present).sum(axis=1) / k
+    dx = (x - x_mean[:, None]) * present
+    dy = (means - y_mean[:, None]) * present
+    return (dx * dy).sum(axis=1) ** 2 / ((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
+
+
+def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Per predictor: per-fact R², bucketed R², Spearman ρ, mean accuracy, mean prediction and their
+    difference, and the gain in R² over ``smi``, each with a 95% percentile CI from ``n_boot``
+    resamples of the facts (the same resamples for every predictor)."""
+    acc = np.asarray(acc, dtype=float)
+    n = len(acc)
+    if n < 3:
+        raise SmiError(f"need at least three facts to summarise, got {n}")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    weights = np.zeros((n_boot, n))
+    for row in range(n_boot):
+        weights[row] = np.bincount(draws[row], minlength=n)
+    total = weights.sum(axis=1)
+    acc_mean = weights @ acc / total
+    sst = weights @ acc**2 - total * acc_mean**2
+    acc_ranks = stats.rankdata(acc[draws], axis=1)
+
+    def interval(samples: np.ndarray) -> tuple[float, float]:
+        return tuple(float(v) for v in np.nanpercentile(samples, [2.5, 97.5]))
+
+    rows, r2_samples = [], {}
+    for name, pred in predictions.items():
+        pred = np.asarray(pred, dtype=float)
+        r2_boot = 1.0 - (weights @ (acc - pred) ** 2) / sst
+        r2_samples[name] = r2_boot
+        pred_mean = weights @ pred / total
+        rho_boot = _row_corr(acc_ranks, stats.rankdata(pred[draws], axis=1))
+        row = {"predictor": name, "n_facts": n}
+        estimates = {
+            "r2": (out_of_sample_r2(acc, pred), r2_boot),
+            "r2_bucketed": (bucketed_r2(acc, pred), _bootstrap_bucketed_r2(weights, acc, pred)),
+            "spearman": (float(stats.spearmanr(acc, pred)[0]), rho_boot),
+            "mean_acc": (float(acc.mean()), acc_mean),
+            "mean_pred": (float(pred.mean()), pred_mean),
+            "mean_error": (float(pred.mean() - acc.mean()), pred_mean - acc_mean),
+        }
+        if "smi" in predictions:
+            estimates["r2_gain_over_smi"] = (None, None)  # filled below, once smi's samples exist
+        for metric, (value, samples) in estimates.items():
+            if samples is None:
+                continue
+            row[metric] = value
+            row[f"{metric}_lo"], row[f"{metric}_hi"] = interval(samples)
+        row["n_buckets"] = int(len(np.unique(prediction_buckets(pred))))
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    if "smi" in predictions:
+        smi_r2 = out_of_sample_r2(acc, predictions["smi"])
+        gains = [(r - smi_r2, *interval(r2_samples[name] - r2_samples["smi"])) for name, r in zip(summary["predictor"], summary["r2"])]
+        summary[["r2_gain_over_smi", "r2_gain_over_smi_lo", "r2_gain_over_smi_hi"]] = gains
+    return summary
+
+
+SUMMARY_KEYS = ["model", "corpus", "series", "parameters"]
+
+
+def summarise(predictions: pd.DataFrame, n_boot: int = 200, seed: int = 0, progress: bool = False) -> pd.DataFrame:
+    """:func:`bootstrap_summary` for every held-out model: one row per model and predictor."""
+    from tqdm.auto import tqdm
+
+    columns = [c for c in predictions.columns if c.startswith("pred_")]
+    parts = []
+    for model, rows in tqdm(list(predictions.groupby("model", sort=False)), desc="bootstrap", unit="model", disable=not progress):
+        table = bootstrap_summary(rows["acc"].to_numpy(), {c[5:]: rows[c].to_numpy() for c in columns}, n_boot, seed)
+        for key in SUMMARY_KEYS:
+            table.insert(SUMMARY_KEYS.index(key), key, rows[key].iloc[0])
+        parts.append(table)
+    summary = pd.concat(parts, ignore_index=True)
+    if summary[["r2", "r2_bucketed", "spearman", "mean_pred"]].isna().any().any():
+        raise SmiError("a summary metric is NaN (a held-out model with constant accuracy?); refusing to write it")
+    return summary
+
+
+def write_evaluation(predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Write predictions.csv and summary.csv into ``out_dir``; return both paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "predictions.csv", out_dir / "summary.csv"]
+    predictions.to_csv(paths[0], index=False, float_format="%.6g")
+    summary.to_csv(paths[1], index=False, float_format="%.6g")
+    return paths
+
+
+# ---------------------------------------------------------------- a model not trained yet
+
+
+def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFrame:
+    """Per-fact counts of a corpus for :func:`predict_new_model`: JSON list (as the release's
+    ``merge.json``), JSONL or CSV with idx, rel, time_subj, time_obj, time_s1j1 and, unless
+    ``corpus_docs`` is given, time_seqs."""
+    path = Path(path)
+    if not path.is_file():
+        raise SmiError(f"{path}: file not found")
+    needed = ["idx", "rel", "time_subj", "time_obj", "time_s1j1"] + ([] if corpus_docs is not None else ["time_seqs"])
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise SmiError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise SmiError(f"{path}: missing column '{missing[0]}' (needed: {', '.join(needed)})")
+        line_of = lambda row: f"line {row + 2}"  # noqa: E731 - header is line 1
+    elif suffix == ".jsonl":
+        records = []
+        with open(path, encoding="utf-8") as handle:
+            for number, text in enumerate(handle, start=1):
+                if text.strip():
+                    try:
+                        records.append(json.loads(text))
+                    except json.JSONDecodeError as error:
+                        raise SmiError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
+        frame = _records_with(records, needed, path, "line", 1)
+        line_of = lambda row: f"line {row + 1}"  # noqa: E731
+    else:
+        frame = _records_with(release.read_json(path), needed, path, "record", 0)
+        line_of = lambda row: f"record {row}"  # noqa: E731
+    if frame.empty:
+        raise SmiError(f"{path}: no facts")
+    if corpus_docs is not None:
+        if not corpus_docs > 0:
+            raise SmiError(f"--corpus-docs must be positive, got {corpus_docs}")
+        frame["time_seqs"] = corpus_docs
+    for column in ["time_seqs", "time_subj", "time_obj", "time_s1j1"]:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() | (values < 0)
+        if bad.any():
+            raise SmiError(f"{path}: {line_of(int(np.flatnonzero(bad)[0]))}: field '{column}' must be a non-negative number")
+        frame[column] = values.astype(float)
+    checks = [
+        (frame["time_seqs"] <= 0, "'time_seqs' must be positive"),
+        (frame["time_s1j1"] > frame[["time_subj", "time_obj"]].min(axis=1), "'time_s1j1' exceeds 'time_subj' or 'time_obj'"),
+        (frame[["time_subj", "time_obj"]].max(axis=1) > frame["time_seqs"], "a count exceeds 'time_seqs'"),
+    ]
+    for bad, message in checks:
+        if bad.any():
+            raise SmiError(f"{path}: {line_of(int(np.flatnonzero(bad.to_numpy())[0]))}: {message}")
+    return frame.reset_index(drop=True)
+
+
+def _records_with(records: object, needed: list[str], path: Path, unit: str, first: int) -> pd.DataFrame:
+    if not isinstance(records, list):
+        raise SmiError(f"{path}: expected a list of fact records")
+    for number, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise SmiError(f"{path}: {unit} {number + first}: expected an object")
+        missing = [c for c in needed if record.get(c) is None]
+        if missing:
+            raise SmiError(f"{path}: {unit} {number + first}: missing field '{missing[0]}' (needed: {', '.join(needed)})")
+    return pd.DataFrame.from_records(records)
+
+
+def predict_new_model(
+    release_dir: Path, counts: pd.DataFrame, parameters: float, models: pd.DataFrame | None = None,
+    gbm_iterations: int = 300, source: str = "counts",
+) -> pd.DataFrame:
+    """Fit every predictor on all models of the release, then predict a model of ``parameters``
+    parameters trained on the corpus of ``counts``. Returns the counts' idx/rel (and subj/obj when
+    present) with pred_smi, pred_glm, pred_gbm, pred_best."""
+    if not parameters > 1:
+        raise SmiError(f"--params must be a parameter count > 1, got {parameters:g}")
+    models = release.load_models() if models is None else models
+    fitted = fit_predictors(release.load_accuracies(release_dir, models), "corpus", gbm_iterations)
+    keep = [c for c in ("idx", "subj", "rel", "obj") if c in counts.columns]
+    return pd.concat([counts[keep], predict_model(fitted, counts, parameters, source)], axis=1)

@@ -1,0 +1,217 @@
+"""Out-of-sample accuracy prediction: synthetic data with a known answer, a shuffled control, the CLI."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special
+from threadpoolctl import threadpool_limits
+
+from smi import prediction, regression, release
+from smi.errors import SmiError
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Boosting on small data spends its time synchronising OpenMP threads on a busy machine; use one."""
+    with threadpool_limits(1):
+        yield
+
+
+RELATION_OFFSETS = {"capital": 0.8, "born": -0.6, "plays": 0.0}
+CORPUS_DOCS = {"alpha": 2e6, "beta": 3e7, "gamma": 4e8, "delta": 9e9}
+
+
+def true_accuracy(p_obj_given_subj: np.ndarray, relation_offset: np.ndarray, parameters: float) -> np.ndarray:
+    """The synthetic law: a = σ(1.5 + 1.2 log10 p(o|s) + offset(relation) + 0.5 (log10 P − 9))."""
+    return special.expit(1.5 + 1.2 * np.log10(p_obj_given_subj) + relation_offset + 0.5 * (np.log10(parameters) - 9))
+
+
+def synthetic_accuracies(n_facts: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Eight models on four corpora of very different sizes whose accuracy follows :func:`true_accuracy`.
+
+    Each fact has a corpus-independent conditional share p(o|s); each corpus sees the
+    subject a number of times proportional to its size, so raw counts differ by 4
+    orders of magnitude while p(o|s) is shared. Accuracy is the share of 400 sampled answers.
+    """
+    rng = np.random.default_rng(seed)
+    relation = rng.choice(list(RELATION_OFFSETS), n_facts)
+    share = 10 ** rng.uniform(-3, 0, n_facts)  # p(o|s)
+    subject_rate = 10 ** rng.uniform(-6, -3, n_facts)
+    object_rate = 10 ** rng.uniform(-3, -1.5, n_facts)
+    frames = []
+    for number, (corpus, n_docs) in enumerate(CORPUS_DOCS.items()):
+        n_subj = rng.poisson(subject_rate * n_docs) + 20
+        n_joint = rng.binomial(n_subj, share)
+        n_obj = np.maximum(rng.poisson(object_rate * n_docs), n_joint) + 1
+        for parameters in (1e8 * 3**number, 3e9 * 2**number):
+            truth = true_accuracy(np.maximum(n_joint, 0.5) / n_subj, np.vectorize(RELATION_OFFSETS.get)(relation), parameters)
+            frames.append(pd.DataFrame({
+                "model": f"{corpus}-{parameters:.0e}", "series": corpus, "parameters": int(parameters), "corpus": corpus,
+                "idx": np.arange(n_facts), "rel": relation, "acc": rng.binomial(400, truth) / 400, "truth": truth,
+                "time_seqs": int(n_docs), "time_subj": n_subj, "time_obj": n_obj, "time_s1j1": n_joint,
+            }))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return synthetic_accuracies()
+
+
+@pytest.fixture(scope="module")
+def synthetic_predictions(synthetic):
+    return prediction.evaluate(synthetic, "leave-one-corpus-out", gbm_iterations=80)
+
+
+def test_held_out_corpora_are_predicted_close_to_the_noise_ceiling(synthetic, synthetic_predictions):
+    merged = synthetic_predictions.merge(synthetic[["model", "idx", "truth"]], on=["model", "idx"])
+    for model, rows in merged.groupby("model"):
+        ceiling = prediction.out_of_sample_r2(rows["acc"], rows["truth"])  # R² of the true probabilities
+        assert ceiling > 0.9
+        for column in ("pred_gbm", "pred_best", "pred_glm"):
+            assert prediction.out_of_sample_r2(rows["acc"], rows[column]) > ceiling - 0.15, (model, column)
+        assert prediction.out_of_sample_r2(rows["acc"], rows["pred_best"]) > prediction.out_of_sample_r2(rows["acc"], rows["pred_smi"])
+
+
+def test_predictions_cover_every_fact_of_every_held_out_model(synthetic, synthetic_predictions):
+    assert len(synthetic_predictions) == len(synthetic)
+    assert list(synthetic_predictions.columns) == prediction.PREDICTION_COLUMNS
+    columns = [f"pred_{name}" for name in prediction.PREDICTORS]
+    values = synthetic_predictions[columns].to_numpy()
+    assert np.isfinite(values).all() and (values >= 0).all() and (values <= 1).all()
+
+
+def test_shuffled_labels_score_about_zero(synthetic):
+    rng = np.random.default_rng(1)
+    shuffled = synthetic.copy()
+    for _, rows in shuffled.groupby("model").indices.items():
+        shuffled.iloc[rows, shuffled.columns.get_loc("acc")] = rng.permutation(shuffled["acc"].to_numpy()[rows])
+    predictions = prediction.evaluate(shuffled, "leave-one-corpus-out", gbm_iterations=80)
+    for model, rows in predictions.groupby("model"):
+        r2 = prediction.out_of_sample_r2(rows["acc"], rows["pred_best"])
+        assert -0.15 < r2 < 0.03, model
+        assert abs(np.corrcoef(rows["acc"], rows["pred_best"])[0, 1]) < 0.2, model
+
+
+def test_size_trend_recovers_a_known_logit_line_and_is_flat_beyond_the_largest_model():
+    parameters = np.array([1e8, 1e9, 1e10, 3e10])
+    levels = pd.DataFrame({"parameters": parameters, "mean_acc": special.expit(-3.0 + 0.2 * np.log10(parameters))})
+    trend = prediction.fit_size_trend(levels, flat_beyond_largest=True)
+    assert trend.intercept == pytest.approx(-3.0) and trend.slope == pytest.approx(0.2)
+    assert trend.mean_accuracy(1e9) == pytest.approx(special.expit(-1.2))
+    assert trend.mean_accuracy(1e12) == pytest.approx(trend.mean_accuracy(3e10))
+    free = prediction.fit_size_trend(levels, flat_beyond_largest=False)
+    assert free.mean_accuracy(1e12) == pytest.approx(special.expit(-3.0 + 2.4))
+
+
+def test_inner_validation_keeps_extrapolating_a_trend_that_holds_and_stops_one_that_saturates():
+    linear = pd.DataFrame({"series": list("aabbcc"), "parameters": [1e8, 1e9, 1e9, 1e10, 1e10, 1e11]})
+    linear["mean_acc"] = special.expit(-3.0 + 0.2 * np.log10(linear["parameters"]))
+    assert not prediction.choose_size_trend(linear, "series").flat_beyond_largest
+    saturating = linear.assign(mean_acc=[0.05, 0.10, 0.10, 0.15, 0.15, 0.15])
+    assert prediction.choose_size_trend(saturating, "series").flat_beyond_largest
+
+
+def test_shift_to_mean_hits_the_target_and_keeps_the_order():
+    pred = np.array([0.01, 0.2, 0.5, 0.7, 0.95])
+    shifted = prediction.shift_to_mean(pred, 0.3)
+    assert shifted.mean() == pytest.approx(0.3)
+    assert (np.argsort(shifted) == np.argsort(pred)).all()
+
+
+def test_out_of_sample_r2_by_hand():
+    acc = np.array([0.0, 0.5, 1.0])
+    assert prediction.out_of_sample_r2(acc, acc) == 1.0
+    assert prediction.out_of_sample_r2(acc, np.full(3, 0.5)) == 0.0
+    # reversed: residuals -1, 0, 1 → SSE 2; SST 0.5 → R² = 1 − 4 = −3
+    assert prediction.out_of_sample_r2(acc, np.array([1.0, 0.5, 0.0])) == pytest.approx(1 - 2.0 / 0.5)
+
+
+def test_bootstrap_bucketed_r2_equals_the_papers_fit_without_resampling():
+    rng = np.random.default_rng(3)
+    acc = rng.uniform(0, 1, 300)
+    for pred in (np.round(acc + rng.normal(0, 0.2, 300), 1), np.clip(acc + rng.normal(0, 0.3, 300), 0, 1)):
+        vectorised = prediction._bootstrap_bucketed_r2(np.ones((1, 300)), acc, pred)[0]
+        assert vectorised == pytest.approx(regression.bucketed_fit(prediction.prediction_buckets(pred), acc).r2)
+
+
+def test_bootstrap_intervals_contain_the_estimates_and_pair_the_predictors():
+    rng = np.random.default_rng(4)
+    acc = rng.uniform(0, 1, 500)
+    preds = {"smi": np.full(500, 0.4) + rng.normal(0, 0.01, 500), "best": acc + rng.normal(0, 0.1, 500)}
+    summary = prediction.bootstrap_summary(acc, preds, n_boot=100).set_index("predictor")
+    for metric in ("r2", "spearman", "mean_acc", "mean_pred", "mean_error"):
+        assert (summary[f"{metric}_lo"] <= summary[metric]).all() and (summary[metric] <= summary[f"{metric}_hi"]).all(), metric
+    # the bucketed R² is biased under resampling (buckets come and go), so only its interval's order is checked
+    assert (summary["r2_bucketed_lo"] <= summary["r2_bucketed_hi"]).all()
+    assert summary.loc["best", "r2_gain_over_smi_lo"] > 0.5
+    assert summary.loc["smi", "r2_gain_over_smi"] == 0.0
+
+
+def test_unknown_scheme_is_a_one_line_error(run_cli, tmp_path):
+    code, _, err = run_cli("evaluate", "--scheme", "leave-one-fact-out", "--out", tmp_path)
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "leave-one-corpus-out" in err
+
+
+def test_counts_without_a_needed_column_name_the_record_and_field(run_cli, tmp_path):
+    counts = tmp_path / "counts.json"
+    counts.write_text(json.dumps([{"idx": 1, "rel": "born", "time_seqs": 10, "time_subj": 3, "time_obj": 4}]))
+    code, _, err = run_cli("predict", "--counts", counts, "--params", "7e9")
+    assert code == 2 and "record 0" in err and "time_s1j1" in err
+    table = tmp_path / "counts.csv"
+    table.write_text("idx,rel,time_subj,time_obj,time_s1j1\n1,born,3,4,2\n")
+    code, _, err = run_cli("predict", "--counts", table, "--params", "7e9")
+    assert code == 2 and "missing column 'time_seqs'" in err
+    table.write_text("idx,rel,time_subj,time_obj,time_s1j1\n1,born,3,4,2\n2,born,3,4,9\n")
+    code, _, err = run_cli("predict", "--counts", table, "--params", "7e9", "--corpus-docs", "100")
+    assert code == 2 and "line 3" in err and "time_s1j1" in err
+
+
+@pytest.mark.parametrize("params", ["0", "-5", "1"])
+def test_a_parameter_count_of_at_most_one_is_an_error(run_cli, tmp_path, params):
+    code, _, err = run_cli("predict", "--counts", tmp_path / "unused.json", f"--params={params}")
+    assert code == 2 and "--params" in err and err.strip().count("\n") == 0
+
+
+QUICK_MODELS = ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b", "ours-1.6b", "ours-7b"]
+
+
+def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp_path):
+    argv = ["evaluate", "--release", release_dir, "--scheme", "leave-one-corpus-out", "--out", tmp_path,
+            "--models", *QUICK_MODELS, "--bootstrap", "20", "--gbm-iterations", "60"]
+    code, out, err = run_cli(*argv)
+    assert code == 0, err
+    predictions = pd.read_csv(tmp_path / "predictions.csv")
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert len(predictions) == len(QUICK_MODELS) * 12671
+    assert set(summary["predictor"]) == set(prediction.PREDICTORS) and len(summary) == 4 * len(QUICK_MODELS)
+    best = summary[summary["predictor"] == "best"].set_index("model")
+    smi = summary[summary["predictor"] == "smi"].set_index("model")
+    assert (best["r2"] > smi["r2"]).all()
+    checkpoints = sorted((tmp_path / "folds").glob("*.csv"))
+    assert len(checkpoints) == 3  # one per held-out corpus
+    code, _, _ = run_cli(*argv)  # the second run reuses the folds
+    assert code == 0
+    assert pd.read_csv(tmp_path / "predictions.csv").equals(predictions)
+
+
+def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path):
+    models = release.select_models(release.load_models(), ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b"])
+    table = tmp_path / "models.csv"
+    models.to_csv(table, index=False)
+    counts = release.load_corpus_counts(release_dir, "slimpajama").head(500)
+    counts_path = tmp_path / "counts.csv"
+    counts.drop(columns=["time_seqs"]).to_csv(counts_path, index=False)
+    means = []
+    for params in ("5e8", "3e9"):
+        out = tmp_path / f"pred-{params}.csv"
+        code, stdout, err = run_cli("predict", "--counts", counts_path, "--params", params, "--corpus-docs", "567910235",
+                                    "--release", release_dir, "--models-table", table, "--gbm-iterations", "40", "--out", out)
+        assert code == 0, err
+        predicted = pd.read_csv(out)
+        assert len(predicted) == 500 and predicted["idx"].tolist() == counts["idx"].tolist()
+        assert predicted.filter(like="pred_").apply(lambda c: c.between(0, 1).all()).all()
+        means.append(predicted["pred_best"].mean())
+    assert means[1] > means[0]  # the larger model is predicted to know more
