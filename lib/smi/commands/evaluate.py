@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi import data, prediction, release
 from smi.errors import SmiError
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("evaluate", help="out-of-sample accuracy prediction: predictions.csv and summary.csv")
     parser.add_argument("--release", type=Path, help="release folder (default: data/external/smi-release)")
-    parser.add_argument("--scheme", required=True, metavar="SCHEME", help=f"one of: {', '.join(prediction.SCHEMES)}")
+    parser.add_argument("--scheme", required=True, metavar="SCHEME", help="leave-one-model-out, leave-one-corpus-out or leave-one-series-out")
     parser.add_argument("--out", type=Path, default=Path("results/prediction"), help="output folder (default: results/prediction)")
     parser.add_argument("--models", nargs="+", metavar="NAME", help="use only these models (default: all)")
     parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
@@ -22,6 +21,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from smi import data, prediction, release  # heavy imports only when the command runs
+
     prediction.scheme_column(args.scheme)  # an unknown scheme stops here, before any loading
     if args.bootstrap < 10:
         raise SmiError(f"--bootstrap must be at least 10, got {args.bootstrap}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi import data, prediction, release
 from smi.errors import SmiError
 
 
@@ -21,6 +20,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from smi import data, prediction, release  # heavy imports only when the command runs
+
     if not args.params > 1:
         raise SmiError(f"--params must be a parameter count > 1, got {args.params:g}")
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
