@@ -461,3 +461,26 @@ def test_byte_ranges_cover_every_line_once(tmp_path):
     for shard_bytes in (1, 17, 100, 4096, 10**9):
         shards = corpus_io.plan_shards([path], shard_bytes)
         assert [text for shard in shards for text in corpus_io.read_documents(shard)] == texts
+
+
+def test_local_processes_give_the_same_totals_and_resume(tmp_path, run_cli):
+    triples = write_triples(tmp_path / "facts.json", PAIRS)
+    corpus = tmp_path / "corpus"
+    shard_corpus(corpus, 6)
+    serial, forked, work = tmp_path / "serial.csv", tmp_path / "forked.csv", tmp_path / "work"
+    assert run_cli("count", "--triples", triples, "--out", serial, "--no-progress", corpus)[0] == 0
+    code, stdout, err = run_cli("count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus)
+    assert code == 0, err
+    assert serial.read_text() == forked.read_text()
+    assert len(list(work.glob("shard-*.npz"))) == 6  # each shard's partial counts saved by the parent
+    forked.unlink()
+    code, stdout, err = run_cli("count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus)
+    assert code == 0 and "6 reused" in stdout
+    assert serial.read_text() == forked.read_text()
+
+
+def test_processes_and_a_dask_cluster_are_exclusive(tmp_path, run_cli):
+    triples = write_triples(tmp_path / "facts.json", PAIRS)
+    corpus = write_jsonl(tmp_path / "c.jsonl", [" Ann"])
+    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "o.csv", "--processes", "0", corpus)
+    assert code == 2 and "--processes must be at least 1" in err

@@ -75,6 +75,16 @@ _FREQUENT_CHARACTERS = " etaoinsrhldcumfpgwybvkxjqzTSACMBPHRDLEWNGIFOJKUVYQZX012
 _CHARACTER_RANK = {character: rank for rank, character in enumerate(_FREQUENT_CHARACTERS)}
 
 
+class _RankTable(dict):
+    """str.translate table: frequent characters to their rank, any other character after all of them."""
+
+    def __missing__(self, code_point: int) -> int:
+        return len(_FREQUENT_CHARACTERS) + code_point
+
+
+_RANK_TABLE = _RankTable({ord(character): rank for character, rank in _CHARACTER_RANK.items()})
+
+
 # ---------------------------------------------------------------------------
 # the facts
 
@@ -162,8 +172,9 @@ def fact_strings(triples: pd.DataFrame) -> FactStrings:
 # scanning one block of documents
 
 
-def _search_key(pattern: str) -> tuple[int, ...]:
-    return tuple(_CHARACTER_RANK.get(character, len(_CHARACTER_RANK) + ord(character)) for character in pattern)
+def _search_key(pattern: str) -> str:
+    """Sort key putting names made of frequent characters first (character by character)."""
+    return pattern.translate(_RANK_TABLE)
 
 
 def search_patterns(strings: Iterable[str], match: str) -> list[str]:
@@ -443,6 +454,41 @@ def _run_serially(shards, strings, settings, on_done) -> None:
         on_done(shard, count_shard(shard, strings, settings))
 
 
+#: What forked pool processes count with: set in the parent just before the fork.
+_FORKED_JOB: tuple["FactStrings", "CountSettings"] | None = None
+
+
+def _count_shard_in_fork(shard: corpus_io.Shard) -> ShardResult:
+    strings, settings = _FORKED_JOB
+    return count_shard(shard, strings, settings)
+
+
+def _run_on_processes(shards, strings, settings, on_done, processes: int) -> None:
+    """Count shards on ``processes`` forked local processes (no cluster to start).
+
+    The automaton is built once in this process before the fork, so every child
+    inherits it instead of building its own. Where ``fork`` is unavailable the
+    shards are counted serially.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    global _FORKED_JOB
+    if processes == 1 or len(shards) == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        _run_serially(shards, strings, settings, on_done)
+        return
+    cached_automaton(strings, settings.match)
+    _FORKED_JOB = (strings, settings)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(processes, len(shards)), mp_context=context) as pool:
+            futures = {pool.submit(_count_shard_in_fork, shard): shard for shard in shards}
+            for future in as_completed(futures):
+                on_done(futures[future], future.result())
+    finally:
+        _FORKED_JOB = None
+
+
 def _run_on_dask(shards, strings, settings, on_done, workers: int | None, scheduler: str | None) -> None:
     """Count shards on a Dask cluster: a new local one with ``workers`` processes, or the one at ``scheduler``."""
     import logging
@@ -488,12 +534,14 @@ def count_corpus(
     scheduler: str | None = None,
     shard_bytes: int = corpus_io.DEFAULT_SHARD_BYTES,
     progress: bool | None = None,
+    processes: int = 1,
 ) -> CountRun:
     """Document counts of every fact over ``corpus``, resuming from finished shards in ``work_dir``.
 
     Shards whose partial counts are already in ``work_dir`` (same facts, settings
     and unchanged file) are not read again. Without ``workers``/``scheduler`` the
-    shards are counted in this process; otherwise on a Dask cluster. The totals are
+    shards are counted by ``processes`` local processes (1: in this process);
+    otherwise on a Dask cluster. The totals are
     sums of integer counts, so they do not depend on the order or the worker count.
     """
     from tqdm.auto import tqdm
@@ -502,6 +550,10 @@ def count_corpus(
         raise SmiError("give either --workers or --scheduler, not both")
     if workers is not None and workers < 1:
         raise SmiError(f"--workers must be at least 1, got {workers}")
+    if processes < 1:
+        raise SmiError(f"--processes must be at least 1, got {processes}")
+    if processes > 1 and (workers is not None or scheduler is not None):
+        raise SmiError("give --processes or a Dask cluster (--workers/--scheduler), not both")
     strings = fact_strings(triples)
     shards = corpus_io.plan_shards(corpus_io.expand_corpus(corpus), shard_bytes)
     result_paths = {shard: shard_result_path(work_dir, shard, strings, settings) for shard in shards}
@@ -523,7 +575,7 @@ def count_corpus(
     try:
         if pending:
             if workers is None and scheduler is None:
-                _run_serially(pending, strings, settings, on_done)
+                _run_on_processes(pending, strings, settings, on_done, processes)
             else:
                 _run_on_dask(pending, strings, settings, on_done, workers, scheduler)
     finally:

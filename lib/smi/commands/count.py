@@ -21,6 +21,7 @@ def register(subparsers) -> None:
     parser.add_argument("--text-field", default="text", help="field or column holding the document text (default: text)")
     parser.add_argument("--match", choices=("paper", "word"), default="paper", help="paper: ' ' + name occurs (the release's rule, default); word: name between word boundaries")
     where = parser.add_mutually_exclusive_group()
+    where.add_argument("--processes", type=int, default=1, metavar="N", help="count shards on N forked local processes, no cluster (default 1)")
     where.add_argument("--workers", type=int, metavar="N", help="count on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", metavar="ADDRESS", help="count on an existing Dask cluster (e.g. tcp://host:8786); workers must see the corpus files")
     parser.add_argument("--work-dir", type=Path, help="folder for finished shards' partial counts (default: OUT.parts, removed after success)")
@@ -44,6 +45,7 @@ def run(args) -> int:
         settings,
         workers=args.workers,
         scheduler=args.scheduler,
+        processes=args.processes,
         shard_bytes=max(1, int(args.shard_mb * 2**20)),
         progress=False if args.no_progress else None,
     )
