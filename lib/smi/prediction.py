@@ -508,10 +508,10 @@ def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFra
                         records.append(json.loads(text))
                     except json.JSONDecodeError as error:
                         raise SmiError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
-        frame = _records_with(records, needed, path, "line", 1)
+        frame = release.check_records(records, needed, path, "line", 1)
         line_of = lambda row: f"line {row + 1}"  # noqa: E731
     else:
-        frame = _records_with(release.read_json(path), needed, path, "record", 0)
+        frame = release.check_records(release.read_json(path), needed, path)
         line_of = lambda row: f"record {row}"  # noqa: E731
     if frame.empty:
         raise SmiError(f"{path}: no facts")
@@ -534,18 +534,6 @@ def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFra
         if bad.any():
             raise SmiError(f"{path}: {line_of(int(np.flatnonzero(bad.to_numpy())[0]))}: {message}")
     return frame.reset_index(drop=True)
-
-
-def _records_with(records: object, needed: list[str], path: Path, unit: str, first: int) -> pd.DataFrame:
-    if not isinstance(records, list):
-        raise SmiError(f"{path}: expected a list of fact records")
-    for number, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise SmiError(f"{path}: {unit} {number + first}: expected an object")
-        missing = [c for c in needed if record.get(c) is None]
-        if missing:
-            raise SmiError(f"{path}: {unit} {number + first}: missing field '{missing[0]}' (needed: {', '.join(needed)})")
-    return pd.DataFrame.from_records(records)
 
 
 def predict_new_model(

@@ -48,18 +48,26 @@ def read_json(path: Path) -> object:
         raise SmiError(f"{path}: not valid UTF-8") from None
 
 
-def records_frame(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """A JSON list of objects as a DataFrame, requiring each of ``required`` in every record."""
-    records = read_json(path)
+def check_records(records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0) -> pd.DataFrame:
+    """Records already parsed (a list of objects) as a DataFrame, requiring each of ``required`` in every one.
+
+    Errors name ``path`` and the record as ``<unit> <number>``, numbered from ``first``
+    (records of a JSON list from 0, lines of a JSON-lines file from 1).
+    """
     if not isinstance(records, list) or not records:
         raise SmiError(f"{path}: expected a non-empty JSON list of records")
-    for number, record in enumerate(records):
+    for number, record in enumerate(records, start=first):
         if not isinstance(record, dict):
-            raise SmiError(f"{path}: record {number}: expected an object")
+            raise SmiError(f"{path}: {unit} {number}: expected an object")
         missing = [field for field in required if record.get(field) is None]
         if missing:
-            raise SmiError(f"{path}: record {number} (idx {record.get('idx')}): missing field '{missing[0]}'")
+            raise SmiError(f"{path}: {unit} {number} (idx {record.get('idx')}): missing field '{missing[0]}'")
     return pd.DataFrame.from_records(records)
+
+
+def records_frame(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """A JSON file holding a list of objects as a DataFrame, requiring each of ``required`` in every record."""
+    return check_records(read_json(path), required, path)
 
 
 def check_counts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
