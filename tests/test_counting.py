@@ -484,3 +484,27 @@ def test_processes_and_a_dask_cluster_are_exclusive(tmp_path, run_cli):
     corpus = write_jsonl(tmp_path / "c.jsonl", [" Ann"])
     code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "o.csv", "--processes", "0", corpus)
     assert code == 2 and "--processes must be at least 1" in err
+
+
+# ---------------------------------------------------------------------------
+# start-up and output writers without pandas
+
+
+def test_count_command_path_does_not_import_pandas():
+    import subprocess
+    import sys
+
+    code = "import sys; from smi import cli, counting; cli.build_parser(); assert 'pandas' not in sys.modules, 'pandas imported'"
+    lib = str(Path(counting.__file__).resolve().parents[1])
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": lib})
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_plain_writers_write_what_pandas_writes(tmp_path, suffix):
+    facts = counting.Facts([3, 1, "x7"], ["a/b", 'q"x', "line\nbreak"], ["r,1", "é東", "\t"], ["Ann", "\\path", "cr\rx"])
+    counts = {name: np.arange(3, dtype=np.int64) * (i + 1) for i, name in enumerate(COUNT_FIELDS)}
+    run = counting.CountRun(facts, counts, {"documents": 3})
+    out = counting.write_counts(run, tmp_path / f"counts{suffix}")[0]
+    expected = run.table.to_csv(index=False) if suffix == ".csv" else run.table.to_json(orient="records", force_ascii=False, indent=1)
+    assert out.read_bytes() == expected.encode("utf-8")

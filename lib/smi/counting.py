@@ -43,24 +43,29 @@ a work folder so that an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
+import csv
+import functools
 import hashlib
 import io
 import itertools
 import json
+import math
 import os
 import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
-import pandas as pd
 
 from smi import corpus_io
 from smi.errors import SmiError
-from smi.release import COUNT_FIELDS, FACT_FIELDS
+from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records
+
+if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
+    import pandas as pd
 
 MATCH_MODES = ("paper", "word")
 #: Characters of text scanned in one pass (about 16 MB of automaton input).
@@ -89,59 +94,120 @@ _RANK_TABLE = _RankTable({ord(character): rank for character, rank in _CHARACTER
 # the facts
 
 
-def load_triples(path: Path) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Facts:
+    """The facts to count as plain columns, in table order (no pandas needed)."""
+
+    idx: list
+    subj: list
+    rel: list
+    obj: list
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def columns(self) -> dict[str, list]:
+        """The columns by name, in :data:`FACT_FIELDS` order."""
+        return {name: getattr(self, name) for name in FACT_FIELDS}
+
+    def is_plain(self) -> bool:
+        """Whether every value is a str or an int (so the csv and json modules write it as pandas would)."""
+        return all(type(value) in (str, int) for column in self.columns().values() for value in column)
+
+    @classmethod
+    def from_frame(cls, frame: "pd.DataFrame") -> "Facts":
+        """The fact columns of a DataFrame, with missing values (NaN, NA) as None."""
+        return cls(*(frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in FACT_FIELDS))
+
+    def frame(self) -> "pd.DataFrame":
+        """The facts as a DataFrame with columns idx, subj, rel, obj."""
+        import pandas as pd
+
+        return pd.DataFrame(self.columns())
+
+
+def as_facts(triples: "Facts | pd.DataFrame") -> Facts:
+    """``triples`` as :class:`Facts` (a DataFrame's columns idx, subj, rel, obj are taken as they are)."""
+    return triples if isinstance(triples, Facts) else Facts.from_frame(triples)
+
+
+def _read_triples_table(path: Path) -> tuple["pd.DataFrame", int, str]:
+    """A CSV or parquet triples table, with the number and word naming its first row in messages."""
+    import pandas as pd
+
+    if path.suffix.lower() == ".csv":
+        try:
+            table = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str}, keep_default_na=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+            raise SmiError(f"{path}: cannot read CSV ({str(error).splitlines()[0]})") from None
+        return table, 2, "line"
+    try:
+        table = pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises several types for a bad file
+        raise SmiError(f"{path}: cannot read parquet ({error})") from None
+    return table, 1, "row"
+
+
+def _is_missing(value: object) -> bool:
+    """An idx that is absent: None, NaN or blank."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def check_facts(facts: Facts, where) -> Facts:
+    """Require a present, unique idx and non-empty subject and object strings without NUL characters.
+
+    ``where(row)`` names a row in messages; the first problem raises :class:`SmiError`.
+    """
+    for row, idx in enumerate(facts.idx):
+        if _is_missing(idx):
+            raise SmiError(f"{where(row)}: empty idx")
+    seen: set = set()
+    for row, idx in enumerate(facts.idx):
+        try:
+            if idx in seen:
+                raise SmiError(f"{where(row)}: duplicate idx {idx}")
+            seen.add(idx)
+        except TypeError:
+            raise SmiError(f"{where(row)}: idx must be a number or a string, got {idx!r}") from None
+    for column in ("subj", "obj"):
+        for row, value in enumerate(getattr(facts, column)):
+            if not isinstance(value, str) or not value.strip() or SEPARATOR in value:
+                raise SmiError(
+                    f"{where(row)} (idx {facts.idx[row]}): field '{column}' must be a non-empty string without NUL characters, got {value!r}"
+                )
+    return facts
+
+
+def read_triples(path: Path) -> Facts:
     """Facts to count (idx, subj, rel, obj) from the release's JSON list or a CSV/parquet table.
 
-    Every idx must be present and unique, and every subject and object a non-empty
-    string without NUL characters; otherwise :class:`SmiError` names the row.
+    The release's JSON is read without pandas. Every idx must be present and unique,
+    and every subject and object a non-empty string without NUL characters;
+    otherwise :class:`SmiError` names the row.
     """
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: triples file not found")
     suffix = path.suffix.lower()
     if suffix == ".json":
-        from smi.release import records_frame
-
-        table, first_row, row_word = records_frame(path, FACT_FIELDS), 0, "record"
-    elif suffix == ".csv":
-        try:
-            table = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str}, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-            raise SmiError(f"{path}: cannot read CSV ({str(error).splitlines()[0]})") from None
-        first_row, row_word = 2, "line"
-    elif suffix == ".parquet":
-        try:
-            table = pd.read_parquet(path)
-        except Exception as error:  # pyarrow raises several types for a bad file
-            raise SmiError(f"{path}: cannot read parquet ({error})") from None
-        first_row, row_word = 1, "row"
+        records = require_records(read_json(path), FACT_FIELDS, path)
+        facts, first_row, row_word = Facts(*([record[name] for record in records] for name in FACT_FIELDS)), 0, "record"
+    elif suffix in (".csv", ".parquet"):
+        table, first_row, row_word = _read_triples_table(path)
+        missing = [column for column in FACT_FIELDS if column not in table.columns]
+        if missing:
+            raise SmiError(f"{path}: missing column '{missing[0]}'")
+        if table.empty:
+            raise SmiError(f"{path}: no triples")
+        facts = Facts.from_frame(table)
     else:
         raise SmiError(f"{path}: triples must be .json, .csv or .parquet")
-    missing = [column for column in FACT_FIELDS if column not in table.columns]
-    if missing:
-        raise SmiError(f"{path}: missing column '{missing[0]}'")
-    if table.empty:
-        raise SmiError(f"{path}: no triples")
-    table = table[list(FACT_FIELDS)].reset_index(drop=True)
+    return check_facts(facts, lambda row: f"{path}: {row_word} {row + first_row}")
 
-    def where(row: int) -> str:
-        return f"{path}: {row_word} {row + first_row}"
 
-    idx_missing = table["idx"].isna() | (table["idx"].astype(str).str.strip() == "")
-    if idx_missing.any():
-        raise SmiError(f"{where(int(idx_missing.to_numpy().nonzero()[0][0]))}: empty idx")
-    duplicated = table["idx"].duplicated()
-    if duplicated.any():
-        row = int(duplicated.to_numpy().nonzero()[0][0])
-        raise SmiError(f"{where(row)}: duplicate idx {table['idx'].iloc[row]}")
-    for column in ("subj", "obj"):
-        values = table[column]
-        is_text = values.map(lambda value: isinstance(value, str))
-        bad = ~is_text | (values.astype(str).str.strip() == "") | values.astype(str).str.contains(SEPARATOR, regex=False)
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise SmiError(f"{where(row)} (idx {table['idx'].iloc[row]}): field '{column}' must be a non-empty string without NUL characters, got {values.iloc[row]!r}")
-    return table
+def load_triples(path: Path) -> "pd.DataFrame":
+    """:func:`read_triples` as a DataFrame with columns idx, subj, rel, obj."""
+    return read_triples(path).frame()
 
 
 @dataclass(frozen=True)
@@ -161,11 +227,14 @@ class FactStrings:
         return digest.hexdigest()
 
 
-def fact_strings(triples: pd.DataFrame) -> FactStrings:
-    """Distinct subject/object strings of ``triples`` with each fact's subject and object index."""
-    codes, uniques = pd.factorize(pd.concat([triples["subj"], triples["obj"]], ignore_index=True))
-    n_facts = len(triples)
-    return FactStrings(tuple(uniques), codes[:n_facts].astype(np.int64), codes[n_facts:].astype(np.int64))
+def fact_strings(triples: "Facts | pd.DataFrame") -> FactStrings:
+    """Distinct subject/object strings of ``triples`` (in order of first use) with each fact's subject and object index."""
+    facts = as_facts(triples)
+    positions: dict[str, int] = {}
+    codes = np.fromiter(
+        (positions.setdefault(name, len(positions)) for name in itertools.chain(facts.subj, facts.obj)), dtype=np.int64, count=2 * len(facts)
+    )
+    return FactStrings(tuple(positions), codes[: len(facts)], codes[len(facts) :])
 
 
 # ---------------------------------------------------------------------------
@@ -274,6 +343,14 @@ def _facts_by_subject(strings: FactStrings) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (as np.unique, which imports numpy.ma on first use: ~15 ms per process)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def count_block(texts: list[str], strings: FactStrings, match: str = "paper", automaton=None) -> Counts:
     """Counts over one block of documents (all held in memory at once).
 
@@ -286,7 +363,7 @@ def count_block(texts: list[str], strings: FactStrings, match: str = "paper", au
     n_names = len(strings.strings)
     name_lengths = np.fromiter(map(len, strings.strings), dtype=np.int64, count=n_names)
     docs, name_ids = find_names(automaton, texts, match, name_lengths)
-    found = np.unique(docs * n_names + name_ids)  # each (document, name) once, sorted
+    found = _sorted_unique(docs * n_names + name_ids)  # each (document, name) once
     found_docs, found_names = np.divmod(found, n_names)
     name_docs = np.bincount(found_names, minlength=n_names)
 
@@ -321,14 +398,13 @@ def count_texts(texts: Iterable[str], strings: FactStrings, match: str = "paper"
     return total
 
 
-def counts_table(triples: pd.DataFrame, strings: FactStrings, counts: Counts) -> pd.DataFrame:
-    """Per-fact table with the release's columns: idx, subj, rel, obj, time_seqs, …, time_s0j0."""
+def count_columns(strings: FactStrings, counts: Counts) -> dict[str, np.ndarray]:
+    """Per-fact count columns, in the release's order: time_seqs, time_subj, …, time_s0j0."""
     subj_docs = counts.name_docs[strings.subj_ids]
     obj_docs = counts.name_docs[strings.obj_ids]
     joint = counts.joint_docs
-    table = triples[list(FACT_FIELDS)].reset_index(drop=True).copy()
     columns = {
-        "time_seqs": np.full(len(table), counts.n_docs, dtype=np.int64),
+        "time_seqs": np.full(len(joint), counts.n_docs, dtype=np.int64),
         "time_subj": subj_docs,
         "time_obj": obj_docs,
         "time_s1j1": joint,
@@ -336,12 +412,19 @@ def counts_table(triples: pd.DataFrame, strings: FactStrings, counts: Counts) ->
         "time_s0j1": obj_docs - joint,
         "time_s0j0": counts.n_docs - subj_docs - obj_docs + joint,
     }
-    for name in COUNT_FIELDS:
-        table[name] = columns[name]
+    return {name: columns[name] for name in COUNT_FIELDS}
+
+
+def counts_table(triples: "Facts | pd.DataFrame", strings: FactStrings, counts: Counts) -> "pd.DataFrame":
+    """Per-fact table with the release's columns: idx, subj, rel, obj, time_seqs, …, time_s0j0."""
+    frame = triples.frame() if isinstance(triples, Facts) else triples
+    table = frame[list(FACT_FIELDS)].reset_index(drop=True).copy()
+    for name, values in count_columns(strings, counts).items():
+        table[name] = values
     return table
 
 
-def naive_counts(texts: Iterable[str], triples: pd.DataFrame, match: str = "paper") -> pd.DataFrame:
+def naive_counts(texts: Iterable[str], triples: "pd.DataFrame", match: str = "paper") -> "pd.DataFrame":
     """Reference counts, fact by fact, as the paper computed them (slow; for tests and benchmarks).
 
     For every document and every fact: ``(" " + subj) in text`` and
@@ -519,14 +602,48 @@ def _run_on_dask(shards, strings, settings, on_done, workers: int | None, schedu
 
 @dataclass
 class CountRun:
-    """The outcome of :func:`count_corpus`: the per-fact table and what went into it."""
+    """The outcome of :func:`count_corpus`: the facts, their count columns and what went into them."""
 
-    table: pd.DataFrame
+    facts: Facts
+    counts: dict[str, np.ndarray]  # the columns of COUNT_FIELDS, one value per fact
     metadata: dict
+
+    def columns(self) -> dict[str, list]:
+        """Every output column (idx, subj, rel, obj, time_seqs, …, time_s0j0) as a list."""
+        return {**self.facts.columns(), **{name: values.tolist() for name, values in self.counts.items()}}
+
+    @functools.cached_property
+    def table(self) -> "pd.DataFrame":
+        """The per-fact table as a DataFrame (built on first access)."""
+        import pandas as pd
+
+        return pd.DataFrame({**self.facts.columns(), **self.counts})
+
+
+class _SilentBar:
+    """What :func:`count_corpus` calls on a progress bar, doing nothing (no tqdm import needed)."""
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        pass
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, progress: bool | None):
+    """A tqdm bar over ``total`` shards; ``progress=None`` shows it only on a terminal, ``False`` never."""
+    if progress is False:
+        return _SilentBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="shard", desc="counting", disable=None if progress is None else not progress)
 
 
 def count_corpus(
-    triples: pd.DataFrame,
+    triples: "Facts | pd.DataFrame",
     corpus: list[str | Path],
     work_dir: Path,
     settings: CountSettings = CountSettings(),
@@ -544,8 +661,6 @@ def count_corpus(
     otherwise on a Dask cluster. The totals are
     sums of integer counts, so they do not depend on the order or the worker count.
     """
-    from tqdm.auto import tqdm
-
     if workers is not None and scheduler is not None:
         raise SmiError("give either --workers or --scheduler, not both")
     if workers is not None and workers < 1:
@@ -554,15 +669,15 @@ def count_corpus(
         raise SmiError(f"--processes must be at least 1, got {processes}")
     if processes > 1 and (workers is not None or scheduler is not None):
         raise SmiError("give --processes or a Dask cluster (--workers/--scheduler), not both")
-    strings = fact_strings(triples)
+    facts = as_facts(triples)
+    strings = fact_strings(facts)
     shards = corpus_io.plan_shards(corpus_io.expand_corpus(corpus), shard_bytes)
     result_paths = {shard: shard_result_path(work_dir, shard, strings, settings) for shard in shards}
     pending = [shard for shard in shards if not result_paths[shard].is_file()]
 
     started = time.perf_counter()
     done = {"docs": 0, "bytes": 0}
-    # progress=None: show the bar only on a terminal
-    bar = tqdm(total=len(pending), unit="shard", desc="counting", disable=None if progress is None else not progress)
+    bar = _progress_bar(len(pending), progress)
 
     def on_done(shard: corpus_io.Shard, result: ShardResult) -> None:
         save_shard_result(result_paths[shard], result)
@@ -603,7 +718,7 @@ def count_corpus(
         "skipped_examples": skipped.examples,
         "seconds": round(elapsed, 3),
     }
-    return CountRun(counts_table(triples, strings, total), metadata)
+    return CountRun(facts, count_columns(strings, total), metadata)
 
 
 # ---------------------------------------------------------------------------
@@ -623,13 +738,48 @@ def metadata_path(out: Path) -> Path:
     return Path(out).with_name(Path(out).name + ".meta.json")
 
 
+def _write_csv(run: CountRun, path: Path) -> None:
+    """The table as CSV, formatted as pandas' ``to_csv(index=False)`` formats it."""
+    columns = run.columns()
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator=os.linesep)
+        writer.writerow(columns)
+        writer.writerows(zip(*columns.values()))
+
+
+def _json_text(value: str | int) -> str:
+    """A str or int as JSON text, non-ASCII characters kept."""
+    return json.encoder.encode_basestring(value) if isinstance(value, str) else int.__repr__(value)
+
+
+def _write_json(run: CountRun, path: Path) -> None:
+    """The table as a JSON list of records, formatted as pandas' ``to_json(orient="records", force_ascii=False, indent=1)``.
+
+    That is one field per line, ``"name":value`` without a space, and ``/`` escaped as ``\\/``.
+    """
+    columns = run.columns()
+    record = "{\n  " + ",\n  ".join(f'"{name}":%s' for name in columns) + "\n }"
+    texts = [[_json_text(value) for value in column] for column in columns.values()]
+    body = ",\n ".join(record % values for values in zip(*texts))
+    path.write_text(("[\n " + body + "\n]").replace("/", "\\/"), encoding="utf-8")
+
+
 def write_counts(run: CountRun, out: Path) -> list[Path]:
-    """Write the table (CSV, parquet or a JSON list like the release's) and its metadata, each atomically."""
+    """Write the table (CSV, parquet or a JSON list like the release's) and its metadata, each atomically.
+
+    CSV and JSON are written with the csv and json modules when every fact value is
+    a str or an int, byte for byte as pandas writes them; otherwise through pandas.
+    """
     out = check_output_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(out.name + ".tmp")
     suffix = out.suffix.lower()
-    if suffix == ".csv":
+    plain = suffix != ".parquet" and run.facts.is_plain()
+    if suffix == ".csv" and plain:
+        _write_csv(run, temporary)
+    elif suffix == ".json" and plain:
+        _write_json(run, temporary)
+    elif suffix == ".csv":
         run.table.to_csv(temporary, index=False)
     elif suffix == ".json":
         temporary.write_text(run.table.to_json(orient="records", force_ascii=False, indent=1), encoding="utf-8")

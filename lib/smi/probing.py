@@ -46,11 +46,9 @@ import pandas as pd
 
 from smi import metrics, release
 from smi.errors import SmiError
+from smi.probe_choices import BACKENDS, DTYPES, MATCH_RULES
 
 PLACEHOLDER = "[S]"
-MATCH_RULES = ("substring", "word")
-BACKENDS = ("transformers", "vllm")
-DTYPES = ("auto", "float32", "float16", "bfloat16")
 #: Fields every record of a probe output carries, besides the counts when joined.
 OUTPUT_FIELDS = ("idx", "subj", "rel", "obj", "qus", "acc", "n_answers")
 

@@ -13,56 +13,23 @@ The models table (name, hub id, series, parameters, corpus) is project data in
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from smi.errors import SmiError
+from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records  # noqa: F401 (re-exported)
 
-FACT_FIELDS = ("idx", "subj", "rel", "obj")
-COUNT_FIELDS = (
-    "time_seqs",
-    "time_subj",
-    "time_obj",
-    "time_s1j1",
-    "time_s1j0",
-    "time_s0j1",
-    "time_s0j0",
-)
 MODEL_FIELDS = ("name", "series", "parameters", "corpus")
-
-
-def read_json(path: Path) -> object:
-    """Parse a JSON file, turning a missing file or bad JSON into a one-line :class:`SmiError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise SmiError(f"{path}: file not found")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except json.JSONDecodeError as error:
-        raise SmiError(f"{path}: line {error.lineno}: invalid JSON ({error.msg})") from None
-    except UnicodeDecodeError:
-        raise SmiError(f"{path}: not valid UTF-8") from None
 
 
 def check_records(records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0) -> pd.DataFrame:
     """Records already parsed (a list of objects) as a DataFrame, requiring each of ``required`` in every one.
 
-    Errors name ``path`` and the record as ``<unit> <number>``, numbered from ``first``
-    (records of a JSON list from 0, lines of a JSON-lines file from 1).
+    The checks and their messages are :func:`smi.records.require_records`'.
     """
-    if not isinstance(records, list) or not records:
-        raise SmiError(f"{path}: expected a non-empty JSON list of records")
-    for number, record in enumerate(records, start=first):
-        if not isinstance(record, dict):
-            raise SmiError(f"{path}: {unit} {number}: expected an object")
-        missing = [field for field in required if record.get(field) is None]
-        if missing:
-            raise SmiError(f"{path}: {unit} {number} (idx {record.get('idx')}): missing field '{missing[0]}'")
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(require_records(records, required, path, unit, first))
 
 
 def records_frame(path: Path, required: tuple[str, ...]) -> pd.DataFrame:

@@ -35,7 +35,7 @@ def run(args) -> int:
     from smi import counting
 
     out = counting.check_output_path(args.out)
-    triples = counting.load_triples(args.triples)
+    triples = counting.read_triples(args.triples)
     settings = counting.CountSettings(match=args.match, text_field=args.text_field, skip_bad_lines=args.skip_bad_lines)
     work_dir = args.work_dir or out.with_name(out.name + ".parts")
     result = counting.count_corpus(
@@ -54,7 +54,7 @@ def run(args) -> int:
         counting.remove_work_dir(work_dir)
     meta = result.metadata
     print(
-        f"{out}: {len(result.table)} facts over {meta['documents']:,} documents "
+        f"{out}: {len(result.facts)} facts over {meta['documents']:,} documents "
         f"({meta['text_bytes'] / 1e6:,.1f} MB of text, {meta['shards']} shards, {meta['shards_reused']} reused) "
         f"in {meta['seconds']:.1f} s; {meta['skipped_lines']} bad lines skipped"
     )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi import data
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("data", help="fetch and verify the released data")
@@ -17,6 +15,8 @@ def register(subparsers) -> None:
 
 
 def run_fetch(args) -> int:
+    from smi import data  # imported here: its network modules would slow every command's start
+
     dest = args.dest or data.external_dir()
     mirror = args.mirror or data.default_mirror()
     counts = data.fetch(dest, mirror)

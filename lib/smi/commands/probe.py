@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from smi import probing, release
+from smi import probe_choices
 
 
 def register(subparsers) -> None:
@@ -26,19 +26,21 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="sequences generated together (default 64)")
     parser.add_argument("--chunk-facts", type=int, default=8, help="facts per checkpoint written to the partial file (default 8)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs (default cpu)")
-    parser.add_argument("--dtype", choices=probing.DTYPES, default="auto", help="weights' dtype (default: as saved)")
+    parser.add_argument("--dtype", choices=probe_choices.DTYPES, default="auto", help="weights' dtype (default: as saved)")
     parser.add_argument("--seed", type=int, default=0, help="seed; every answer is seeded by (seed, idx, template, sample)")
     parser.add_argument("--greedy", action="store_true", help="argmax decoding: one answer per template (samples taken as 1)")
     parser.add_argument("--keep-answers", action="store_true", help="store the answers, one list per template, in each record")
-    parser.add_argument("--match", choices=probing.MATCH_RULES, default="substring",
+    parser.add_argument("--match", choices=probe_choices.MATCH_RULES, default="substring",
                         help="substring (the paper's rule: 'Rome' counts inside 'Romeo') or word (whole words only)")
     parser.add_argument("--ignore-case", action="store_true", help="compare object and answer case-insensitively")
-    parser.add_argument("--backend", choices=probing.BACKENDS, default="transformers", help="generation backend (vllm only if installed)")
+    parser.add_argument("--backend", choices=probe_choices.BACKENDS, default="transformers", help="generation backend (vllm only if installed)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from smi import probing, release
+
     settings = probing.ProbeSettings(samples=args.samples, temperature=args.temperature, max_new_tokens=args.max_new_tokens,
                                      seed=args.seed, greedy=args.greedy, match=args.match, ignore_case=args.ignore_case)
     facts = probing.load_probe_facts(args.facts)
