@@ -167,3 +167,18 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
     pip_packages = set(lines) - {"pip", "pip:", "-e .", "python=3.11"}
     assert pip_packages == wanted
     assert "python=3.11" in lines
+
+
+def test_atomic_output_renames_on_success_and_cleans_up_on_failure(tmp_path):
+    from smi.files import atomic_output
+
+    target = tmp_path / "sub" / "out.txt"
+    with atomic_output(target) as temporary:
+        temporary.write_text("complete")
+    assert target.read_text() == "complete"
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as temporary:
+            temporary.write_text("half")
+            raise RuntimeError("killed")
+    assert target.read_text() == "complete"  # the previous complete version survives
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]

