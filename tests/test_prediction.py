@@ -22,9 +22,9 @@ RELATION_OFFSETS = {"capital": 0.8, "born": -0.6, "plays": 0.0}
 CORPUS_DOCS = {"alpha": 2e6, "beta": 3e7, "gamma": 4e8, "delta": 9e9}
 
 
-def true_accuracy(p_obj_given_subj: np.ndarray, relation_offset: np.ndarray, parameters: float) -> np.ndarray:
-    """The synthetic law: a = σ(1.5 + 1.2 log10 p(o|s) + offset(relation) + 0.5 (log10 P − 9))."""
-    return special.expit(1.5 + 1.2 * np.log10(p_obj_given_subj) + relation_offset + 0.5 * (np.log10(parameters) - 9))
+def true_accuracy(p_obj_given_subj: np.ndarray, relation_offset: np.ndarray, copyable: np.ndarray, parameters: float) -> np.ndarray:
+    """The synthetic law: a = σ(1.5 + 1.2 log10 p(o|s) + offset(relation) + 1.5 [answer in subject] + 0.5 (log10 P − 9))."""
+    return special.expit(1.5 + 1.2 * np.log10(p_obj_given_subj) + relation_offset + 1.5 * copyable + 0.5 * (np.log10(parameters) - 9))
 
 
 def synthetic_accuracies(n_facts: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -32,10 +32,15 @@ def synthetic_accuracies(n_facts: int = 400, seed: int = 0) -> pd.DataFrame:
 
     Each fact has a corpus-independent conditional share p(o|s); each corpus sees the
     subject a number of times proportional to its size, so raw counts differ by 4
-    orders of magnitude while p(o|s) is shared. Accuracy is the share of 400 sampled answers.
+    orders of magnitude while p(o|s) is shared. A quarter of the facts have their
+    answer written inside the subject's name, which no count shows. Accuracy is the
+    share of 400 sampled answers.
     """
     rng = np.random.default_rng(seed)
     relation = rng.choice(list(RELATION_OFFSETS), n_facts)
+    answer = np.array([f"Place{number}" for number in rng.integers(0, 60, n_facts)])
+    copyable = rng.uniform(size=n_facts) < 0.25
+    subject = np.where(copyable, np.char.add("University of ", answer), np.char.add("Person ", np.arange(n_facts).astype(str)))
     share = 10 ** rng.uniform(-3, 0, n_facts)  # p(o|s)
     subject_rate = 10 ** rng.uniform(-6, -3, n_facts)
     object_rate = 10 ** rng.uniform(-3, -1.5, n_facts)
@@ -45,10 +50,11 @@ def synthetic_accuracies(n_facts: int = 400, seed: int = 0) -> pd.DataFrame:
         n_joint = rng.binomial(n_subj, share)
         n_obj = np.maximum(rng.poisson(object_rate * n_docs), n_joint) + 1
         for parameters in (1e8 * 3**number, 3e9 * 2**number):
-            truth = true_accuracy(np.maximum(n_joint, 0.5) / n_subj, np.vectorize(RELATION_OFFSETS.get)(relation), parameters)
+            truth = true_accuracy(np.maximum(n_joint, 0.5) / n_subj, np.vectorize(RELATION_OFFSETS.get)(relation), copyable, parameters)
             frames.append(pd.DataFrame({
                 "model": f"{corpus}-{parameters:.0e}", "series": corpus, "parameters": int(parameters), "corpus": corpus,
-                "idx": np.arange(n_facts), "rel": relation, "acc": rng.binomial(400, truth) / 400, "truth": truth,
+                "idx": np.arange(n_facts), "subj": subject, "rel": relation, "obj": answer,
+                "acc": rng.binomial(400, truth) / 400, "truth": truth,
                 "time_seqs": int(n_docs), "time_subj": n_subj, "time_obj": n_obj, "time_s1j1": n_joint,
             }))
     return pd.concat(frames, ignore_index=True)
@@ -74,6 +80,41 @@ def test_held_out_corpora_are_predicted_close_to_the_noise_ceiling(synthetic, sy
         assert prediction.out_of_sample_r2(rows["acc"], rows["pred_best"]) > prediction.out_of_sample_r2(rows["acc"], rows["pred_smi"])
 
 
+def test_counts_alone_miss_what_the_question_shows(synthetic_predictions):
+    """The copy effect is invisible to the counts: boosting without the question features must lose to boosting with them."""
+    for model, rows in synthetic_predictions.groupby("model"):
+        with_questions = prediction.out_of_sample_r2(rows["acc"], rows["pred_gbm"])
+        counts_only = prediction.out_of_sample_r2(rows["acc"], rows["pred_gbm_counts"])
+        assert with_questions > counts_only + 0.05, model
+
+
+def test_question_features_by_hand():
+    facts = pd.DataFrame({
+        "subj": ["University of Oslo", "Anna Berg", "Paris Saint-Germain", "Ole Vig"],
+        "rel": ["located", "citizen", "located", "citizen"],
+        "obj": ["Oslo", "Norway", "paris", "Norway"],
+    }, index=[10, 11, 12, 13])
+    features = prediction.question_features(facts)
+    assert features.index.tolist() == [10, 11, 12, 13]
+    # 'located' has two facts with different answers (share 1/2); both 'citizen' facts answer Norway (share 1)
+    assert features["log_answer_share"].tolist() == pytest.approx([np.log10(0.5), 0.0, np.log10(0.5), 0.0])
+    assert features["answer_in_subject"].tolist() == [1.0, 0.0, 1.0, 0.0]  # case is ignored: "paris" in "Paris Saint-Germain"
+    with pytest.raises(SmiError, match="'obj'"):
+        prediction.question_features(facts.drop(columns="obj"))
+
+
+def test_level_model_uses_the_large_model_trend_only_for_large_models():
+    parameters = [1e7, 1e8, 3e8, 2e9, 8e9, 3e10]
+    levels = pd.DataFrame({"series": list("abcabc"), "parameters": parameters, "mean_acc": [0.05, 0.05, 0.06, 0.12, 0.16, 0.2]})
+    level = prediction.fit_level_model(levels, "series")
+    large_only = prediction.fit_size_trend(levels[levels["parameters"] >= 1e9], level.large.flat_beyond_largest)
+    assert level.mean_accuracy(5e9) == pytest.approx(large_only.mean_accuracy(5e9))
+    assert level.mean_accuracy(5e7) == pytest.approx(level.all_models.mean_accuracy(5e7))
+    # the floor of the small models pulls the all-model line below the large models' own trend at 5e9
+    assert level.all_models.mean_accuracy(5e9) < level.mean_accuracy(5e9)
+    assert prediction.fit_level_model(levels[levels["parameters"] < 5e9], "series").large is None  # one large size only
+
+
 def test_predictions_cover_every_fact_of_every_held_out_model(synthetic, synthetic_predictions):
     assert len(synthetic_predictions) == len(synthetic)
     assert list(synthetic_predictions.columns) == prediction.PREDICTION_COLUMNS
@@ -82,9 +123,11 @@ def test_predictions_cover_every_fact_of_every_held_out_model(synthetic, synthet
     assert np.isfinite(values).all() and (values >= 0).all() and (values <= 1).all()
 
 
-def test_shuffled_labels_score_about_zero(synthetic):
+def test_shuffled_labels_score_about_zero():
+    """Accuracy shuffled within each model carries no information. Trees fit some of that noise,
+    which costs a little R² (the more facts, the less), but the predictions must not rank the facts."""
     rng = np.random.default_rng(1)
-    shuffled = synthetic.copy()
+    shuffled = synthetic_accuracies(n_facts=1500)
     for _, rows in shuffled.groupby("model").indices.items():
         shuffled.iloc[rows, shuffled.columns.get_loc("acc")] = rng.permutation(shuffled["acc"].to_numpy()[rows])
     predictions = prediction.evaluate(shuffled, "leave-one-corpus-out", gbm_iterations=80)
@@ -157,16 +200,23 @@ def test_unknown_scheme_is_a_one_line_error(run_cli, tmp_path):
 
 def test_counts_without_a_needed_column_name_the_record_and_field(run_cli, tmp_path):
     counts = tmp_path / "counts.json"
-    counts.write_text(json.dumps([{"idx": 1, "rel": "born", "time_seqs": 10, "time_subj": 3, "time_obj": 4}]))
+    fact = {"idx": 1, "subj": "Ada Lovelace", "rel": "born", "obj": "London", "time_seqs": 10, "time_subj": 3, "time_obj": 4}
+    counts.write_text(json.dumps([fact]))
     code, _, err = run_cli("predict", "--counts", counts, "--params", "7e9")
     assert code == 2 and "record 0" in err and "time_s1j1" in err
     table = tmp_path / "counts.csv"
-    table.write_text("idx,rel,time_subj,time_obj,time_s1j1\n1,born,3,4,2\n")
+    table.write_text("idx,subj,rel,obj,time_subj,time_obj,time_s1j1\n1,Ada Lovelace,born,London,3,4,2\n")
     code, _, err = run_cli("predict", "--counts", table, "--params", "7e9")
     assert code == 2 and "missing column 'time_seqs'" in err
-    table.write_text("idx,rel,time_subj,time_obj,time_s1j1\n1,born,3,4,2\n2,born,3,4,9\n")
+    table.write_text("idx,rel,time_seqs,time_subj,time_obj,time_s1j1\n1,born,10,3,4,2\n")
+    code, _, err = run_cli("predict", "--counts", table, "--params", "7e9")
+    assert code == 2 and "missing column 'subj'" in err
+    table.write_text("idx,subj,rel,obj,time_subj,time_obj,time_s1j1\n1,Ada,born,London,3,4,2\n2,Ole,born,NA,3,4,9\n")
     code, _, err = run_cli("predict", "--counts", table, "--params", "7e9", "--corpus-docs", "100")
     assert code == 2 and "line 3" in err and "time_s1j1" in err
+    table.write_text("idx,subj,rel,obj,time_subj,time_obj,time_s1j1\n1,Ada,born,London,3,,2\n")
+    code, _, err = run_cli("predict", "--counts", table, "--params", "7e9", "--corpus-docs", "100")
+    assert code == 2 and "line 2" in err and "'time_obj'" in err
 
 
 @pytest.mark.parametrize("params", ["0", "-5", "1"])
@@ -186,7 +236,7 @@ def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp
     predictions = pd.read_csv(tmp_path / "predictions.csv")
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(predictions) == len(QUICK_MODELS) * 12671
-    assert set(summary["predictor"]) == set(prediction.PREDICTORS) and len(summary) == 4 * len(QUICK_MODELS)
+    assert set(summary["predictor"]) == set(prediction.PREDICTORS) and len(summary) == len(prediction.PREDICTORS) * len(QUICK_MODELS)
     best = summary[summary["predictor"] == "best"].set_index("model")
     smi = summary[summary["predictor"] == "smi"].set_index("model")
     assert (best["r2"] > smi["r2"]).all()

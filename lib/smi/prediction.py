@@ -16,6 +16,13 @@ Features of one fact (counts :math:`n_s, n_o, n_{so}` smoothed by
 * exposure :math:`\\log_{10} n_{so}, \\log_{10} n_s, \\log_{10} n_o` (gradient boosting only);
 * :math:`\\log_{10} P` and the relation.
 
+Two more features describe the question itself and need no corpus at all (see
+:func:`question_features`): how common the fact's answer is among the probe
+facts of its relation (a model that always gives a relation's most frequent
+answer is right on all of those facts), and whether the answer is written inside
+the subject's name ("University of Oslo" → "Oslo"), so that it can be copied
+from the prompt.
+
 Predictors (columns ``pred_<name>`` of :func:`evaluate`):
 
 ``smi``
@@ -24,23 +31,30 @@ Predictors (columns ``pred_<name>`` of :func:`evaluate`):
     MI ≤ 0 have no bucket and get SMI = 0).
 ``glm``
     a binomial GLM (logit link, fractional response) on the three log
-    probabilities, :math:`\\log_{10} P`, their products with :math:`\\log_{10} P`
-    and one indicator per relation.
-``gbm``
+    probabilities and the two question features, :math:`\\log_{10} P`, their
+    products with :math:`\\log_{10} P` and one indicator per relation.
+``gbm_counts``
     histogram gradient boosting (squared loss, a fixed number of iterations, no
-    early stopping) on all features, clipped to [0, 1].
+    early stopping) on the corpus features, size and relation only, clipped to
+    [0, 1]: what the counts alone predict.
+``gbm``
+    the same boosting with the two question features added.
 ``best``
     ``gbm`` re-levelled to a model-size trend: the per-fact logits are shifted by
     one constant :math:`\\delta` so that the mean prediction equals
     :math:`\\bar a(P) = \\sigma(\\gamma_0 + \\gamma_1 \\log_{10} P)`, fitted on the
-    training models' mean accuracies. Whether that trend is extrapolated beyond
-    the largest training model or held flat there is decided by an inner
-    leave-one-group-out on the training models only.
+    mean accuracies of the training models with at least
+    :data:`TREND_MIN_PARAMETERS` parameters (of all training models for a smaller
+    model). Whether that trend is extrapolated beyond the largest training model
+    or held flat there is decided by an inner leave-one-group-out on the
+    training models only.
 
 Why ``best``: trees rank facts well but cannot extrapolate, so a held-out
 model larger or smaller than the training ones gets the accuracy level of its
 nearest neighbour in size; a smooth size trend sets the level, the trees the
-ranking.
+ranking. The trend leaves out models below 1B parameters because their mean
+accuracy sits near a floor (about 0.05 for the smallest) where the logit line
+bends; the paper, too, reads its law only above 1B.
 """
 
 from __future__ import annotations
@@ -65,12 +79,19 @@ SCHEMES = {
     "leave-one-corpus-out": "corpus",
     "leave-one-series-out": "series",
 }
-PREDICTORS = ("smi", "glm", "gbm", "best")
+PREDICTORS = ("smi", "glm", "gbm_counts", "gbm", "best")
 #: Counts a fact needs for prediction (``time_seqs`` may come from --corpus-docs instead).
 NEEDED_COUNTS = ("time_seqs", "time_subj", "time_obj", "time_s1j1")
+#: Fields of the fact itself that the question features are computed from.
+NEEDED_FACT_FIELDS = ("idx", "subj", "rel", "obj")
+QUESTION_FEATURES = ("log_answer_share", "answer_in_subject")
+#: The size trend of ``best`` is fitted on training models at least this large (when there are two sizes).
+TREND_MIN_PARAMETERS = 1e9
+#: Part of the resume key: folds saved by an older feature set are not reused.
+FEATURE_SET_VERSION = 2
 NORMALISED_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint", "pmi", "log_p_obj_given_subj", "log_p_subj_given_obj")
 #: The GLM's features: PMI and the conditional shares are linear in these three, so they are left out.
-GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint")
+GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint") + QUESTION_FEATURES
 EXPOSURE_FEATURES = ("log_n_joint", "log_n_subj", "log_n_obj")
 SIZE_FEATURE = "log_params"
 #: Predictions are grouped into bins of this width for the bucketed R² (when they take many values).
@@ -92,8 +113,10 @@ def scheme_column(scheme: str) -> str:
 def fact_features(counts: pd.DataFrame, parameters) -> pd.DataFrame:
     """Numeric features of every fact (see the module docstring for the formulas).
 
-    ``counts`` needs ``time_seqs``, ``time_subj``, ``time_obj`` and ``time_s1j1``;
-    ``parameters`` is one model size or one per row.
+    ``counts`` needs ``time_seqs``, ``time_subj``, ``time_obj`` and ``time_s1j1``
+    and, for the question features, ``subj``, ``rel`` and ``obj`` (and ``model``
+    when it holds several models: the answer shares are computed per model's
+    probe set); ``parameters`` is one model size or one per row.
     """
     n_docs = np.log10(counts["time_seqs"].to_numpy(dtype=float))
     log_n_subj = np.log10(counts["time_subj"].to_numpy(dtype=float) + SMOOTHING)
@@ -114,7 +137,39 @@ def fact_features(counts: pd.DataFrame, parameters) -> pd.DataFrame:
         },
         index=counts.index,
     )
-    return features
+    if "model" in counts.columns and counts["model"].nunique() > 1:
+        question = pd.concat([question_features(rows) for _, rows in counts.groupby("model", sort=False)])
+    else:
+        question = question_features(counts)
+    return features.join(question)
+
+
+def question_features(facts: pd.DataFrame) -> pd.DataFrame:
+    """Features of the questions themselves, known before any corpus is read.
+
+    * ``log_answer_share`` :math:`= \\log_{10} \\frac{|\\{f' : r(f') = r(f),\\ o(f') = o(f)\\}|}{|\\{f' : r(f') = r(f)\\}|}`,
+      the share of the probe facts of the fact's relation that have the same
+      answer (object): 'English' is the answer to many 'speaks' facts, a rare
+      city to few;
+    * ``answer_in_subject``: 1 when the object's name occurs inside the
+      subject's name, ignoring case ("Paris Saint-Germain" → "Paris"), else 0.
+
+    ``facts`` is one probe set (one model's rows) with ``subj``, ``rel`` and ``obj``.
+    """
+    missing = [name for name in ("subj", "rel", "obj") if name not in facts.columns]
+    if missing:
+        raise SmiError(f"facts need the field '{missing[0]}' for the question features")
+    subjects = facts["subj"].astype(str).str.casefold()
+    objects = facts["obj"].astype(str).str.casefold()
+    same_answer = facts.groupby(["rel", "obj"], sort=False)["rel"].transform("size")
+    in_relation = facts.groupby("rel", sort=False)["rel"].transform("size")
+    return pd.DataFrame(
+        {
+            "log_answer_share": np.log10(same_answer.to_numpy(dtype=float) / in_relation.to_numpy(dtype=float)),
+            "answer_in_subject": [float(answer in subject) for subject, answer in zip(subjects, objects)],
+        },
+        index=facts.index,
+    )
 
 
 def smi_values(counts: pd.DataFrame, parameters: float, width: float = metrics.DEFAULT_BUCKET_WIDTH) -> np.ndarray:
@@ -173,15 +228,17 @@ def fit_size_trend(levels: pd.DataFrame, flat_beyond_largest: bool) -> SizeTrend
     return SizeTrend(intercept, slope, float(log_params.max()), flat_beyond_largest)
 
 
-def choose_size_trend(levels: pd.DataFrame, group_column: str) -> SizeTrend:
-    """Fit the size trend, choosing 'extrapolate' or 'flat beyond the largest' by inner leave-one-group-out.
+def choose_size_trend(levels: pd.DataFrame, group_column: str, min_parameters: float = 0.0) -> SizeTrend:
+    """Fit the size trend on the models of at least ``min_parameters`` parameters, choosing
+    'extrapolate' or 'flat beyond the largest' by inner leave-one-group-out.
 
     Each training group is held out in turn; the rule with the smaller mean
-    absolute error of the held-out models' mean accuracy wins (ties: flat).
+    absolute error of the held-out models' mean accuracy (models of at least
+    ``min_parameters``) wins (ties: flat).
     """
-    groups = levels[group_column].unique()
+    levels = levels[levels["parameters"] >= min_parameters]
     errors = {True: [], False: []}
-    for group in groups:
+    for group in levels[group_column].unique():
         inner_train = levels[levels[group_column] != group]
         inner_test = levels[levels[group_column] == group]
         if inner_train["parameters"].nunique() < 2:
@@ -191,6 +248,28 @@ def choose_size_trend(levels: pd.DataFrame, group_column: str) -> SizeTrend:
             errors[flat] += [abs(trend.mean_accuracy(p) - a) for p, a in zip(inner_test["parameters"], inner_test["mean_acc"])]
     flat = not errors[False] or np.mean(errors[True]) <= np.mean(errors[False])
     return fit_size_trend(levels, flat)
+
+
+@dataclass(frozen=True)
+class LevelModel:
+    """Mean accuracy from model size: one trend for models of at least ``min_parameters``
+    (``large``, absent when the training models have fewer than two such sizes), one for all."""
+
+    all_models: SizeTrend
+    large: SizeTrend | None
+    min_parameters: float
+
+    def mean_accuracy(self, parameters: float) -> float:
+        """Predicted mean accuracy of a model with ``parameters`` parameters."""
+        use_large = self.large is not None and parameters >= self.min_parameters
+        return (self.large if use_large else self.all_models).mean_accuracy(parameters)
+
+
+def fit_level_model(levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS) -> LevelModel:
+    """:func:`choose_size_trend` on all training models and on those of at least ``min_parameters``."""
+    large_sizes = levels.loc[levels["parameters"] >= min_parameters, "parameters"].nunique()
+    large = choose_size_trend(levels, group_column, min_parameters) if large_sizes >= 2 else None
+    return LevelModel(choose_size_trend(levels, group_column), large, min_parameters)
 
 
 def shift_to_mean(predictions: np.ndarray, target: float) -> np.ndarray:
@@ -211,8 +290,9 @@ class FittedPredictors:
     smi_line: regression.PerFactFit
     glm: object
     glm_scale: pd.DataFrame
+    gbm_counts: object
     gbm: object
-    size_trend: SizeTrend
+    level: LevelModel
     relations: list[str] = field(default_factory=list)
 
 
@@ -229,11 +309,22 @@ def _glm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], 
     return np.column_stack([np.ones(len(features)), numeric.to_numpy(), size_products, indicators])
 
 
-def _gbm_design(features: pd.DataFrame, relations: pd.Series, known: list[str]) -> pd.DataFrame:
-    """All features plus the relation as a category code."""
-    design = features[list(NORMALISED_FEATURES) + list(EXPOSURE_FEATURES) + [SIZE_FEATURE]].copy()
+def _gbm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], with_questions: bool = True) -> pd.DataFrame:
+    """Corpus features, size and (with ``with_questions``) the question features, plus the relation as a category code."""
+    columns = list(NORMALISED_FEATURES) + list(EXPOSURE_FEATURES) + [SIZE_FEATURE] + (list(QUESTION_FEATURES) if with_questions else [])
+    design = features[columns].copy()
     design["relation"] = pd.Categorical(relations, categories=known).codes
     return design
+
+
+def _boosting(design: pd.DataFrame, acc: np.ndarray, iterations: int, seed: int):
+    """Histogram gradient boosting with a fixed number of iterations and the relation as a categorical feature."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    model = HistGradientBoostingRegressor(
+        max_iter=iterations, learning_rate=0.1, early_stopping=False, categorical_features=[design.columns.get_loc("relation")], random_state=seed
+    )
+    return model.fit(design, acc)
 
 
 def check_relations(relations: pd.Series, known: list[str], source: str) -> None:
@@ -244,13 +335,11 @@ def check_relations(relations: pd.Series, known: list[str], source: str) -> None
 
 
 def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterations: int = 300, seed: int = 0) -> FittedPredictors:
-    """Fit SMI line, GLM, gradient boosting and the size trend on a long accuracy frame.
+    """Fit SMI line, GLM, both boosting models and the size trends on a long accuracy frame.
 
     ``train`` is :func:`smi.release.load_accuracies` output (or rows of it);
     ``group_column`` names the groups the size trend's extrapolation rule is validated over.
     """
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
     if train["model"].nunique() < 2:
         raise SmiError("training needs at least two models")
     acc = train["acc"].to_numpy(dtype=float)
@@ -263,28 +352,31 @@ def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterati
     design = _glm_design(features, train["rel"], relations, scale)
     glm = sm.GLM(acc, design, family=sm.families.Binomial()).fit()
 
-    gbm_design = _gbm_design(features, train["rel"], relations)
-    gbm = HistGradientBoostingRegressor(
-        max_iter=gbm_iterations, learning_rate=0.1, early_stopping=False, categorical_features=[gbm_design.columns.get_loc("relation")], random_state=seed
-    )
-    gbm.fit(gbm_design, acc)
+    gbm_counts = _boosting(_gbm_design(features, train["rel"], relations, with_questions=False), acc, gbm_iterations, seed)
+    gbm = _boosting(_gbm_design(features, train["rel"], relations), acc, gbm_iterations, seed)
 
-    trend = choose_size_trend(model_levels(train), group_column)
-    return FittedPredictors(smi_line, glm, scale, gbm, trend, relations)
+    level = fit_level_model(model_levels(train), group_column)
+    return FittedPredictors(smi_line, glm, scale, gbm_counts, gbm, level, relations)
 
 
 def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: float, source: str = "counts") -> pd.DataFrame:
-    """Per-fact predicted accuracy of one model (its corpus counts, its size): pred_smi, pred_glm, pred_gbm, pred_best."""
+    """Per-fact predicted accuracy of one model (its corpus counts, its size, its probe facts): one
+    ``pred_<name>`` column per name in :data:`PREDICTORS`."""
     metrics.size_exponent(parameters)  # a size ≤ 1 parameter is an error
+    missing = [name for name in NEEDED_FACT_FIELDS if name not in counts.columns]
+    if missing:
+        raise SmiError(f"{source}: missing field '{missing[0]}' (needed: {', '.join(NEEDED_FACT_FIELDS)})")
     check_relations(counts["rel"], fitted.relations, source)
     features = fact_features(counts, parameters)
     smi = smi_values(counts, parameters)
     predictions = pd.DataFrame(index=counts.index)
     predictions["pred_smi"] = np.clip(fitted.smi_line.intercept + fitted.smi_line.slope * smi, 0, 1)
     predictions["pred_glm"] = fitted.glm.predict(_glm_design(features, counts["rel"], fitted.relations, fitted.glm_scale))
+    counts_only = _gbm_design(features, counts["rel"], fitted.relations, with_questions=False)
+    predictions["pred_gbm_counts"] = np.clip(fitted.gbm_counts.predict(counts_only), 0, 1)
     gbm = np.clip(fitted.gbm.predict(_gbm_design(features, counts["rel"], fitted.relations)), 0, 1)
     predictions["pred_gbm"] = gbm
-    predictions["pred_best"] = shift_to_mean(gbm, fitted.size_trend.mean_accuracy(parameters))
+    predictions["pred_best"] = shift_to_mean(gbm, fitted.level.mean_accuracy(parameters))
     return predictions
 
 
@@ -293,7 +385,7 @@ def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: fl
 
 def _settings_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, seed: int) -> str:
     """A short hash of what a fold's predictions depend on (for resuming)."""
-    text = json.dumps([scheme, gbm_iterations, seed, sorted(accuracies["model"].unique()), len(accuracies), float(accuracies["acc"].sum())])
+    text = json.dumps([FEATURE_SET_VERSION, scheme, gbm_iterations, seed, sorted(accuracies["model"].unique()), len(accuracies), float(accuracies["acc"].sum())])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -482,16 +574,16 @@ def write_evaluation(predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: 
 
 def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFrame:
     """Per-fact counts of a corpus for :func:`predict_new_model`: JSON list (as the release's
-    ``merge.json``), JSONL or CSV with idx, rel, time_subj, time_obj, time_s1j1 and, unless
-    ``corpus_docs`` is given, time_seqs."""
+    ``merge.json``), JSONL or CSV with idx, subj, rel, obj, time_subj, time_obj, time_s1j1 and,
+    unless ``corpus_docs`` is given, time_seqs."""
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: file not found")
-    needed = ["idx", "rel", "time_subj", "time_obj", "time_s1j1"] + ([] if corpus_docs is not None else ["time_seqs"])
+    needed = list(NEEDED_FACT_FIELDS) + ["time_subj", "time_obj", "time_s1j1"] + ([] if corpus_docs is not None else ["time_seqs"])
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str}, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
             raise SmiError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
         missing = [c for c in needed if c not in frame.columns]
