@@ -113,6 +113,8 @@ def test_level_model_uses_the_large_model_trend_only_for_large_models():
     # the floor of the small models pulls the all-model line below the large models' own trend at 5e9
     assert level.all_models.mean_accuracy(5e9) < level.mean_accuracy(5e9)
     assert prediction.fit_level_model(levels[levels["parameters"] < 5e9], "series").large is None  # one large size only
+    close_sizes = pd.concat([levels, levels.tail(1).assign(parameters=2.5e9)])
+    assert prediction.fit_level_model(close_sizes[close_sizes["parameters"] < 5e9], "series").large is None  # 2e9 and 2.5e9
 
 
 def test_predictions_cover_every_fact_of_every_held_out_model(synthetic, synthetic_predictions):
@@ -163,6 +165,13 @@ def test_shift_to_mean_hits_the_target_and_keeps_the_order():
     assert (np.argsort(shifted) == np.argsort(pred)).all()
 
 
+def test_calibration_slope_by_hand():
+    acc = np.array([0.0, 0.2, 0.4, 0.6])
+    assert prediction.calibration_slope(acc, acc) == pytest.approx(1.0)
+    assert prediction.calibration_slope(acc, 2 * acc + 0.1) == pytest.approx(0.5)  # twice as spread: too confident
+    assert np.isnan(prediction.calibration_slope(acc, np.full(4, 0.3)))
+
+
 def test_out_of_sample_r2_by_hand():
     acc = np.array([0.0, 0.5, 1.0])
     assert prediction.out_of_sample_r2(acc, acc) == 1.0
@@ -184,7 +193,7 @@ def test_bootstrap_intervals_contain_the_estimates_and_pair_the_predictors():
     acc = rng.uniform(0, 1, 500)
     preds = {"smi": np.full(500, 0.4) + rng.normal(0, 0.01, 500), "best": acc + rng.normal(0, 0.1, 500)}
     summary = prediction.bootstrap_summary(acc, preds, n_boot=100).set_index("predictor")
-    for metric in ("r2", "spearman", "mean_acc", "mean_pred", "mean_error"):
+    for metric in ("r2", "spearman", "mean_acc", "mean_pred", "mean_error", "calibration_slope"):
         assert (summary[f"{metric}_lo"] <= summary[metric]).all() and (summary[metric] <= summary[f"{metric}_hi"]).all(), metric
     # the bucketed R² is biased under resampling (buckets come and go), so only its interval's order is checked
     assert (summary["r2_bucketed_lo"] <= summary["r2_bucketed_hi"]).all()
@@ -235,7 +244,8 @@ def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp
     assert code == 0, err
     predictions = pd.read_csv(tmp_path / "predictions.csv")
     summary = pd.read_csv(tmp_path / "summary.csv")
-    assert len(predictions) == len(QUICK_MODELS) * 12671
+    assert len(predictions) == len(QUICK_MODELS) * (12671 - 604)  # without the answer-in-subject facts
+    assert "left out 604 facts" in out
     assert set(summary["predictor"]) == set(prediction.PREDICTORS) and len(summary) == len(prediction.PREDICTORS) * len(QUICK_MODELS)
     best = summary[summary["predictor"] == "best"].set_index("model")
     smi = summary[summary["predictor"] == "smi"].set_index("model")
@@ -265,3 +275,26 @@ def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path)
         assert predicted.filter(like="pred_").apply(lambda c: c.between(0, 1).all()).all()
         means.append(predicted["pred_best"].mean())
     assert means[1] > means[0]  # the larger model is predicted to know more
+
+
+def test_answer_written_in_subject_is_case_sensitive_and_dropped_per_fact():
+    facts = pd.DataFrame({"model": ["m"] * 3 + ["n"] * 3, "idx": [1, 2, 3] * 2,
+                          "subj": ["Real Madrid", "The Jazz Messengers", "Ada Lovelace"] * 2, "obj": ["Madrid", "jazz", "London"] * 2,
+                          "acc": [1.0, 0.4, 0.1] * 2})
+    assert prediction.answer_written_in_subject(facts).tolist() == [True, False, False] * 2
+    kept, dropped = prediction.drop_answer_in_subject(facts)
+    assert dropped == 1 and kept["idx"].tolist() == [2, 3, 2, 3]
+
+
+def test_release_scored_answer_in_subject_facts_as_known(release_dir):
+    """The artefact the prediction leaves out, checked on the release itself: a 14M-parameter model
+    is 'right' on every fact whose answer is in the subject's name, and on almost nothing else."""
+    models = release.select_models(release.load_models(), ["pythia-14m", "bloom"])
+    accuracies = release.load_accuracies(release_dir, models)
+    flagged = prediction.answer_written_in_subject(accuracies)
+    small = accuracies["model"] == "pythia-14m"
+    assert flagged[small].sum() > 500
+    assert (accuracies.loc[small & flagged, "acc"] == 1.0).all()
+    assert accuracies.loc[small & ~flagged, "acc"].mean() < 0.01
+    bloom_176b = accuracies.loc[(accuracies["model"] == "bloom") & flagged, "acc"]
+    assert (bloom_176b == 1.0).mean() < 0.1  # scored on its answers: ordinary accuracies

@@ -309,3 +309,16 @@ def test_settings_reject_nonsense():
         probing.ProbeSettings(temperature=0)
     with pytest.raises(SmiError, match="valid rules"):
         probing.ProbeSettings(match="fuzzy")
+
+
+def test_only_the_continuation_is_scored_not_the_prompt(neox_model, tmp_path):
+    """The release scored some answers together with their prompt, so every fact whose object is
+    written in the subject's name got accuracy 1. Here 'Madrid' is in 'Real Madrid' and must still be earned."""
+    facts = pd.DataFrame([{"idx": 9, "subj": "Real Madrid", "rel": "capital", "obj": "Madrid"}])
+    settings = probing.ProbeSettings(samples=2, max_new_tokens=3, seed=0)
+    generator = probing.load_transformers_generator(neox_model, settings)
+    record = probing.probe(facts, TEMPLATES, generator, settings, tmp_path / "copy.json", keep_answers=True, progress=False)[0]
+    answers = [answer for per_template in record["answers"] for answer in per_template]
+    assert not any(answer.startswith("Real Madrid") for answer in answers)  # no prompt echoed back
+    assert record["acc"] == pytest.approx(sum("Madrid" in answer for answer in answers) / len(answers))
+    assert record["acc"] < 1.0

@@ -87,8 +87,12 @@ NEEDED_FACT_FIELDS = ("idx", "subj", "rel", "obj")
 QUESTION_FEATURES = ("log_answer_share", "answer_in_subject")
 #: The size trend of ``best`` is fitted on training models at least this large (when there are two sizes).
 TREND_MIN_PARAMETERS = 1e9
+#: Every training fact appears once per training model, so a leaf of fewer rows than models can
+#: hold one fact and memorise it; leaves of at least this many facts' worth of rows
+#: (``LEAF_FACTS × training models``) make the trees learn from counts what holds across facts.
+LEAF_FACTS = 20
 #: Part of the resume key: folds saved by an older feature set are not reused.
-FEATURE_SET_VERSION = 2
+FEATURE_SET_VERSION = 3
 NORMALISED_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint", "pmi", "log_p_obj_given_subj", "log_p_subj_given_obj")
 #: The GLM's features: PMI and the conditional shares are linear in these three, so they are left out.
 GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint") + QUESTION_FEATURES
@@ -190,6 +194,29 @@ def smi_column(frame: pd.DataFrame) -> np.ndarray:
     return values
 
 
+# ---------------------------------------------------------------- facts whose release accuracy is not a measurement
+
+
+def answer_written_in_subject(facts: pd.DataFrame) -> np.ndarray:
+    """True for facts whose object is written, with the same case, inside the subject's name.
+
+    Every prompt contains the subject, so a scorer that searches the prompt together
+    with the answer finds the object in every sample. The release shows exactly that:
+    these facts have accuracy exactly 1 in 23 of its 24 models (Pythia-14M included,
+    which is right on 0.4 % of the other facts); only BLOOM-176B, apparently scored on
+    its answers alone, has ordinary accuracies there (mean 0.51). Their accuracy
+    measures the scorer, not the model.
+    """
+    return np.fromiter((str(obj) in str(subj) for subj, obj in zip(facts["subj"], facts["obj"])), dtype=bool, count=len(facts))
+
+
+def drop_answer_in_subject(accuracies: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``accuracies`` without the facts of :func:`answer_written_in_subject`, and how many facts (per model) were dropped."""
+    flagged = answer_written_in_subject(accuracies)
+    dropped = accuracies.loc[flagged, "idx"].nunique() if flagged.any() else 0
+    return accuracies[~flagged].reset_index(drop=True), int(dropped)
+
+
 # ---------------------------------------------------------------- level of a model from its size
 
 
@@ -266,9 +293,12 @@ class LevelModel:
 
 
 def fit_level_model(levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS) -> LevelModel:
-    """:func:`choose_size_trend` on all training models and on those of at least ``min_parameters``."""
-    large_sizes = levels.loc[levels["parameters"] >= min_parameters, "parameters"].nunique()
-    large = choose_size_trend(levels, group_column, min_parameters) if large_sizes >= 2 else None
+    """:func:`choose_size_trend` on all training models, and on those of at least ``min_parameters``
+    when these have at least three sizes spanning a factor of 3 or more (a line through two
+    nearly equal sizes extrapolates wildly)."""
+    large_sizes = np.log10(levels.loc[levels["parameters"] >= min_parameters, "parameters"].unique().astype(float))
+    enough = len(large_sizes) >= 3 and np.ptp(large_sizes) >= np.log10(3)
+    large = choose_size_trend(levels, group_column, min_parameters) if enough else None
     return LevelModel(choose_size_trend(levels, group_column), large, min_parameters)
 
 
@@ -317,12 +347,14 @@ def _gbm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], 
     return design
 
 
-def _boosting(design: pd.DataFrame, acc: np.ndarray, iterations: int, seed: int):
-    """Histogram gradient boosting with a fixed number of iterations and the relation as a categorical feature."""
+def _boosting(design: pd.DataFrame, acc: np.ndarray, n_models: int, iterations: int, seed: int):
+    """Histogram gradient boosting with a fixed number of iterations, the relation as a categorical
+    feature and leaves of at least :data:`LEAF_FACTS` facts' worth of rows (``LEAF_FACTS × n_models``)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     model = HistGradientBoostingRegressor(
-        max_iter=iterations, learning_rate=0.1, early_stopping=False, categorical_features=[design.columns.get_loc("relation")], random_state=seed
+        max_iter=iterations, learning_rate=0.1, early_stopping=False, min_samples_leaf=LEAF_FACTS * n_models,
+        categorical_features=[design.columns.get_loc("relation")], random_state=seed,
     )
     return model.fit(design, acc)
 
@@ -352,8 +384,9 @@ def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterati
     design = _glm_design(features, train["rel"], relations, scale)
     glm = sm.GLM(acc, design, family=sm.families.Binomial()).fit()
 
-    gbm_counts = _boosting(_gbm_design(features, train["rel"], relations, with_questions=False), acc, gbm_iterations, seed)
-    gbm = _boosting(_gbm_design(features, train["rel"], relations), acc, gbm_iterations, seed)
+    n_models = train["model"].nunique()
+    gbm_counts = _boosting(_gbm_design(features, train["rel"], relations, with_questions=False), acc, n_models, gbm_iterations, seed)
+    gbm = _boosting(_gbm_design(features, train["rel"], relations), acc, n_models, gbm_iterations, seed)
 
     level = fit_level_model(model_levels(train), group_column)
     return FittedPredictors(smi_line, glm, scale, gbm_counts, gbm, level, relations)
@@ -447,6 +480,13 @@ def out_of_sample_r2(acc: np.ndarray, pred: np.ndarray) -> float:
     return float(1.0 - np.sum((acc - pred) ** 2) / np.sum((acc - acc.mean()) ** 2))
 
 
+def calibration_slope(acc: np.ndarray, pred: np.ndarray) -> float:
+    """OLS slope of accuracy on prediction, cov(a, â) / var(â); NaN when the prediction is constant."""
+    acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
+    spread = np.sum((pred - pred.mean()) ** 2)
+    return float(np.sum((acc - acc.mean()) * (pred - pred.mean())) / spread) if spread > 0 else float("nan")
+
+
 def prediction_buckets(pred: np.ndarray) -> np.ndarray:
     """Bucket value of each prediction for the paper-style R²: the prediction itself when it takes at
     most 200 distinct values (SMI: the paper's MI buckets), else bins of width 0.01 (bin midpoint)."""
@@ -487,8 +527,12 @@ def _bootstrap_bucketed_r2(weights: np.ndarray, acc: np.ndarray, pred: np.ndarra
 
 def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
     """Per predictor: per-fact R², bucketed R², Spearman ρ, mean accuracy, mean prediction and their
-    difference, and the gain in R² over ``smi``, each with a 95% percentile CI from ``n_boot``
-    resamples of the facts (the same resamples for every predictor)."""
+    difference, the calibration slope and the gain in R² over ``smi``, each with a 95% percentile CI
+    from ``n_boot`` resamples of the facts (the same resamples for every predictor).
+
+    The calibration slope is the OLS slope of accuracy on prediction,
+    :math:`\\mathrm{cov}(a, \\hat a) / \\mathrm{var}(\\hat a)`: 1 when the predictions spread as much as
+    the accuracies they track, below 1 when they are too confident."""
     acc = np.asarray(acc, dtype=float)
     n = len(acc)
     if n < 3:
@@ -512,6 +556,7 @@ def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boo
         r2_boot = 1.0 - (weights @ (acc - pred) ** 2) / sst
         r2_samples[name] = r2_boot
         pred_mean = weights @ pred / total
+        slope_boot = (weights @ (acc * pred) - total * acc_mean * pred_mean) / (weights @ pred**2 - total * pred_mean**2)
         rho_boot = _row_corr(acc_ranks, stats.rankdata(pred[draws], axis=1))
         row = {"predictor": name, "n_facts": n}
         estimates = {
@@ -521,6 +566,7 @@ def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boo
             "mean_acc": (float(acc.mean()), acc_mean),
             "mean_pred": (float(pred.mean()), pred_mean),
             "mean_error": (float(pred.mean() - acc.mean()), pred_mean - acc_mean),
+            "calibration_slope": (calibration_slope(acc, pred), slope_boot),
         }
         if "smi" in predictions:
             estimates["r2_gain_over_smi"] = (None, None)  # filled below, once smi's samples exist
@@ -629,14 +675,18 @@ def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFra
 
 def predict_new_model(
     release_dir: Path, counts: pd.DataFrame, parameters: float, models: pd.DataFrame | None = None,
-    gbm_iterations: int = 300, source: str = "counts",
+    gbm_iterations: int = 300, source: str = "counts", keep_answer_in_subject: bool = False,
 ) -> pd.DataFrame:
-    """Fit every predictor on all models of the release, then predict a model of ``parameters``
-    parameters trained on the corpus of ``counts``. Returns the counts' idx/rel (and subj/obj when
-    present) with pred_smi, pred_glm, pred_gbm, pred_best."""
+    """Fit every predictor on all models of the release (without the facts of
+    :func:`answer_written_in_subject` unless ``keep_answer_in_subject``), then predict a model of
+    ``parameters`` parameters trained on the corpus of ``counts``. Returns the counts' idx, subj,
+    rel, obj with one ``pred_<name>`` column per predictor."""
     if not parameters > 1:
         raise SmiError(f"--params must be a parameter count > 1, got {parameters:g}")
     models = release.load_models() if models is None else models
-    fitted = fit_predictors(release.load_accuracies(release_dir, models), "corpus", gbm_iterations)
+    training = release.load_accuracies(release_dir, models)
+    if not keep_answer_in_subject:
+        training, _ = drop_answer_in_subject(training)
+    fitted = fit_predictors(training, "corpus", gbm_iterations)
     keep = [c for c in ("idx", "subj", "rel", "obj") if c in counts.columns]
     return pd.concat([counts[keep], predict_model(fitted, counts, parameters, source)], axis=1)

@@ -9,13 +9,15 @@ from smi.errors import SmiError
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("predict", help="predict per-fact accuracy of a new model from corpus counts and size")
-    parser.add_argument("--counts", type=Path, required=True, help="per-fact counts: JSON list (like merge.json), JSONL or CSV with idx, rel, time_subj, time_obj, time_s1j1[, time_seqs]")
+    parser.add_argument("--counts", type=Path, required=True, help="per-fact counts: JSON list (like merge.json), JSONL or CSV with idx, subj, rel, obj, time_subj, time_obj, time_s1j1[, time_seqs]")
     parser.add_argument("--params", type=float, required=True, metavar="N", help="parameters of the new model (raw count, e.g. 7e9)")
     parser.add_argument("--corpus-docs", type=float, metavar="N", help="documents in the corpus (instead of a time_seqs column)")
     parser.add_argument("--release", type=Path, help="release to fit on (default: data/external/smi-release)")
     parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
     parser.add_argument("--out", type=Path, default=Path("results/prediction/predicted.csv"), help="per-fact output CSV (default: results/prediction/predicted.csv)")
     parser.add_argument("--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)")
+    parser.add_argument("--keep-answer-in-subject", action="store_true",
+                        help="also train on the release's facts whose object is written inside the subject's name (a scoring artefact)")
     parser.set_defaults(func=run)
 
 
@@ -27,7 +29,8 @@ def run(args) -> int:
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
     release_dir = args.release or data.release_dir()
     predicted = prediction.predict_new_model(
-        release_dir, counts, args.params, release.load_models(args.models_table), args.gbm_iterations, str(args.counts)
+        release_dir, counts, args.params, release.load_models(args.models_table), args.gbm_iterations, str(args.counts),
+        args.keep_answer_in_subject,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     predicted.to_csv(args.out, index=False, float_format="%.6g")
