@@ -43,6 +43,9 @@ def run(args) -> int:
     for path in prediction.write_evaluation(predictions, summary, args.out):
         print(path)
     best = summary[summary["predictor"] == "best"]
-    print(f"pred_best: per-fact R² median {best['r2'].median():.3f} (min {best['r2'].min():.3f}), "
-          f"|mean error| median {best['mean_error'].abs().median():.3f} over {len(best)} held-out models")
+    large = best[best["parameters"] >= prediction.TREND_MIN_PARAMETERS]
+    for label, rows in (("held-out models", best), ("of them with ≥ 1B parameters", large)):
+        if len(rows):
+            print(f"pred_best: per-fact R² median {rows['r2'].median():.3f} (min {rows['r2'].min():.3f}), "
+                  f"|mean error| median {rows['mean_error'].abs().median():.3f} over {len(rows)} {label}")
     return 0
