@@ -85,7 +85,7 @@ NEEDED_COUNTS = ("time_seqs", "time_subj", "time_obj", "time_s1j1")
 #: Fields of the fact itself that the question features are computed from.
 NEEDED_FACT_FIELDS = ("idx", "subj", "rel", "obj")
 QUESTION_FEATURES = ("log_answer_share", "answer_in_subject")
-#: The size trend of ``best`` is fitted on training models at least this large (when there are two sizes).
+#: The size trend of ``best`` is fitted on training models at least this large (see :func:`fit_level_model`).
 TREND_MIN_PARAMETERS = 1e9
 #: Every training fact appears once per training model, so a leaf of fewer rows than models can
 #: hold one fact and memorise it; leaves of at least this many facts' worth of rows
@@ -157,6 +157,8 @@ def question_features(facts: pd.DataFrame) -> pd.DataFrame:
       city to few;
     * ``answer_in_subject``: 1 when the object's name occurs inside the
       subject's name, ignoring case ("Paris Saint-Germain" → "Paris"), else 0.
+      (With the same case these are the facts of :func:`answer_written_in_subject`,
+      which evaluation leaves out by default; what remains differs in case.)
 
     ``facts`` is one probe set (one model's rows) with ``subj``, ``rel`` and ``obj``.
     """
@@ -280,7 +282,7 @@ def choose_size_trend(levels: pd.DataFrame, group_column: str, min_parameters: f
 @dataclass(frozen=True)
 class LevelModel:
     """Mean accuracy from model size: one trend for models of at least ``min_parameters``
-    (``large``, absent when the training models have fewer than two such sizes), one for all."""
+    (``large``, absent when the training models have too few such sizes), one for all."""
 
     all_models: SizeTrend
     large: SizeTrend | None
