@@ -281,8 +281,8 @@ def test_answer_written_in_subject_is_case_sensitive_and_dropped_per_fact():
     facts = pd.DataFrame({"model": ["m"] * 3 + ["n"] * 3, "idx": [1, 2, 3] * 2,
                           "subj": ["Real Madrid", "The Jazz Messengers", "Ada Lovelace"] * 2, "obj": ["Madrid", "jazz", "London"] * 2,
                           "acc": [1.0, 0.4, 0.1] * 2})
-    assert prediction.answer_written_in_subject(facts).tolist() == [True, False, False] * 2
-    kept, dropped = prediction.drop_answer_in_subject(facts)
+    assert release.answer_written_in_subject(facts).tolist() == [True, False, False] * 2
+    kept, dropped = release.drop_answer_in_subject(facts)
     assert dropped == 1 and kept["idx"].tolist() == [2, 3, 2, 3]
 
 
@@ -291,7 +291,7 @@ def test_release_scored_answer_in_subject_facts_as_known(release_dir):
     is 'right' on every fact whose answer is in the subject's name, and on almost nothing else."""
     models = release.select_models(release.load_models(), ["pythia-14m", "bloom"])
     accuracies = release.load_accuracies(release_dir, models)
-    flagged = prediction.answer_written_in_subject(accuracies)
+    flagged = release.answer_written_in_subject(accuracies)
     small = accuracies["model"] == "pythia-14m"
     assert flagged[small].sum() > 500
     assert (accuracies.loc[small & flagged, "acc"] == 1.0).all()

@@ -157,7 +157,7 @@ def question_features(facts: pd.DataFrame) -> pd.DataFrame:
       city to few;
     * ``answer_in_subject``: 1 when the object's name occurs inside the
       subject's name, ignoring case ("Paris Saint-Germain" → "Paris"), else 0.
-      (With the same case these are the facts of :func:`answer_written_in_subject`,
+      (With the same case these are the facts of :func:`smi.release.answer_written_in_subject`,
       which evaluation leaves out by default; what remains differs in case.)
 
     ``facts`` is one probe set (one model's rows) with ``subj``, ``rel`` and ``obj``.
@@ -194,29 +194,6 @@ def smi_column(frame: pd.DataFrame) -> np.ndarray:
         part = frame.iloc[rows]
         values[rows] = smi_values(part, float(part["parameters"].iloc[0]))
     return values
-
-
-# ---------------------------------------------------------------- facts whose release accuracy is not a measurement
-
-
-def answer_written_in_subject(facts: pd.DataFrame) -> np.ndarray:
-    """True for facts whose object is written, with the same case, inside the subject's name.
-
-    Every prompt contains the subject, so a scorer that searches the prompt together
-    with the answer finds the object in every sample. The release shows exactly that:
-    these facts have accuracy exactly 1 in 23 of its 24 models (Pythia-14M included,
-    which is right on 0.4 % of the other facts); only BLOOM-176B, apparently scored on
-    its answers alone, has ordinary accuracies there (mean 0.51). Their accuracy
-    measures the scorer, not the model.
-    """
-    return np.fromiter((str(obj) in str(subj) for subj, obj in zip(facts["subj"], facts["obj"])), dtype=bool, count=len(facts))
-
-
-def drop_answer_in_subject(accuracies: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """``accuracies`` without the facts of :func:`answer_written_in_subject`, and how many facts (per model) were dropped."""
-    flagged = answer_written_in_subject(accuracies)
-    dropped = accuracies.loc[flagged, "idx"].nunique() if flagged.any() else 0
-    return accuracies[~flagged].reset_index(drop=True), int(dropped)
 
 
 # ---------------------------------------------------------------- level of a model from its size
@@ -680,7 +657,7 @@ def predict_new_model(
     gbm_iterations: int = 300, source: str = "counts", keep_answer_in_subject: bool = False,
 ) -> pd.DataFrame:
     """Fit every predictor on all models of the release (without the facts of
-    :func:`answer_written_in_subject` unless ``keep_answer_in_subject``), then predict a model of
+    :func:`smi.release.answer_written_in_subject` unless ``keep_answer_in_subject``), then predict a model of
     ``parameters`` parameters trained on the corpus of ``counts``. Returns the counts' idx, subj,
     rel, obj with one ``pred_<name>`` column per predictor."""
     if not parameters > 1:
@@ -688,7 +665,7 @@ def predict_new_model(
     models = release.load_models() if models is None else models
     training = release.load_accuracies(release_dir, models)
     if not keep_answer_in_subject:
-        training, _ = drop_answer_in_subject(training)
+        training, _ = release.drop_answer_in_subject(training)
     fitted = fit_predictors(training, "corpus", gbm_iterations)
     keep = [c for c in ("idx", "subj", "rel", "obj") if c in counts.columns]
     return pd.concat([counts[keep], predict_model(fitted, counts, parameters, source)], axis=1)

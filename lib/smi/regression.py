@@ -128,14 +128,18 @@ def release_predictors(
     models: pd.DataFrame | None = None,
     width: float = metrics.DEFAULT_BUCKET_WIDTH,
     progress: bool = False,
+    drop_answer_in_subject: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """{model name: :func:`model_predictors` frame} for every row of the models table."""
+    """{model name: :func:`model_predictors` frame} for every row of the models table; with
+    ``drop_answer_in_subject``, without the facts of :func:`smi.release.answer_written_in_subject`."""
     from tqdm.auto import tqdm
 
     models = release.load_models() if models is None else models
     predictors = {}
     for model in tqdm(list(models.itertuples(index=False)), desc="load", unit="model", disable=not progress):
         output = release.load_model_output(release_dir, model.name)
+        if drop_answer_in_subject:
+            output, _ = release.drop_answer_in_subject(output)
         try:
             predictors[model.name] = model_predictors(output, model.parameters, width)
         except SmiError as error:
@@ -170,9 +174,10 @@ def fit_release(
     models: pd.DataFrame | None = None,
     width: float = metrics.DEFAULT_BUCKET_WIDTH,
     progress: bool = False,
+    drop_answer_in_subject: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load and fit every model of the models table: (bucketed table, per-fact table)."""
-    return fit_all(release_predictors(release_dir, models, width, progress))
+    return fit_all(release_predictors(release_dir, models, width, progress, drop_answer_in_subject))
 
 
 def markdown_table(bucketed: pd.DataFrame, value: str = "r2") -> str:

@@ -34,7 +34,7 @@ def run(args) -> int:
     models = release.select_models(release.load_models(args.models_table), args.models)
     accuracies = release.load_accuracies(release_dir, models)
     if not args.keep_answer_in_subject:
-        accuracies, dropped = prediction.drop_answer_in_subject(accuracies)
+        accuracies, dropped = release.drop_answer_in_subject(accuracies)
         print(f"left out {dropped} facts whose object is written inside the subject's name (--keep-answer-in-subject keeps them)")
     predictions = prediction.evaluate(
         accuracies, args.scheme, args.gbm_iterations, args.seed, checkpoint_dir=args.out / "folds", progress=True
