@@ -261,7 +261,9 @@ def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path)
     models = release.select_models(release.load_models(), ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b"])
     table = tmp_path / "models.csv"
     models.to_csv(table, index=False)
-    counts = release.load_corpus_counts(release_dir, "slimpajama").head(500)
+    all_counts = release.load_corpus_counts(release_dir, "slimpajama")
+    flagged = release.answer_written_in_subject(all_counts)
+    counts = pd.concat([all_counts[~flagged].head(480), all_counts[flagged].head(20)]).sort_index()
     counts_path = tmp_path / "counts.csv"
     counts.drop(columns=["time_seqs"]).to_csv(counts_path, index=False)
     means = []
@@ -272,6 +274,8 @@ def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path)
         assert code == 0, err
         predicted = pd.read_csv(out)
         assert len(predicted) == 500 and predicted["idx"].tolist() == counts["idx"].tolist()
+        assert predicted["answer_in_subject"].sum() == 20
+        assert predicted["answer_in_subject"].tolist() == [obj in subj for subj, obj in zip(counts["subj"], counts["obj"])]
         assert predicted.filter(like="pred_").apply(lambda c: c.between(0, 1).all()).all()
         means.append(predicted["pred_best"].mean())
     assert means[1] > means[0]  # the larger model is predicted to know more

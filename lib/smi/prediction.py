@@ -659,7 +659,8 @@ def predict_new_model(
     """Fit every predictor on all models of the release (without the facts of
     :func:`smi.release.answer_written_in_subject` unless ``keep_answer_in_subject``), then predict a model of
     ``parameters`` parameters trained on the corpus of ``counts``. Returns the counts' idx, subj,
-    rel, obj with one ``pred_<name>`` column per predictor."""
+    rel, obj, ``answer_in_subject`` (:func:`smi.release.answer_written_in_subject`: a scorer that
+    also reads the prompt counts these as known) and one ``pred_<name>`` column per predictor."""
     if not parameters > 1:
         raise SmiError(f"--params must be a parameter count > 1, got {parameters:g}")
     models = release.load_models() if models is None else models
@@ -668,4 +669,6 @@ def predict_new_model(
         training, _ = release.drop_answer_in_subject(training)
     fitted = fit_predictors(training, "corpus", gbm_iterations)
     keep = [c for c in ("idx", "subj", "rel", "obj") if c in counts.columns]
-    return pd.concat([counts[keep], predict_model(fitted, counts, parameters, source)], axis=1)
+    predicted = pd.concat([counts[keep], predict_model(fitted, counts, parameters, source)], axis=1)
+    predicted.insert(len(keep), "answer_in_subject", release.answer_written_in_subject(counts))
+    return predicted

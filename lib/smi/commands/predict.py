@@ -38,4 +38,8 @@ def run(args) -> int:
     means = {column[5:]: predicted[column].mean() for column in predicted.columns if column.startswith("pred_")}
     print(f"{len(predicted)} facts, model of {args.params:.3g} parameters: predicted mean accuracy "
           + ", ".join(f"{name} {value:.3f}" for name, value in means.items()))
+    flagged = int(predicted["answer_in_subject"].sum())
+    if flagged:
+        print(f"{flagged} facts have their answer written in the subject's name (column answer_in_subject): "
+              "predicted as if only the answer, not the prompt, is scored")
     return 0
