@@ -173,3 +173,19 @@ def test_rebuild_holds_the_released_facts(release_dir, pararel_root):
     filtered_table = triples.compare_with_release(filtered, released).set_index("rel")
     assert filtered_table.loc["all", "recall"] >= 0.999 and filtered_table.loc["all", "precision"] >= 0.999
     assert report.ambiguous_prompt > 0 and report.ambiguous_pair > 0
+
+
+def test_read_table_checks_like_smi_count_and_keeps_extra_columns(tmp_path):
+    table = tmp_path / "facts.csv"
+    table.write_text("idx,subj,rel,obj,pid\n1,Ada Lovelace,born,London,P19\n2,NA,born,Namibia,P19\n")
+    frame = triples.read_table(table)
+    assert frame["pid"].tolist() == ["P19", "P19"] and frame["subj"].tolist() == ["Ada Lovelace", "NA"]  # "NA" is a name
+    table.write_text("idx,subj,rel,obj\n1,Ada Lovelace,born,London\n1,Alan Turing,born,London\n")
+    with pytest.raises(SmiError, match=r"facts.csv: line 3: duplicate idx 1"):
+        triples.read_table(table)
+    table.write_text("idx,subj,rel,obj\n1,Ada Lovelace,,London\n")
+    with pytest.raises(SmiError, match=r"line 2: empty field 'rel'"):
+        triples.read_table(table)
+    table.write_text("idx,subj,rel,obj\n1,,born,London\n")
+    with pytest.raises(SmiError, match=r"line 2 \(idx 1\): field 'subj'"):
+        triples.read_table(table)

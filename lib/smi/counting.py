@@ -132,7 +132,7 @@ def as_facts(triples: "Facts | pd.DataFrame") -> Facts:
     return triples if isinstance(triples, Facts) else Facts.from_frame(triples)
 
 
-def _read_triples_table(path: Path) -> tuple["pd.DataFrame", int, str]:
+def read_fact_table(path: Path) -> tuple["pd.DataFrame", int, str]:
     """A CSV or parquet triples table, with the number and word naming its first row in messages."""
     import pandas as pd
 
@@ -194,7 +194,7 @@ def read_triples(path: Path) -> Facts:
         records = require_records(read_json(path), FACT_FIELDS, path)
         facts, first_row, row_word = Facts(*([record[name] for record in records] for name in FACT_FIELDS)), 0, "record"
     elif suffix in (".csv", ".parquet"):
-        table, first_row, row_word = _read_triples_table(path)
+        table, first_row, row_word = read_fact_table(path)
         missing = [column for column in FACT_FIELDS if column not in table.columns]
         if missing:
             raise SmiError(f"{path}: missing column '{missing[0]}'")

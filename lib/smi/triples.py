@@ -401,25 +401,29 @@ def write_table(frame: pd.DataFrame, out: Path) -> Path:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a probe set: the release's JSON list, or a CSV / Parquet written by :func:`write_table`."""
-    from smi import release
+    """Read a probe set: the release's JSON list, or a CSV / Parquet written by :func:`write_table`.
+
+    Tables are read as ``smi count`` reads them (:func:`smi.counting.read_fact_table`) and pass
+    the same checks (:func:`smi.counting.check_facts`: present, unique idx; non-empty subject and
+    object); extra columns such as ``pid`` are kept.
+    """
+    from smi import counting, release
 
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: file not found")
-    if path.suffix == ".json":
-        frame = release.load_facts(path)
-    elif path.suffix == ".csv":
-        # names such as "NA" or "None" are names here, not missing values
-        frame = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str}, keep_default_na=False, na_values=[""])
-    elif path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        frame, first_row, row_word = release.load_facts(path), 0, "record"
+    elif suffix in (".csv", ".parquet"):
+        frame, first_row, row_word = counting.read_fact_table(path)
     else:
         raise SmiError(f"{path}: facts must be .json (release), .csv or .parquet")
     for column in ("idx", "subj", "rel", "obj"):
         if column not in frame.columns:
             raise SmiError(f"{path}: missing column '{column}'")
-        blank = frame[column].isna()
-        if blank.any():
-            raise SmiError(f"{path}: row {int(blank.to_numpy().nonzero()[0][0])}: empty field '{column}'")
+    blank_relation = (frame["rel"].isna() | (frame["rel"].astype(str).str.strip() == "")).to_numpy()
+    if blank_relation.any():
+        raise SmiError(f"{path}: {row_word} {int(blank_relation.nonzero()[0][0]) + first_row}: empty field 'rel'")
+    counting.check_facts(counting.Facts.from_frame(frame), lambda row: f"{path}: {row_word} {row + first_row}")
     return frame
