@@ -69,7 +69,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, sparse, special, stats
 
-from smi import metrics, regression, release
+from smi import counting, metrics, regression, release
 from smi.errors import SmiError
 from smi.files import atomic_output
 
@@ -604,13 +604,10 @@ def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFra
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: file not found")
-    needed = list(NEEDED_FACT_FIELDS) + ["time_subj", "time_obj", "time_s1j1"] + ([] if corpus_docs is not None else ["time_seqs"])
+    needed = list(NEEDED_FACT_FIELDS) + [c for c in NEEDED_COUNTS if c != "time_seqs" or corpus_docs is None]
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        try:
-            frame = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str}, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise SmiError(f"{path}: not a readable CSV ({str(error).splitlines()[0]})") from None
+        frame, _, _ = counting.read_fact_table(path)  # names such as "NA" stay text, as in smi count
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise SmiError(f"{path}: missing column '{missing[0]}' (needed: {', '.join(needed)})")
@@ -635,7 +632,7 @@ def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFra
         if not corpus_docs > 0:
             raise SmiError(f"--corpus-docs must be positive, got {corpus_docs}")
         frame["time_seqs"] = corpus_docs
-    for column in ["time_seqs", "time_subj", "time_obj", "time_s1j1"]:
+    for column in NEEDED_COUNTS:
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna() | (values < 0)
         if bad.any():
