@@ -519,7 +519,7 @@ def save_shard_result(path: Path, result: ShardResult) -> Path:
         skipped_count=result.skipped.count,
         skipped_examples=np.array(json.dumps(result.skipped.examples)),
     )
-    with atomic_output(path, suffix=f".{os.getpid()}.tmp") as temporary:
+    with atomic_output(path) as temporary:
         temporary.write_bytes(buffer.getvalue())
     return path
 

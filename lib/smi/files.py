@@ -1,25 +1,143 @@
-"""Writing output files so that a reader never sees a half-written one."""
+"""Writing output files so that a reader never sees a half-written one.
+
+Every command writes through :func:`atomic_output` (one file) or
+:func:`atomic_outputs` (several files that belong together): the data goes to a
+temporary file with a unique name beside the target, is flushed to disk, and is
+renamed over the target only when it is complete. Two runs writing one target
+never share a temporary file, and a kill at any moment leaves either the old
+complete file or the new complete file at the target, never a part of one.
+"""
 
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+import tempfile
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from smi.errors import SmiError
 
-@contextmanager
-def atomic_output(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds.
+#: Temporary files are named ``.<target name>.<random>.tmp`` beside their target.
+TEMPORARY_SUFFIX = ".tmp"
 
-    The parent folder is created. If the block raises, the temporary file is removed
-    and ``path`` is left as it was (absent, or its previous complete version).
+
+def temporary_path(path: Path) -> Path:
+    """A new, unique, empty file beside ``path`` (created, so no other run can take its name)."""
+    path = Path(path)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a written file's data to disk (a no-op where the file system does not support it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (ignored where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_writable(path: Path, what: str = "output") -> Path:
+    """Refuse, before any work starts, an output path that cannot be written.
+
+    The parent folder is created when missing. Raises :class:`SmiError` naming
+    ``path`` when it is a folder, when a parent is a file, or when the folder does
+    not accept a new file (read-only, full disk).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + suffix)
+    if path.is_dir():
+        raise SmiError(f"{path}: {what} is a folder, not a file")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise SmiError(f"{path}: cannot create the {what}: a parent of it is a file") from None
+    except OSError as error:
+        raise SmiError(f"{path}: cannot create the {what}'s folder ({error.strerror})") from None
+    try:
+        probe = temporary_path(path)
+    except OSError as error:
+        raise SmiError(f"{path}: cannot write the {what} ({error.strerror})") from None
+    probe.unlink(missing_ok=True)
+    if path.exists() and not os.access(path, os.W_OK) and not os.access(path.parent, os.W_OK):
+        raise SmiError(f"{path}: cannot replace the {what} (read-only)")
+    return path
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """Yield a unique temporary path beside ``path``; move it to ``path`` only if the block succeeds.
+
+    The parent folder is created. The temporary file is flushed to disk before the
+    rename. If the block raises, the temporary file is removed and ``path`` is left
+    as it was (absent, or its previous complete version). An :class:`OSError` while
+    writing (full disk, read-only folder) becomes a one-line :class:`SmiError`.
+    """
+    with atomic_outputs([path]) as (temporary,):
         yield temporary
-        os.replace(temporary, path)
+
+
+@contextmanager
+def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
+    """:func:`atomic_output` for files that belong together: all are renamed into place, or none.
+
+    The renames happen in the order given once every file is complete, so list
+    last the file whose presence says the set is finished (e.g. metadata holding
+    the hash of the table it describes). A kill between two renames can leave a
+    new file next to an old one; readers that must pair them check the hash.
+    """
+    paths = [Path(path) for path in paths]
+    temporaries: list[Path] = []
+    try:
+        for path in paths:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporaries.append(temporary_path(path))
+            except OSError as error:
+                raise SmiError(f"{path}: cannot write ({error.strerror or error})") from None
+        try:
+            yield temporaries
+            for temporary in temporaries:
+                _fsync_file(temporary)
+            for temporary, path in zip(temporaries, paths):
+                if path.is_dir():
+                    raise SmiError(f"{path}: is a folder, not a file")
+                os.replace(temporary, path)
+            for folder in {path.parent for path in paths}:
+                _fsync_dir(folder)
+        except OSError as error:
+            raise SmiError(f"{error.filename or paths[0]}: cannot write ({error.strerror or error})") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        for temporary in temporaries:
+            temporary.unlink(missing_ok=True)
+
+
+def file_sha256(path: Path, chunk: int = 2**20) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
