@@ -26,8 +26,18 @@ def temporary_path(path: Path) -> Path:
     """A new, unique, empty file beside ``path`` (created, so no other run can take its name)."""
     path = Path(path)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
-    os.close(handle)
+    try:
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; give the output the usual permissions
+    finally:
+        os.close(handle)
     return Path(name)
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path: Path) -> None:
