@@ -184,7 +184,7 @@ def test_read_table_checks_like_smi_count_and_keeps_extra_columns(tmp_path):
     with pytest.raises(SmiError, match=r"facts.csv: line 3: duplicate idx 1"):
         triples.read_table(table)
     table.write_text("idx,subj,rel,obj\n1,Ada Lovelace,,London\n")
-    with pytest.raises(SmiError, match=r"line 2: empty field 'rel'"):
+    with pytest.raises(SmiError, match=r"line 2 \(idx 1\): field 'rel' must be a non-empty string"):
         triples.read_table(table)
     table.write_text("idx,subj,rel,obj\n1,,born,London\n")
     with pytest.raises(SmiError, match=r"line 2 \(idx 1\): field 'subj'"):

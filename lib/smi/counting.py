@@ -49,7 +49,6 @@ import hashlib
 import io
 import itertools
 import json
-import math
 import os
 import re
 import shutil
@@ -63,7 +62,7 @@ import numpy as np
 from smi import corpus_io
 from smi.errors import SmiError
 from smi.files import atomic_output
-from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records
+from smi.records import COUNT_FIELDS, FACT_FIELDS
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
     import pandas as pd
@@ -95,120 +94,9 @@ _RANK_TABLE = _RankTable({ord(character): rank for character, rank in _CHARACTER
 # the facts
 
 
-@dataclass(frozen=True)
-class Facts:
-    """The facts to count as plain columns, in table order (no pandas needed)."""
-
-    idx: list
-    subj: list
-    rel: list
-    obj: list
-
-    def __len__(self) -> int:
-        return len(self.idx)
-
-    def columns(self) -> dict[str, list]:
-        """The columns by name, in :data:`FACT_FIELDS` order."""
-        return {name: getattr(self, name) for name in FACT_FIELDS}
-
-    def is_plain(self) -> bool:
-        """Whether every value is a str or an int (so the csv and json modules write it as pandas would)."""
-        return all(type(value) in (str, int) for column in self.columns().values() for value in column)
-
-    @classmethod
-    def from_frame(cls, frame: "pd.DataFrame") -> "Facts":
-        """The fact columns of a DataFrame, with missing values (NaN, NA) as None."""
-        return cls(*(frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in FACT_FIELDS))
-
-    def frame(self) -> "pd.DataFrame":
-        """The facts as a DataFrame with columns idx, subj, rel, obj."""
-        import pandas as pd
-
-        return pd.DataFrame(self.columns())
-
-
-def as_facts(triples: "Facts | pd.DataFrame") -> Facts:
-    """``triples`` as :class:`Facts` (a DataFrame's columns idx, subj, rel, obj are taken as they are)."""
-    return triples if isinstance(triples, Facts) else Facts.from_frame(triples)
-
-
-def read_fact_table(path: Path) -> tuple["pd.DataFrame", int, str]:
-    """A CSV or parquet triples table, with the number and word naming its first row in messages."""
-    import pandas as pd
-
-    if path.suffix.lower() == ".csv":
-        try:
-            table = pd.read_csv(path, dtype={"subj": str, "obj": str, "rel": str}, keep_default_na=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-            raise SmiError(f"{path}: cannot read CSV ({str(error).splitlines()[0]})") from None
-        return table, 2, "line"
-    try:
-        table = pd.read_parquet(path)
-    except Exception as error:  # pyarrow raises several types for a bad file
-        raise SmiError(f"{path}: cannot read parquet ({error})") from None
-    return table, 1, "row"
-
-
-def _is_missing(value: object) -> bool:
-    """An idx that is absent: None, NaN or blank."""
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
-
-
-def check_facts(facts: Facts, where) -> Facts:
-    """Require a present, unique idx and non-empty subject and object strings without NUL characters.
-
-    ``where(row)`` names a row in messages; the first problem raises :class:`SmiError`.
-    """
-    for row, idx in enumerate(facts.idx):
-        if _is_missing(idx):
-            raise SmiError(f"{where(row)}: empty idx")
-    seen: set = set()
-    for row, idx in enumerate(facts.idx):
-        try:
-            if idx in seen:
-                raise SmiError(f"{where(row)}: duplicate idx {idx}")
-            seen.add(idx)
-        except TypeError:
-            raise SmiError(f"{where(row)}: idx must be a number or a string, got {idx!r}") from None
-    for column in ("subj", "obj"):
-        for row, value in enumerate(getattr(facts, column)):
-            if not isinstance(value, str) or not value.strip() or SEPARATOR in value:
-                raise SmiError(
-                    f"{where(row)} (idx {facts.idx[row]}): field '{column}' must be a non-empty string without NUL characters, got {value!r}"
-                )
-    return facts
-
-
-def read_triples(path: Path) -> Facts:
-    """Facts to count (idx, subj, rel, obj) from the release's JSON list or a CSV/parquet table.
-
-    The release's JSON is read without pandas. Every idx must be present and unique,
-    and every subject and object a non-empty string without NUL characters;
-    otherwise :class:`SmiError` names the row.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise SmiError(f"{path}: triples file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        records = require_records(read_json(path), FACT_FIELDS, path)
-        facts, first_row, row_word = Facts(*([record[name] for record in records] for name in FACT_FIELDS)), 0, "record"
-    elif suffix in (".csv", ".parquet"):
-        table, first_row, row_word = read_fact_table(path)
-        missing = [column for column in FACT_FIELDS if column not in table.columns]
-        if missing:
-            raise SmiError(f"{path}: missing column '{missing[0]}'")
-        if table.empty:
-            raise SmiError(f"{path}: no triples")
-        facts = Facts.from_frame(table)
-    else:
-        raise SmiError(f"{path}: triples must be .json, .csv or .parquet")
-    return check_facts(facts, lambda row: f"{path}: {row_word} {row + first_row}")
-
-
-def load_triples(path: Path) -> "pd.DataFrame":
-    """:func:`read_triples` as a DataFrame with columns idx, subj, rel, obj."""
-    return read_triples(path).frame()
+# The facts are read and checked by their one reader, smi.formats; the old names stay importable here.
+from smi.formats import Facts, as_facts, check_facts, load_triples, read_fact_table  # noqa: E402,F401
+from smi.formats import read_facts as read_triples  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

@@ -126,8 +126,13 @@ def fetch_entry(entry: ManifestEntry, dest: Path, mirror: Path | None) -> bool:
     target = dest / entry.release / entry.path
     if target.is_file() and sha256_of(target) == entry.sha256:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except (FileExistsError, NotADirectoryError):
+        raise SmiError(f"{target}: cannot write: a parent of it is a file") from None
+    except OSError as error:
+        raise SmiError(f"{target}: cannot write ({error.strerror or error})") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -136,10 +141,36 @@ def fetch_entry(entry: ManifestEntry, dest: Path, mirror: Path | None) -> bool:
         if got != entry.sha256:
             where = mirror / entry.release / entry.path if mirror else entry.url
             raise SmiError(f"{where}: SHA256 mismatch (expected {entry.sha256[:12]}…, got {got[:12]}…)")
+        if target.is_dir():
+            raise SmiError(f"{target}: cannot write: it is a folder")
         os.replace(tmp, target)
+    except OSError as error:  # a full disk, a file removed under us
+        raise SmiError(f"{target}: cannot write ({error.strerror or error})") from None
     finally:
         tmp.unlink(missing_ok=True)
     return True
+
+
+def check_dest(dest: Path) -> Path:
+    """Refuse, before anything is fetched, a destination folder that cannot be written.
+
+    The folder is created when missing. Raises :class:`SmiError` naming ``dest`` when it
+    is a file, when a parent of it is a file, or when no file can be created in it
+    (read-only, full disk).
+    """
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise SmiError(f"{dest}: --dest is a file, not a folder")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".smi-write-check.", dir=dest)
+    except (FileExistsError, NotADirectoryError):
+        raise SmiError(f"{dest}: cannot create the data folder: a parent of it is a file") from None
+    except OSError as error:
+        raise SmiError(f"{dest}: cannot write into the data folder ({error.strerror or error})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return dest
 
 
 def fetch(dest: Path | None = None, mirror: Path | None = None, progress: bool = True) -> dict[str, int]:
@@ -154,6 +185,7 @@ def fetch(dest: Path | None = None, mirror: Path | None = None, progress: bool =
     mirror = Path(mirror) if mirror else default_mirror()
     if mirror is not None and not mirror.is_dir():
         raise SmiError(f"{mirror}: mirror directory does not exist")
+    check_dest(dest)
     counts = {"written": 0, "kept": 0}
     entries = read_manifest()
     for entry in tqdm(entries, desc="fetch", unit="file", disable=not progress):

@@ -64,8 +64,8 @@ def bucket(values: pd.Series | np.ndarray, width: float = DEFAULT_BUCKET_WIDTH) 
     a zero or negative value has no logarithm and raises :class:`SmiError`.
     """
     values = np.asarray(values, dtype=float)
-    if width <= 0:
-        raise SmiError(f"bucket width must be positive, got {width}")
+    if not (np.isfinite(width) and width > 0):
+        raise SmiError(f"bucket width must be a positive number, got {width}")
     if np.any(~(values > 0)):
         raise SmiError("bucket: values must be positive (drop facts with MI <= 0 first)")
     steps = 1.0 / width

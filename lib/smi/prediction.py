@@ -598,55 +598,12 @@ def write_evaluation(predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: 
 
 
 def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFrame:
-    """Per-fact counts of a corpus for :func:`predict_new_model`: JSON list (as the release's
-    ``merge.json``), JSONL or CSV with idx, subj, rel, obj, time_subj, time_obj, time_s1j1 and,
-    unless ``corpus_docs`` is given, time_seqs."""
-    path = Path(path)
-    if not path.is_file():
-        raise SmiError(f"{path}: file not found")
-    needed = list(NEEDED_FACT_FIELDS) + [c for c in NEEDED_COUNTS if c != "time_seqs" or corpus_docs is None]
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame, _, _ = counting.read_fact_table(path)  # names such as "NA" stay text, as in smi count
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise SmiError(f"{path}: missing column '{missing[0]}' (needed: {', '.join(needed)})")
-        line_of = lambda row: f"line {row + 2}"  # noqa: E731 - header is line 1
-    elif suffix == ".jsonl":
-        records = []
-        with open(path, encoding="utf-8") as handle:
-            for number, text in enumerate(handle, start=1):
-                if text.strip():
-                    try:
-                        records.append(json.loads(text))
-                    except json.JSONDecodeError as error:
-                        raise SmiError(f"{path}: line {number}: invalid JSON ({error.msg})") from None
-        frame = release.check_records(records, needed, path, "line", 1)
-        line_of = lambda row: f"line {row + 1}"  # noqa: E731
-    else:
-        frame = release.check_records(release.read_json(path), needed, path)
-        line_of = lambda row: f"record {row}"  # noqa: E731
-    if frame.empty:
-        raise SmiError(f"{path}: no facts")
-    if corpus_docs is not None:
-        if not corpus_docs > 0:
-            raise SmiError(f"--corpus-docs must be positive, got {corpus_docs}")
-        frame["time_seqs"] = corpus_docs
-    for column in NEEDED_COUNTS:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() | (values < 0)
-        if bad.any():
-            raise SmiError(f"{path}: {line_of(int(np.flatnonzero(bad)[0]))}: field '{column}' must be a non-negative number")
-        frame[column] = values.astype(float)
-    checks = [
-        (frame["time_seqs"] <= 0, "'time_seqs' must be positive"),
-        (frame["time_s1j1"] > frame[["time_subj", "time_obj"]].min(axis=1), "'time_s1j1' exceeds 'time_subj' or 'time_obj'"),
-        (frame[["time_subj", "time_obj"]].max(axis=1) > frame["time_seqs"], "a count exceeds 'time_seqs'"),
-    ]
-    for bad, message in checks:
-        if bad.any():
-            raise SmiError(f"{path}: {line_of(int(np.flatnonzero(bad.to_numpy())[0]))}: {message}")
-    return frame.reset_index(drop=True)
+    """Per-fact counts of a corpus for :func:`predict_new_model`, read by :func:`smi.formats.read_counts`:
+    JSON list (as the release's ``merge.json``), JSONL, CSV or Parquet with idx, subj, rel, obj,
+    time_subj, time_obj, time_s1j1 and, unless ``corpus_docs`` is given, time_seqs."""
+    from smi import formats
+
+    return formats.read_counts(path, corpus_docs, NEEDED_COUNTS)
 
 
 def predict_new_model(
@@ -658,8 +615,9 @@ def predict_new_model(
     ``parameters`` parameters trained on the corpus of ``counts``. Returns the counts' idx, subj,
     rel, obj, ``answer_in_subject`` (:func:`smi.release.answer_written_in_subject`: a scorer that
     also reads the prompt counts these as known) and one ``pred_<name>`` column per predictor."""
-    if not parameters > 1:
-        raise SmiError(f"--params must be a parameter count > 1, got {parameters:g}")
+    from smi.formats import check_parameters
+
+    check_parameters(parameters, "--params")
     models = release.load_models() if models is None else models
     training = release.load_accuracies(release_dir, models)
     if not keep_answer_in_subject:

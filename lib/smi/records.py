@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
 
 from smi.errors import SmiError
 
@@ -29,12 +30,14 @@ def read_json(path: Path) -> object:
     if not path.is_file():
         raise SmiError(f"{path}: file not found")
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # a UTF-8 byte-order mark is accepted
             return json.load(handle)
     except json.JSONDecodeError as error:
         raise SmiError(f"{path}: line {error.lineno}: invalid JSON ({error.msg})") from None
     except UnicodeDecodeError:
         raise SmiError(f"{path}: not valid UTF-8") from None
+    except RecursionError:
+        raise SmiError(f"{path}: invalid JSON (nested too deeply)") from None
 
 
 def require_records(records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0) -> list[dict]:
@@ -51,5 +54,58 @@ def require_records(records: object, required: tuple[str, ...] | list[str], path
             raise SmiError(f"{path}: {unit} {number}: expected an object")
         missing = [field for field in required if record.get(field) is None]
         if missing:
-            raise SmiError(f"{path}: {unit} {number} (idx {record.get('idx')}): missing field '{missing[0]}'")
+            idx = record.get("idx")
+            shown = repr(idx) if isinstance(idx, str) else idx  # quoted, so that a lone surrogate prints escaped
+            raise SmiError(f"{path}: {unit} {number} (idx {shown}): missing field '{missing[0]}'")
     return records
+
+
+def parse_json_line(line: str) -> tuple[object, str | None]:
+    """One line of a JSON-lines file parsed: (value, None), or (None, what is wrong with it)."""
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError as error:
+        return None, f"invalid JSON ({error.msg})"
+    except RecursionError:
+        return None, "invalid JSON (nested too deeply)"
+
+
+def decoded_lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """(line number from 1, text) of each line of a file; text is None where the bytes are not UTF-8.
+
+    A UTF-8 byte-order mark at the start of the file is dropped.
+    """
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+
+
+def read_json_lines(path: Path) -> tuple[list[dict], list[int]]:
+    """The objects of a JSON-lines file and their line numbers (from 1).
+
+    Blank lines are skipped and a UTF-8 byte-order mark at the start is accepted;
+    a line that is not a JSON object, or bytes that are not UTF-8, raise a one-line
+    :class:`SmiError` naming the line.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SmiError(f"{path}: file not found")
+    records, numbers = [], []
+    for number, line in decoded_lines(path):
+        if line is None:
+            raise SmiError(f"{path}: line {number}: not valid UTF-8")
+        if not line.strip():
+            continue
+        record, problem = parse_json_line(line)
+        if problem is None and not isinstance(record, dict):
+            problem = "expected a JSON object"
+        if problem:
+            raise SmiError(f"{path}: line {number}: {problem}")
+        records.append(record)
+        numbers.append(number)
+    return records, numbers

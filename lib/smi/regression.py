@@ -23,6 +23,7 @@ import statsmodels.api as sm
 
 from smi import metrics, release
 from smi.errors import SmiError
+from smi.files import atomic_outputs, check_writable
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ def bucketed_fit(x: np.ndarray, acc: np.ndarray) -> BucketedFit:
     groups = bucket_means(x, acc)
     if len(groups) < 2:
         raise SmiError(f"bucketed fit needs at least two buckets, got {len(groups)}")
+    if groups["mean_acc"].nunique() < 2:
+        level = groups["mean_acc"].iloc[0]
+        raise SmiError(f"mean accuracy is {level:g} in every bucket; R² needs accuracies that vary")
     model = _ols(groups["x"], groups["mean_acc"])
     intercept, slope = (float(v) for v in model.params)
     squared = (acc - (intercept + slope * x)) ** 2
@@ -92,6 +96,8 @@ def per_fact_fit(x: np.ndarray, acc: np.ndarray) -> PerFactFit:
     acc = np.asarray(acc, dtype=float)
     if len(np.unique(x)) < 2:
         raise SmiError("per-fact fit needs at least two distinct predictor values")
+    if len(np.unique(acc)) < 2:
+        raise SmiError(f"accuracy is {acc[0]:g} for every fact; R² needs accuracies that vary")
     model = _ols(x, acc)
     intercept, slope = (float(v) for v in model.params)
     return PerFactFit(float(model.rsquared), slope, intercept, float(acc.mean()), int(len(acc)))
@@ -109,7 +115,14 @@ def model_predictors(output: pd.DataFrame, parameters: float, width: float = met
 
 
 def fit_predictors(predictors: pd.DataFrame, model: str) -> tuple[list[dict], list[dict]]:
-    """Bucketed and per-fact fits of every method on one model's :func:`model_predictors` frame."""
+    """Bucketed and per-fact fits of every method on one model's :func:`model_predictors` frame.
+
+    A model whose accuracy is the same on every usable fact has no variance to
+    explain (R² would be 0/0) and raises :class:`SmiError`.
+    """
+    acc = predictors["acc"].to_numpy(dtype=float)
+    if len(acc) and (acc == acc[0]).all():
+        raise SmiError(f"accuracy is {acc[0]:g} on all {len(acc)} usable facts; R² needs accuracies that vary")
     bucketed, per_fact = [], []
     for method in metrics.METHODS:
         fit = bucketed_fit(predictors[method], predictors["acc"])
@@ -190,12 +203,34 @@ def markdown_table(bucketed: pd.DataFrame, value: str = "r2") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_fit_outputs(bucketed: pd.DataFrame, per_fact: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Write r2_bucketed.csv (exact columns), r2_per_fact.csv and r2_table.md; return the paths."""
+FIT_OUTPUTS = ("r2_bucketed.csv", "r2_per_fact.csv", "r2_table.md")
+
+
+def fit_output_paths(out_dir: Path) -> list[Path]:
+    """The three files :func:`write_fit_outputs` writes into ``out_dir``."""
+    return [Path(out_dir) / name for name in FIT_OUTPUTS]
+
+
+def check_fit_outputs(out_dir: Path) -> list[Path]:
+    """Refuse, before any fitting, an output folder whose files cannot be written.
+
+    The folder is created when missing; see :func:`smi.files.check_writable` for what is refused.
+    """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "r2_bucketed.csv", out_dir / "r2_per_fact.csv", out_dir / "r2_table.md"]
-    bucketed[BUCKETED_COLUMNS].to_csv(paths[0], index=False, float_format="%.12g")
-    per_fact.to_csv(paths[1], index=False, float_format="%.12g")
-    paths[2].write_text("# Bucketed R² per model and method\n\n" + markdown_table(bucketed))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SmiError(f"{out_dir}: --out is a file; give a folder for {', '.join(FIT_OUTPUTS)}")
+    return [check_writable(path, "fit output") for path in fit_output_paths(out_dir)]
+
+
+def write_fit_outputs(bucketed: pd.DataFrame, per_fact: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Write r2_bucketed.csv (exact columns), r2_per_fact.csv and r2_table.md together; return the paths.
+
+    The three belong together: each is written under a temporary name and all are
+    renamed into place only once all are complete (:func:`smi.files.atomic_outputs`).
+    """
+    paths = fit_output_paths(out_dir)
+    with atomic_outputs(paths) as (bucketed_tmp, per_fact_tmp, table_tmp):
+        bucketed[BUCKETED_COLUMNS].to_csv(bucketed_tmp, index=False, float_format="%.12g")
+        per_fact.to_csv(per_fact_tmp, index=False, float_format="%.12g")
+        table_tmp.write_text("# Bucketed R² per model and method\n\n" + markdown_table(bucketed), encoding="utf-8")
     return paths

@@ -9,20 +9,22 @@ Layout of a release folder (as fetched by :func:`smi.data.fetch`)::
 
 The models table (name, hub id, series, parameters, corpus) is project data in
 ``smi/resources/models.csv``; a different table can be passed as a CSV path.
+
+Every file is read, and checked, by the one reader of its format in :mod:`smi.formats`;
+this module knows where the files of a release are.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from smi import formats
 from smi.errors import SmiError
+from smi.formats import MODEL_FIELDS, load_facts, load_models  # noqa: F401 (the readers, under their old names)
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records  # noqa: F401 (re-exported)
-
-MODEL_FIELDS = ("name", "series", "parameters", "corpus")
 
 
 def check_records(records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0) -> pd.DataFrame:
@@ -39,29 +41,8 @@ def records_frame(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
 
 
 def check_counts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Require integer, non-negative counts with ``time_seqs`` > 0 and some co-occurrence."""
-    for field in COUNT_FIELDS:
-        column = pd.to_numeric(frame[field], errors="coerce")
-        bad = column.isna() | (column < 0) | (column != column.round())
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise SmiError(f"{path}: record {row}: field '{field}' must be a non-negative integer")
-        frame[field] = column.astype("int64")
-    if (frame["time_seqs"] <= 0).any():
-        row = int((frame["time_seqs"] <= 0).to_numpy().nonzero()[0][0])
-        raise SmiError(f"{path}: record {row}: field 'time_seqs' must be positive")
-    if (frame["time_s1j1"] == 0).all():
-        raise SmiError(f"{path}: all co-occurrence counts (time_s1j1) are zero; nothing to fit")
-    return frame
-
-
-def load_facts(path: Path) -> pd.DataFrame:
-    """Probe facts (idx, subj, rel, obj[, qus]) from the release's ``pararel_15classes.json``."""
-    frame = records_frame(path, FACT_FIELDS)
-    if frame["idx"].duplicated().any():
-        dup = frame.loc[frame["idx"].duplicated(), "idx"].iloc[0]
-        raise SmiError(f"{path}: duplicate idx {dup}")
-    return frame
+    """:func:`smi.formats.check_counts` (unique idx, valid counts), then at least one co-occurrence."""
+    return formats.require_cooccurrence(formats.check_counts(frame, path), path)
 
 
 def facts_path(release: Path) -> Path:
@@ -85,54 +66,26 @@ def available_corpora(release: Path) -> list[str]:
 
 
 def load_corpus_counts(release: Path, corpus: str) -> pd.DataFrame:
-    """Per-fact document counts over one corpus: idx, subj, rel, obj, time_seqs, time_subj, …"""
+    """Per-fact document counts over one corpus: idx, subj, rel, obj, time_seqs, time_subj, …
+
+    Read and checked by :func:`smi.formats.read_counts`.
+    """
     path = corpus_counts_path(release, corpus)
     if not path.is_file():
         known = ", ".join(available_corpora(release)) or "none"
         raise SmiError(f"{path}: no counts file for corpus '{corpus}' (available: {known})")
-    return check_counts(records_frame(path, FACT_FIELDS + COUNT_FIELDS), path)
+    return formats.require_cooccurrence(formats.read_counts(path), path)
 
 
 def load_model_output(release: Path, model: str) -> pd.DataFrame:
-    """One model's per-fact accuracy with the counts of its corpus (idx, …, time_*, acc)."""
+    """One model's per-fact accuracy with the counts of its corpus (idx, …, time_*, acc).
+
+    Read and checked by :func:`smi.formats.read_model_output`.
+    """
     path = model_output_path(release, model)
     if not path.is_file():
         raise SmiError(f"{path}: no output file for model '{model}'")
-    frame = check_counts(records_frame(path, FACT_FIELDS + COUNT_FIELDS + ("acc",)), path)
-    acc = pd.to_numeric(frame["acc"], errors="coerce")
-    bad = acc.isna() | (acc < 0) | (acc > 1)
-    if bad.any():
-        raise SmiError(f"{path}: record {int(bad.to_numpy().nonzero()[0][0])}: field 'acc' must be in [0, 1]")
-    frame["acc"] = acc
-    return frame
-
-
-def load_models(path: Path | None = None) -> pd.DataFrame:
-    """The models table: name, hub_id, series, parameters (raw count), corpus.
-
-    ``path`` is a CSV with at least the columns name, series, parameters, corpus;
-    by default the packaged table of the paper's 24 models.
-    """
-    if path is None:
-        source = resources.files("smi.resources").joinpath("models.csv")
-        label = "smi/resources/models.csv"
-        with source.open() as handle:
-            table = pd.read_csv(handle)
-    else:
-        label = str(path)
-        if not Path(path).is_file():
-            raise SmiError(f"{path}: models table not found")
-        table = pd.read_csv(path)
-    missing = [field for field in MODEL_FIELDS if field not in table.columns]
-    if missing:
-        raise SmiError(f"{label}: missing column '{missing[0]}'")
-    params = pd.to_numeric(table["parameters"], errors="coerce")
-    bad = params.isna() | (params <= 1)
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        raise SmiError(f"{label}: line {row + 2}: model '{table['name'].iloc[row]}' has size {table['parameters'].iloc[row]} (must be > 1 parameter)")
-    table["parameters"] = params.astype("int64")
-    return table
+    return formats.require_cooccurrence(formats.read_model_output(path), path)
 
 
 def select_models(models: pd.DataFrame, names: list[str] | None) -> pd.DataFrame:

@@ -34,7 +34,10 @@ from pathlib import Path
 import pandas as pd
 
 from smi.errors import SmiError
-from smi.files import atomic_output
+from smi.files import atomic_output, check_writable
+from smi.formats import first_unencodable
+from smi.formats import load_facts as read_table  # noqa: F401 (the one facts reader, under its old name here)
+from smi.records import decoded_lines, parse_json_line
 
 #: The paper's 15 relation classes and the Wikidata relations each is built from.
 RELATION_CLASSES: dict[str, tuple[str, ...]] = {
@@ -88,36 +91,36 @@ class BuildReport:
 def read_jsonl(path: Path, required: tuple[str, ...], skip_bad_lines: bool = False) -> tuple[list[dict], int]:
     """Records of a JSON-lines file, each required to hold every field of ``required`` as a string.
 
-    A malformed line or a missing field raises :class:`SmiError` naming the file and
-    the 1-based line, unless ``skip_bad_lines``; returns (records, number skipped).
-    Blank lines are ignored.
+    A malformed line (bad JSON, bytes that are not UTF-8, JSON nested too deeply), a
+    missing or empty field, or a field with a lone surrogate (which cannot be written
+    back as UTF-8) raises :class:`SmiError` naming the file and the 1-based line,
+    unless ``skip_bad_lines``; returns (records, number skipped). Blank lines are
+    ignored and a UTF-8 byte-order mark at the start of the file is accepted.
     """
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: file not found")
     records, skipped = [], 0
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            problem = None
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                problem = f"invalid JSON ({error.msg})"
-            else:
-                if not isinstance(record, dict):
-                    problem = "expected a JSON object"
-                else:
-                    missing = [name for name in required if not isinstance(record.get(name), str) or not record[name].strip()]
-                    if missing:
-                        problem = f"missing field '{missing[0]}'"
-            if problem:
-                if not skip_bad_lines:
-                    raise SmiError(f"{path}: line {number}: {problem}")
-                skipped += 1
-                continue
-            records.append(record)
+    for number, line in decoded_lines(path):
+        if line is not None and not line.strip():
+            continue
+        record, problem = parse_json_line(line) if line is not None else (None, "not valid UTF-8")
+        if problem is None and not isinstance(record, dict):
+            problem = "expected a JSON object"
+        if problem is None:
+            missing = [name for name in required if not isinstance(record.get(name), str) or not record[name].strip()]
+            unencodable = [name for name in required
+                           if name not in missing and first_unencodable([record[name]]) is not None]
+            if missing:
+                problem = f"missing field '{missing[0]}'"
+            elif unencodable:
+                problem = f"field '{unencodable[0]}' is not valid Unicode (a lone surrogate)"
+        if problem:
+            if not skip_bad_lines:
+                raise SmiError(f"{path}: line {number}: {problem}")
+            skipped += 1
+            continue
+        records.append(record)
     return records, skipped
 
 
@@ -161,11 +164,18 @@ def read_mapping(path: Path) -> dict[str, tuple[str, ...]]:
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: mapping file not found")
-    table = pd.read_csv(path, dtype=str)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise SmiError(f"{path}: empty mapping file (expected the header rel,pid and one row per PID)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+        raise SmiError(f"{path}: cannot read CSV ({str(error).splitlines()[0]})") from None
     for column in ("rel", "pid"):
         if column not in table.columns:
             raise SmiError(f"{path}: missing column '{column}'")
-    blank = table["rel"].isna() | table["pid"].isna()
+    if table.empty:
+        raise SmiError(f"{path}: no rows under the header rel,pid")
+    blank = (table["rel"].str.strip() == "") | (table["pid"].str.strip() == "")
     if blank.any():
         raise SmiError(f"{path}: line {int(blank.to_numpy().nonzero()[0][0]) + 2}: empty rel or pid")
     mapping: dict[str, tuple[str, ...]] = {}
@@ -387,43 +397,33 @@ def mapping_table(mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> pd.
     return pd.DataFrame([(rel, pid) for rel, pids in mapping.items() for pid in pids], columns=["rel", "pid"])
 
 
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def check_table_output(out: Path) -> Path:
+    """Refuse, before any work, an output that is not .csv / .parquet or cannot be written."""
+    out = Path(out)
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise SmiError(f"{out}: output must end in .csv or .parquet")
+    return check_writable(out)
+
+
 def write_table(frame: pd.DataFrame, out: Path) -> Path:
     """Write a frame as CSV or Parquet (by the file's suffix), atomically."""
     out = Path(out)
-    if out.suffix not in (".csv", ".parquet"):
+    if out.suffix.lower() not in TABLE_SUFFIXES:
         raise SmiError(f"{out}: output must end in .csv or .parquet")
     with atomic_output(out) as temporary:
-        if out.suffix == ".csv":
+        if out.suffix.lower() == ".csv":
             frame.to_csv(temporary, index=False)
         else:
             frame.to_parquet(temporary, index=False)
     return out
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a probe set: the release's JSON list, or a CSV / Parquet written by :func:`write_table`.
-
-    Tables are read as ``smi count`` reads them (:func:`smi.counting.read_fact_table`) and pass
-    the same checks (:func:`smi.counting.check_facts`: present, unique idx; non-empty subject and
-    object); extra columns such as ``pid`` are kept.
-    """
-    from smi import counting, release
-
-    path = Path(path)
-    if not path.is_file():
-        raise SmiError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        frame, first_row, row_word = release.load_facts(path), 0, "record"
-    elif suffix in (".csv", ".parquet"):
-        frame, first_row, row_word = counting.read_fact_table(path)
-    else:
-        raise SmiError(f"{path}: facts must be .json (release), .csv or .parquet")
-    for column in ("idx", "subj", "rel", "obj"):
-        if column not in frame.columns:
-            raise SmiError(f"{path}: missing column '{column}'")
-    blank_relation = (frame["rel"].isna() | (frame["rel"].astype(str).str.strip() == "")).to_numpy()
-    if blank_relation.any():
-        raise SmiError(f"{path}: {row_word} {int(blank_relation.nonzero()[0][0]) + first_row}: empty field 'rel'")
-    counting.check_facts(counting.Facts.from_frame(frame), lambda row: f"{path}: {row_word} {row + first_row}")
-    return frame
+def write_templates(templates: dict[str, list[str]], out: Path) -> Path:
+    """Write prompt templates ({class: [template, ...]}) as indented JSON, atomically."""
+    out = Path(out)
+    with atomic_output(out) as temporary:
+        temporary.write_text(json.dumps(templates, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out

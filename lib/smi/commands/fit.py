@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi.errors import SmiError
 
 
 def register(subparsers) -> None:
@@ -22,8 +23,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    import math
+
     from smi import data, regression, release
 
+    if not (math.isfinite(args.bucket_width) and args.bucket_width > 0):
+        raise SmiError(f"--bucket-width must be a positive number, got {args.bucket_width:g}")
+    regression.check_fit_outputs(args.out)
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
     paper = None

@@ -24,8 +24,9 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from smi import data, prediction, release  # heavy imports only when the command runs
 
-    if not args.params > 1:
-        raise SmiError(f"--params must be a parameter count > 1, got {args.params:g}")
+    from smi.formats import check_parameters  # the models table's rule: finite, a raw count (not billions)
+
+    check_parameters(args.params, "--params")
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
     release_dir = args.release or data.release_dir()
     predicted = prediction.predict_new_model(

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from smi.errors import SmiError
@@ -60,15 +59,18 @@ def run_build(args) -> int:
     from smi import data, release, triples
 
     pararel_root = args.pararel or data.pararel_dir()
-    facts, report = triples.build_probe_set(pararel_root, _mapping(args), args.release_filter,
+    mapping = _mapping(args)
+    triples.check_table_output(args.out)
+    compare_path = args.compare or release.facts_path(data.release_dir())
+    released = release.load_facts(compare_path) if args.compare or Path(compare_path).is_file() else None
+    facts, report = triples.build_probe_set(pararel_root, mapping, args.release_filter,
                                             args.capital_city_first, args.skip_bad_lines)
     triples.write_table(facts, args.out)
     print(f"{args.out}: {report.kept} facts in {facts['rel'].nunique()} classes "
           f"(read {report.read}, repeated {report.duplicates}, ambiguous prompt {report.ambiguous_prompt}, "
           f"ambiguous pair {report.ambiguous_pair}, skipped lines {report.skipped_lines})")
-    compare_path = args.compare or release.facts_path(data.release_dir())
-    if args.compare or Path(compare_path).is_file():
-        table = triples.compare_with_release(facts, release.load_facts(compare_path))
+    if released is not None:
+        table = triples.compare_with_release(facts, released)
         overall = table.set_index("rel").loc["all"]
         print(f"vs {compare_path}: shared {int(overall['shared'])} of {int(overall['released'])} released facts "
               f"(recall {overall['recall']:.4%}), precision {overall['precision']:.4%}")
@@ -77,14 +79,15 @@ def run_build(args) -> int:
 
 def run_templates(args) -> int:
     from smi import data, triples
+    from smi.files import check_writable
 
     pararel_root = args.pararel or data.pararel_dir()
     mapping = _mapping(args)
+    check_writable(args.out)
     triples.check_mapping(mapping, pararel_root)
     patterns = triples.relation_patterns(pararel_root, mapping, args.capital_city_first)
     templates = triples.prompt_templates(patterns)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(templates, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    triples.write_templates(templates, args.out)
     dropped = int(patterns["prompt"].isna().sum())
     print(f"{args.out}: {sum(map(len, templates.values()))} templates for {len(templates)} classes "
           f"from {len(patterns)} patterns ({dropped} dropped: object slot not last)")
@@ -95,8 +98,14 @@ def run_sentences(args) -> int:
     from smi import data, release, sentences, triples
 
     pararel_root = args.pararel or data.pararel_dir()
+    triples.check_table_output(args.out)
     facts_path = args.facts or release.facts_path(data.release_dir())
     facts = triples.read_table(facts_path)
+    sentences.check_classes(facts, triples.RELATION_CLASSES)
+    used = set(facts["rel"])
+    triples.check_mapping({rel: pids for rel, pids in triples.RELATION_CLASSES.items() if rel in used}, pararel_root)
+    if args.corpus.is_dir():
+        raise SmiError(f"{args.corpus}: the corpus is a folder; give a JSONL file of {{\"text\": ...}} lines")
     if not args.corpus.is_file():
         raise SmiError(f"{args.corpus}: corpus not found (write the default with `smi corpus vital-articles`)")
     counts, summary = sentences.sentence_counts(facts, args.corpus, pararel_root, args.skip_bad_lines, progress=True)
