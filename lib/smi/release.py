@@ -122,7 +122,10 @@ def load_models(path: Path | None = None) -> pd.DataFrame:
         label = str(path)
         if not Path(path).is_file():
             raise SmiError(f"{path}: models table not found")
-        table = pd.read_csv(path)
+        try:
+            table = pd.read_csv(path)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise SmiError(f"{path}: cannot read the models table ({str(error).splitlines()[0]})") from None
     missing = [field for field in MODEL_FIELDS if field not in table.columns]
     if missing:
         raise SmiError(f"{label}: missing column '{missing[0]}'")
