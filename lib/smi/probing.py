@@ -197,7 +197,7 @@ def tensors_sha256(state_dict) -> str:
         tensor = state_dict[name].detach()
         digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)};".encode())
         flat = tensor.contiguous().reshape(-1).cpu()
-        digest.update(flat.view(torch.uint8).numpy().tobytes() if flat.numel() else b"")
+        digest.update(flat.view(torch.uint8).numpy())  # hashed in place, without a copy
     return digest.hexdigest()
 
 
