@@ -78,6 +78,9 @@ class InterruptedGenerator:
     def __init__(self, inner, fail_on: int | None = None) -> None:
         self.inner, self.fail_on, self.calls, self.prompts = inner, fail_on, 0, 0
 
+    def fingerprint(self):
+        return self.inner.fingerprint()
+
     def generate(self, prompts, seeds):
         self.calls += 1
         if self.calls == self.fail_on:
@@ -216,16 +219,108 @@ def test_resume_after_interruption_equals_uninterrupted_run(neox_model, facts, t
     with open(partial, "a") as handle:
         handle.write('{"idx": 3, "subj": "Marie')  # killed while writing a line
 
-    with pytest.raises(SmiError, match="other settings"):
-        probing.probe(facts, TEMPLATES, model, probing.ProbeSettings(samples=2, max_new_tokens=5, seed=6), out,
-                      keep_answers=True, progress=False)
+    # another seed: the partial file is set aside (not reused, not deleted) and the run starts afresh
+    said = []
+    other = probing.ProbeSettings(samples=2, max_new_tokens=5, seed=6)
+    with pytest.raises(KeyboardInterrupt):
+        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=1), other, out, keep_answers=True,
+                      progress=False, say=said.append)
+    assert len(said) == 1 and "written for other settings" in said[0] and "recomputing" in said[0]
+    assert len(list(tmp_path.glob("resumed.json.partial-*.jsonl"))) == 1
 
+    # the first settings again: their partial file is taken back and resumed where it stopped
     resumed_generator = InterruptedGenerator(model)
-    resumed = probing.probe(facts, TEMPLATES, resumed_generator, settings, out, keep_answers=True, chunk_facts=2, progress=False)
+    said.clear()
+    resumed = probing.probe(facts, TEMPLATES, resumed_generator, settings, out, keep_answers=True, chunk_facts=2,
+                            progress=False, say=said.append)
+    assert any("set aside earlier" in line and "2 facts done" in line for line in said), said
     done_first = sum(len(TEMPLATES[f["rel"]]) * 2 for f in FACTS[:2])
     assert resumed_generator.prompts == sum(len(TEMPLATES[f["rel"]]) * 2 for f in FACTS) - done_first
     assert resumed == whole
     assert not partial.exists()
+
+
+def interrupted_then_rerun(facts_before, facts_after, generator_before, generator_after, settings, out,
+                           templates=TEMPLATES):
+    """Probe ``facts_before`` until the second chunk, then rerun on ``facts_after``:
+    (records, lines said, prompts asked)."""
+    with pytest.raises(KeyboardInterrupt):
+        probing.probe(facts_before, templates, InterruptedGenerator(generator_before, fail_on=2), settings, out,
+                      chunk_facts=2, progress=False, say=lambda line: None)
+    said, rerun = [], InterruptedGenerator(generator_after)
+    records = probing.probe(facts_after, templates, rerun, settings, out, chunk_facts=2, progress=False,
+                            say=said.append)
+    return records, said, rerun.prompts
+
+
+def test_changed_facts_or_counts_are_recomputed_not_resumed(neox_model, facts, tmp_path):
+    """Issue 11: a changed facts file did not stop `smi probe` from resuming with the old facts."""
+    settings = probing.ProbeSettings(samples=2, max_new_tokens=4, seed=1)
+    model = probing.load_transformers_generator(neox_model, settings)
+    corrected = facts.assign(obj=facts["obj"].replace({"France": "Spain"}))  # idx 1, in the first chunk
+    every_prompt = sum(len(TEMPLATES[rel]) * 2 for rel in facts["rel"])
+    records, said, prompts = interrupted_then_rerun(facts, corrected, model, model, settings, tmp_path / "facts.json")
+    assert "written for other facts" in said[0]
+    assert prompts == every_prompt  # nothing of the old facts is reused
+    assert records == probing.probe(corrected, TEMPLATES, model, settings, tmp_path / "fresh.json", progress=False)
+    assert records[0]["obj"] == "Spain"
+
+    counts = pd.DataFrame({"idx": facts["idx"], **{field: 100 for field in release.COUNT_FIELDS}}).set_index("idx")
+    with_counts = probing.attach_counts(facts, counts, Path("counts.json"))
+    other_counts = probing.attach_counts(facts, counts.assign(time_s1j1=7), Path("counts.json"))
+    records, said, prompts = interrupted_then_rerun(with_counts, other_counts, model, model, settings,
+                                                    tmp_path / "counts.json")
+    assert "written for other facts" in said[0] and prompts == every_prompt
+    assert [r["time_s1j1"] for r in records] == [7] * len(facts)
+
+
+def test_other_weights_tokenizer_or_templates_are_recomputed_not_resumed(neox_model, facts, tmp_path):
+    settings = probing.ProbeSettings(samples=2, max_new_tokens=4, seed=1)
+    model = probing.load_transformers_generator(neox_model, settings)
+    texts = probing.facts_vocabulary(facts, TEMPLATES_20) + probing.facts_vocabulary(facts, TEMPLATES)
+    other_weights = probing.save_tiny_model(tmp_path / "other", texts, architecture="gpt_neox", seed=3)
+    other = probing.load_transformers_generator(other_weights, settings)
+    assert other.fingerprint()["tokenizer_sha256"] == model.fingerprint()["tokenizer_sha256"]
+    assert other.fingerprint()["weights_sha256"] != model.fingerprint()["weights_sha256"]
+    records, said, _ = interrupted_then_rerun(facts, facts, model, other, settings, tmp_path / "weights.json")
+    assert "written for other model" in said[0]
+    assert records == probing.probe(facts, TEMPLATES, other, settings, tmp_path / "fresh.json", progress=False)
+
+    retokenised = probing.load_transformers_generator(neox_model, settings)
+    retokenised.tokenizer.add_tokens(["Lutetia"])  # same weights, another vocabulary
+    assert retokenised.fingerprint()["weights_sha256"] == model.fingerprint()["weights_sha256"]
+    _, said, _ = interrupted_then_rerun(facts, facts, model, retokenised, settings, tmp_path / "tokenizer.json")
+    assert "written for other model" in said[0]
+
+    reworded = {**TEMPLATES, "born": ["[S] was born in the city of", "The birthplace of [S] is"]}
+    with pytest.raises(KeyboardInterrupt):
+        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, tmp_path / "t.json",
+                      chunk_facts=2, progress=False, say=lambda line: None)
+    said = []
+    probing.probe(facts, reworded, model, settings, tmp_path / "t.json", chunk_facts=2, progress=False, say=said.append)
+    assert "written for other templates" in said[0]
+
+
+def test_a_torn_last_line_is_cut_so_later_records_stay_readable(neox_model, facts, tmp_path):
+    """A kill while a record was written leaves half a line; a resumed run must not glue its next record to it."""
+    settings = probing.ProbeSettings(samples=1, max_new_tokens=3, seed=0)
+    model = probing.load_transformers_generator(neox_model, settings)
+    out = tmp_path / "out.json"
+    with pytest.raises(KeyboardInterrupt):
+        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, out, chunk_facts=2,
+                      progress=False)
+    partial = probing.partial_path(out)
+    with open(partial, "a") as handle:
+        handle.write('{"idx": 3, "subj": "Mar')
+    with pytest.raises(KeyboardInterrupt):  # resumes, writes one more chunk, is killed again
+        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, out, chunk_facts=2,
+                      progress=False)
+    lines = partial.read_text().splitlines()
+    assert len(lines) == 1 + 4 and all(json.loads(line) for line in lines)
+    said = []
+    records = probing.probe(facts, TEMPLATES, model, settings, out, chunk_facts=2, progress=False, say=said.append)
+    assert "4 facts done" in said[0]
+    assert records == probing.probe(facts, TEMPLATES, model, settings, tmp_path / "whole.json", progress=False)
 
 
 # --------------------------------------------------------------------------- the command line

@@ -61,6 +61,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,8 +93,9 @@ TREND_MIN_PARAMETERS = 1e9
 #: hold one fact and memorise it; leaves of at least this many facts' worth of rows
 #: (``LEAF_FACTS × training models``) make the trees learn from counts what holds across facts.
 LEAF_FACTS = 20
-#: Part of the resume key: folds saved by an older feature set are not reused.
-FEATURE_SET_VERSION = 3
+#: Part of every saved fold's key (see :func:`code_version`): raise it when a change elsewhere alters what a
+#: fold holds. (Folds are also keyed on a hash of this module's source, so any edit here recomputes them.)
+PREDICTION_VERSION = 4
 NORMALISED_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint", "pmi", "log_p_obj_given_subj", "log_p_subj_given_obj")
 #: The GLM's features: PMI and the conditional shares are linear in these three, so they are left out.
 GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint") + QUESTION_FEATURES
@@ -374,7 +377,7 @@ def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterati
 def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: float, source: str = "counts") -> pd.DataFrame:
     """Per-fact predicted accuracy of one model (its corpus counts, its size, its probe facts): one
     ``pred_<name>`` column per name in :data:`PREDICTORS`."""
-    metrics.size_exponent(parameters)  # a size ≤ 1 parameter is an error
+    check_parameters(parameters, f"{source}: the model size")
     missing = [name for name in NEEDED_FACT_FIELDS if name not in counts.columns]
     if missing:
         raise SmiError(f"{source}: missing field '{missing[0]}' (needed: {', '.join(NEEDED_FACT_FIELDS)})")
@@ -395,10 +398,102 @@ def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: fl
 # ---------------------------------------------------------------- cross-validation
 
 
-def _settings_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, seed: int) -> str:
-    """A short hash of what a fold's predictions depend on (for resuming)."""
-    text = json.dumps([FEATURE_SET_VERSION, scheme, gbm_iterations, seed, sorted(accuracies["model"].unique()), len(accuracies), float(accuracies["acc"].sum())])
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+def code_version() -> str:
+    """A hash of what, besides the data and the settings, decides a fold's predictions.
+
+    It covers :data:`PREDICTION_VERSION`, the source of this module and of the
+    modules that compute SMI and its line (:mod:`smi.metrics`, :mod:`smi.regression`),
+    and the versions of the numerical libraries the predictors are fitted with.
+    Any edit of that code or any library upgrade gives a new hash, so a fold saved
+    before it is recomputed.
+    """
+    import sklearn
+    import statsmodels
+
+    digest = hashlib.sha256(f"prediction/{PREDICTION_VERSION}".encode())
+    for source in (__file__, metrics.__file__, regression.__file__):
+        digest.update(Path(source).read_bytes())
+    for library in (np, pd, sklearn, statsmodels, __import__("scipy")):
+        digest.update(f"{library.__name__}={library.__version__};".encode())
+    return digest.hexdigest()
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's content: column names, dtypes and every value, in row order (not the index)."""
+    digest = hashlib.sha256(json.dumps([[str(c) for c in frame.columns], [str(t) for t in frame.dtypes]]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, seed: int) -> dict:
+    """Everything the folds of one evaluation depend on, in parts that can be compared one by one.
+
+    ``data`` is :func:`frame_fingerprint` of the whole accuracy frame (every model's
+    models-table row, per-fact accuracies and counts, after any facts were left out:
+    each fold trains on all models but the held-out ones), ``settings`` the scheme
+    and the fitting settings, ``code`` :func:`code_version`. A fold's key adds the
+    held-out group to ``settings`` (:func:`fold_key`).
+    """
+    return {
+        "code": code_version(),
+        "data": frame_fingerprint(accuracies),
+        "settings": {"scheme": scheme, "gbm_iterations": int(gbm_iterations), "seed": int(seed)},
+    }
+
+
+def fold_key(evaluation: dict, group) -> dict:
+    """The key of the fold holding out ``group``: :func:`evaluation_key` with the group in its settings."""
+    return {**evaluation, "settings": {**evaluation["settings"], "held_out": str(group)}}
+
+
+#: Schema metadata entry of a saved fold that holds its :func:`fold_key`.
+FOLD_KEY_FIELD = b"smi_fold_key"
+
+
+def fold_path(checkpoint_dir: Path, scheme: str, group) -> Path:
+    """Where the fold holding out ``group`` under ``scheme`` is saved (a readable name plus a hash of
+    the group's name, so that two names that read alike never share a file)."""
+    tag = hashlib.sha256(str(group).encode()).hexdigest()[:8]
+    return Path(checkpoint_dir) / f"{scheme}-{_file_part(group)}-{tag}.parquet"
+
+
+def save_fold(fold: pd.DataFrame, key: dict, path: Path) -> None:
+    """Write one fold's predictions with its key in the Parquet schema metadata, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(fold, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[FOLD_KEY_FIELD] = json.dumps(key, sort_keys=True).encode()
+    with atomic_output(path) as temporary:
+        pq.write_table(table.replace_schema_metadata(metadata), temporary)
+
+
+def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+    """A saved fold if it was made from exactly ``key`` and covers the rows of ``expected``
+    (model, idx and acc of the held-out models, in order); else ``None`` and why not."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        saved = json.loads(metadata.get(FOLD_KEY_FIELD, b"null"))
+    except Exception:  # noqa: BLE001 - any unreadable file is recomputed, never trusted
+        return None, "saved fold unreadable"
+    if not isinstance(saved, dict):
+        return None, "saved fold has no key"
+    changed = [part for part in key if saved.get(part) != key[part]]
+    if changed:
+        return None, f"inputs changed ({', '.join(changed)})"
+    try:
+        fold = pq.read_table(path).to_pandas()
+    except Exception:  # noqa: BLE001
+        return None, "saved fold unreadable"
+    columns = ["model", "idx", "acc"]
+    if list(fold.columns) != PREDICTION_COLUMNS or len(fold) != len(expected) or not all(
+        np.array_equal(fold[c].to_numpy(), expected[c].to_numpy()) for c in columns
+    ):
+        return None, "saved fold does not match its held-out facts"
+    return fold, ""
 
 
 def evaluate(
@@ -412,38 +507,59 @@ def evaluate(
     """Hold out each group of ``scheme`` in turn, fit on the rest, predict every fact of the held-out models.
 
     Returns :data:`PREDICTION_COLUMNS`. With ``checkpoint_dir``, each finished
-    fold is saved there and reused when the same evaluation is run again.
+    fold is saved there with its :func:`fold_key` and reused when a later run has
+    the same key; a fold saved from other data, settings or code is recomputed,
+    and a line on standard error says so.
     """
     from tqdm.auto import tqdm
 
     column = scheme_column(scheme)
+    if accuracies.empty:
+        raise SmiError("no accuracies to evaluate (no models, or no facts left)")
+    if not gbm_iterations >= 1:
+        raise SmiError(f"--gbm-iterations must be at least 1, got {gbm_iterations}")
+    check_seed(seed)
     groups = list(dict.fromkeys(accuracies[column]))
     if len(groups) < 2:
         raise SmiError(f"{scheme} needs models from at least two {column} values, got {len(groups)}")
-    key = _settings_key(accuracies, scheme, gbm_iterations, seed)
+    evaluation = None if checkpoint_dir is None else evaluation_key(accuracies, scheme, gbm_iterations, seed)
     folds = []
     for group in tqdm(groups, desc=scheme, unit="fold", disable=not progress):
-        checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{key}-{_file_part(group)}.csv"
-        if checkpoint is not None and checkpoint.is_file():
-            folds.append(pd.read_csv(checkpoint))
-            continue
-        held_out = accuracies[column] == group
+        held_out = (accuracies[column] == group).to_numpy()
+        # the held-out rows model by model, the order in which the fold holds its predictions
+        expected = pd.concat([rows for _, rows in accuracies[held_out].groupby("model", sort=False)])
+        checkpoint = key = None
+        if checkpoint_dir is not None:
+            checkpoint = fold_path(checkpoint_dir, scheme, group)
+            key = fold_key(evaluation, group)
+            if checkpoint.is_file():
+                fold, why_not = load_fold(checkpoint, key, expected)
+                if fold is not None:
+                    folds.append(fold)
+                    continue
+                print(f"fold {group}: {why_not}, recomputing", file=sys.stderr)
         train = accuracies[~held_out]
         if train["parameters"].nunique() < 2:
             raise SmiError(f"holding out {column} '{group}' leaves fewer than two model sizes to train on")
         fitted = fit_predictors(train, column, gbm_iterations, seed)
         parts = []
-        for _, test in accuracies[held_out].groupby("model", sort=False):
+        for _, test in expected.groupby("model", sort=False):
             predictions = predict_model(fitted, test, float(test["parameters"].iloc[0]), f"model '{test['model'].iloc[0]}'")
             parts.append(pd.concat([test[PREDICTION_COLUMNS[:7]], predictions], axis=1))
-        fold = pd.concat(parts, ignore_index=True)
+        fold = pd.concat(parts, ignore_index=True)[PREDICTION_COLUMNS]
         if checkpoint is not None:
-            with atomic_output(checkpoint) as temporary:
-                fold.to_csv(temporary, index=False)
+            save_fold(fold, key, checkpoint)
         folds.append(fold)
     predictions = pd.concat(folds, ignore_index=True)[PREDICTION_COLUMNS]
     order = {name: i for i, name in enumerate(dict.fromkeys(accuracies["model"]))}
     return predictions.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def check_seed(seed) -> int:
+    """A seed numpy and scikit-learn accept: an integer in [0, 2³²)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise SmiError(f"--seed must be an integer from 0 to {2**32 - 1}, got {seed}")
+    return int(seed)
 
 
 def _file_part(text: str) -> str:
@@ -584,14 +700,42 @@ def summarise(predictions: pd.DataFrame, n_boot: int = 200, seed: int = 0, progr
     return summary
 
 
-def write_evaluation(predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Write predictions.csv and summary.csv into ``out_dir``; return both paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "predictions.csv", out_dir / "summary.csv"]
-    predictions.to_csv(paths[0], index=False, float_format="%.6g")
-    summary.to_csv(paths[1], index=False, float_format="%.6g")
+#: The files of one evaluation, in the order they are renamed into place (the record, last, says the set is complete).
+EVALUATION_FILES = ("predictions.csv", "summary.csv", "evaluation.json")
+
+
+def evaluation_paths(out_dir: Path) -> list[Path]:
+    """The paths :func:`write_evaluation` writes in ``out_dir``: :data:`EVALUATION_FILES`."""
+    return [Path(out_dir) / name for name in EVALUATION_FILES]
+
+
+def write_evaluation(predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: Path,
+                     about: dict | None = None) -> list[Path]:
+    """Write predictions.csv, summary.csv and evaluation.json into ``out_dir``, atomically; return the paths.
+
+    All three are written under temporary names and renamed into place only when
+    all are complete, the record last. ``evaluation.json`` holds the SHA-256 of the
+    two tables and ``about`` (e.g. the :func:`evaluation_key` and the settings), so
+    that a reader can check that the tables belong together and to the run it describes.
+    """
+    from smi.files import atomic_outputs, file_sha256
+
+    paths = evaluation_paths(out_dir)
+    with atomic_outputs(paths) as (predictions_tmp, summary_tmp, record_tmp):
+        predictions.to_csv(predictions_tmp, index=False, float_format="%.6g")
+        summary.to_csv(summary_tmp, index=False, float_format="%.6g")
+        hashes = {paths[0].name: file_sha256(predictions_tmp), paths[1].name: file_sha256(summary_tmp)}
+        record = {**(about or {}), "files": hashes}
+        Path(record_tmp).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return paths
+
+
+def write_predicted(predicted: pd.DataFrame, path: Path) -> Path:
+    """Write :func:`predict_new_model`'s table as CSV, atomically: the previous file stays until the new one is
+    complete."""
+    with atomic_output(path) as temporary:
+        predicted.to_csv(temporary, index=False, float_format="%.6g")
+    return Path(path)
 
 
 # ---------------------------------------------------------------- a model not trained yet
@@ -606,6 +750,13 @@ def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFra
     return formats.read_counts(path, corpus_docs, NEEDED_COUNTS)
 
 
+def check_parameters(parameters, what: str = "--params") -> float:
+    """A model size to predict for, checked by :func:`smi.formats.check_parameters` (finite, a raw count)."""
+    from smi.formats import check_parameters as check
+
+    return check(parameters, what)
+
+
 def predict_new_model(
     release_dir: Path, counts: pd.DataFrame, parameters: float, models: pd.DataFrame | None = None,
     gbm_iterations: int = 300, source: str = "counts", keep_answer_in_subject: bool = False,
@@ -615,10 +766,12 @@ def predict_new_model(
     ``parameters`` parameters trained on the corpus of ``counts``. Returns the counts' idx, subj,
     rel, obj, ``answer_in_subject`` (:func:`smi.release.answer_written_in_subject`: a scorer that
     also reads the prompt counts these as known) and one ``pred_<name>`` column per predictor."""
-    from smi.formats import check_parameters
-
-    check_parameters(parameters, "--params")
+    check_parameters(parameters)
+    if not gbm_iterations >= 1:
+        raise SmiError(f"--gbm-iterations must be at least 1, got {gbm_iterations}")
     models = release.load_models() if models is None else models
+    if models.empty:
+        raise SmiError("the models table has no models to fit on")
     training = release.load_accuracies(release_dir, models)
     if not keep_answer_in_subject:
         training, _ = release.drop_answer_in_subject(training)
@@ -626,4 +779,9 @@ def predict_new_model(
     keep = [c for c in ("idx", "subj", "rel", "obj") if c in counts.columns]
     predicted = pd.concat([counts[keep], predict_model(fitted, counts, parameters, source)], axis=1)
     predicted.insert(len(keep), "answer_in_subject", release.answer_written_in_subject(counts))
+    values = predicted.filter(like="pred_").to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+        raise SmiError(f"{source}: the prediction for fact idx {predicted['idx'].iloc[row]} is not a number; "
+                       "check its counts")
     return predicted

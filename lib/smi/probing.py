@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -75,8 +76,9 @@ class ProbeSettings:
             raise SmiError(f"--samples must be at least 1 (got {self.samples})")
         if self.max_new_tokens < 1:
             raise SmiError(f"--max-new-tokens must be at least 1 (got {self.max_new_tokens})")
-        if not self.greedy and not self.temperature > 0:
-            raise SmiError(f"--temperature must be positive (got {self.temperature}); use --greedy for argmax decoding")
+        if not self.greedy and not (self.temperature > 0 and math.isfinite(self.temperature)):
+            raise SmiError(f"--temperature must be a positive finite number (got {self.temperature}); "
+                           "use --greedy for argmax decoding")
         if self.match not in MATCH_RULES:
             raise SmiError(f"unknown match rule '{self.match}'; valid rules: {', '.join(MATCH_RULES)}")
 
@@ -175,9 +177,55 @@ def continuation_seed(seed: int, idx: object, template_number: int, sample_numbe
 
 
 class Generator(Protocol):
-    """Anything that continues prompts: one continuation per (prompt, seed) pair."""
+    """Anything that continues prompts: one continuation per (prompt, seed) pair.
+
+    A generator should also have ``fingerprint() -> dict``: everything besides the
+    prompts and seeds that decides its answers (weights, tokenizer, decoding
+    settings, library versions), so that :func:`probe` resumes only work done by
+    the same model. Without it a resumed run is keyed on the ``model`` label only.
+    """
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[str]: ...
+
+
+def tensors_sha256(state_dict) -> str:
+    """SHA-256 of a model's tensors: each name, dtype, shape and raw bytes, in name order."""
+    import torch
+
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)};".encode())
+        flat = tensor.contiguous().reshape(-1).cpu()
+        digest.update(flat.view(torch.uint8).numpy())  # hashed in place, without a copy
+    return digest.hexdigest()
+
+
+def tokenizer_sha256(tokenizer) -> str:
+    """SHA-256 of what decides a tokenizer's ids and text: its class, its vocabulary and rules
+    (the whole serialised fast tokenizer, or the vocabulary of a slow one), its special tokens and padding side."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        serialised = json.loads(backend.to_str())
+        for per_call in ("padding", "truncation"):  # set by each batch call, not part of the tokenizer
+            serialised.pop(per_call, None)
+        rules = json.dumps(serialised, sort_keys=True)
+    else:
+        rules = json.dumps(sorted(tokenizer.get_vocab().items()))
+    special = {name: str(value) for name, value in sorted(tokenizer.special_tokens_map.items())}
+    text = json.dumps([type(tokenizer).__name__, rules, special, tokenizer.padding_side, tokenizer.pad_token_id])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def folder_sha256(folder: Path) -> str:
+    """SHA-256 over every file of a folder (relative path and content hash, in path order)."""
+    from smi.files import file_sha256
+
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder).as_posix()}|{file_sha256(path)};".encode())
+    return digest.hexdigest()
 
 
 class RowSeededSampler:
@@ -222,6 +270,26 @@ class TransformersGenerator:
                 raise SmiError("the tokenizer has neither a pad nor an end-of-sequence token; cannot pad a batch")
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
+    def fingerprint(self) -> dict:
+        """What decides the answers besides prompts and seeds: weights (a hash of every tensor, so the
+        dtype counts), config, generation defaults, tokenizer, device and library versions."""
+        import torch
+        import transformers
+
+        config = self.model.config.to_dict()
+        config.pop("_name_or_path", None)  # where the folder is does not change the answers
+        generation = getattr(self.model, "generation_config", None)
+        return {
+            "backend": "transformers",
+            "weights_sha256": tensors_sha256(self.model.state_dict()),
+            "config_sha256": hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest(),
+            "generation_config": generation.to_json_string(use_diff=False) if generation is not None else None,
+            "tokenizer_sha256": tokenizer_sha256(self.tokenizer),
+            "device": str(self.model.device.type),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+        }
+
     def generate(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[str]:
         """One continuation per prompt; prompts of similar length share a batch."""
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
@@ -259,10 +327,22 @@ class VllmGenerator:
         from vllm import LLM  # imported here: vllm is optional
 
         self.settings = settings
+        self.model_path, self.dtype = str(model_path), dtype
         try:
             self.llm = LLM(model=str(model_path), dtype=dtype, seed=settings.seed)
         except Exception as error:  # noqa: BLE001 - any load failure becomes one line
             raise SmiError(f"{model_path}: model does not load in vLLM ({type(error).__name__}: {first_line(error)})") from None
+
+    def fingerprint(self) -> dict:
+        """The model folder's content (for a hub id: its snapshot in the local cache), dtype and vLLM's version."""
+        import vllm
+
+        folder = Path(self.model_path).expanduser()
+        if not folder.is_dir():
+            from huggingface_hub import snapshot_download
+
+            folder = Path(snapshot_download(self.model_path, local_files_only=True))
+        return {"backend": "vllm", "model_sha256": folder_sha256(folder), "dtype": self.dtype, "vllm": vllm.__version__}
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[str]:
         from vllm import SamplingParams
@@ -372,38 +452,146 @@ def partial_path(out_path: Path) -> Path:
     return out_path.with_name(out_path.name + ".partial.jsonl")
 
 
-def run_header(settings: ProbeSettings, model: str, templates: dict[str, list[str]], keep_answers: bool) -> dict:
-    """The first line of a partial file: what must match for a run to resume it."""
-    digest = hashlib.sha256(json.dumps(templates, sort_keys=True).encode()).hexdigest()[:16]
-    return {"smi_probe": 1, "model": str(model), "settings": asdict(settings), "templates_sha256": digest, "keep_answers": keep_answers}
+#: Part of every partial file's key: raise it when the probing protocol changes in a way
+#: :func:`protocol_code_sha256` does not see (e.g. a change of a library's sampling).
+PROBE_PROTOCOL_VERSION = 2
 
 
-def read_partial(path: Path, header: dict) -> dict:
-    """Records already written by an interrupted run, by idx; a torn last line is dropped.
+def protocol_code_sha256() -> str:
+    """SHA-256 of the source of the code that turns a fact into its record: prompts, seeds,
+    sampling, scoring (edits elsewhere in this module do not invalidate a partial file)."""
+    import inspect
 
-    Raises :class:`SmiError` when the partial file was written with other settings.
+    parts = (fill_template, answer_contains_object, accuracy, continuation_seed, RowSeededSampler,
+             TransformersGenerator._generate_batch, TransformersGenerator.generate, VllmGenerator.generate,
+             fact_prompts, fact_record, _plain)
+    digest = hashlib.sha256(f"probe/{PROBE_PROTOCOL_VERSION}".encode())
+    for part in parts:
+        digest.update(inspect.getsource(part).encode())
+    return digest.hexdigest()
+
+
+def generator_fingerprint(generator: Generator, model: str = "") -> dict:
+    """``generator.fingerprint()`` when it has one; else its class and the ``model`` label."""
+    fingerprint = getattr(generator, "fingerprint", None)
+    if callable(fingerprint):
+        return fingerprint()
+    return {"generator": type(generator).__qualname__, "model": str(model)}
+
+
+def facts_sha256(facts: pd.DataFrame) -> str:
+    """SHA-256 of the facts to probe (every field and value, counts included, in order)."""
+    digest = hashlib.sha256(json.dumps([[str(c) for c in facts.columns], [str(t) for t in facts.dtypes]]).encode())
+    digest.update(pd.util.hash_pandas_object(facts, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def run_header(facts: pd.DataFrame, templates: dict[str, list[str]], settings: ProbeSettings, fingerprint: dict,
+               keep_answers: bool) -> dict:
+    """The first line of a partial file: everything its records depend on, which a run must match to resume it.
+
+    The facts' content (with any joined counts), the templates, the model
+    (:func:`generator_fingerprint`), every setting, whether answers are kept, the
+    protocol version and a hash of the protocol's code.
     """
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return {
+        "smi_probe": PROBE_PROTOCOL_VERSION,
+        "code_sha256": protocol_code_sha256(),
+        "facts_sha256": facts_sha256(facts),
+        "templates_sha256": hashlib.sha256(json.dumps(templates, sort_keys=True).encode()).hexdigest(),
+        "model": fingerprint,
+        "settings": asdict(settings),
+        "keep_answers": keep_answers,
+    }
+
+
+def header_name(header: dict) -> str:
+    """A short hash of a header, naming a partial file set aside for it."""
+    return hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def set_aside_path(out_path: Path, header: dict) -> Path:
+    """Where a partial file written for ``header`` is kept when a run with another header starts."""
+    out_path = Path(out_path)
+    return out_path.with_name(f"{out_path.name}.partial-{header_name(header)}.jsonl")
+
+
+PARTS_OF_HEADER = {"smi_probe": "protocol version", "code_sha256": "probing code", "facts_sha256": "facts",
+                   "templates_sha256": "templates", "model": "model", "settings": "settings",
+                   "keep_answers": "--keep-answers"}
+
+
+def read_partial(path: Path, header: dict) -> tuple[dict | None, str]:
+    """Records already written by an interrupted run, by idx, if its header equals ``header``.
+
+    Returns ``(records, "")``, or ``(None, why)`` when the file was written for
+    other inputs or cannot be read. A torn last line (a kill while writing it) is
+    cut off the file, so that the next record starts on a line of its own.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):  # killed while writing the last line
+        data = data[: data.rfind(b"\n") + 1]
+        with open(path, "r+b") as handle:
+            handle.truncate(len(data))
+    lines = data.decode("utf-8", errors="replace").splitlines()
     if not lines:
-        return {}
+        return None, "empty"
     try:
         found = json.loads(lines[0])
     except json.JSONDecodeError:
-        raise SmiError(f"{path}: line 1: not a probe header; delete the file to start afresh") from None
+        return None, "line 1 is not a probe header"
+    if not isinstance(found, dict):
+        return None, "line 1 is not a probe header"
     if found != header:
-        changed = sorted(key for key in set(found) | set(header) if found.get(key) != header.get(key))
-        raise SmiError(f"{path}: an interrupted run with other settings ({', '.join(changed)}); "
-                       f"rerun with the same settings or delete the file to start afresh")
+        changed = [label for key, label in PARTS_OF_HEADER.items() if found.get(key) != header.get(key)]
+        return None, f"written for other {', '.join(changed) or 'inputs'}"
     done = {}
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            if number == len(lines):  # killed while writing the last line
-                break
-            raise SmiError(f"{path}: line {number}: invalid JSON; delete the file to start afresh") from None
+            return None, f"line {number} is not valid JSON"
+        if not isinstance(record, dict) or "idx" not in record or "acc" not in record:
+            return None, f"line {number} is not a probe record"
         done[record["idx"]] = record
-    return done
+    return done, ""
+
+
+def start_partial(out_path: Path, header: dict, say=None) -> dict:
+    """Open the partial file of a run with ``header``: the records it already holds, by idx.
+
+    A partial file written for another header is not reused: it is renamed to
+    :func:`set_aside_path` of its own header (nothing is deleted), and a partial
+    file set aside earlier for ``header`` is taken back. ``say`` receives a line
+    about each of these decisions (default: standard error).
+    """
+    import sys
+
+    say = say or (lambda line: print(line, file=sys.stderr))
+    partial = partial_path(out_path)
+    if partial.is_file():
+        done, why_not = read_partial(partial, header)
+        if done is not None:
+            say(f"resuming from {partial} ({len(done)} facts done)")
+            return done
+        try:
+            found = json.loads(partial.read_text(encoding="utf-8", errors="replace").splitlines()[0])
+        except (json.JSONDecodeError, IndexError):
+            found = {"unreadable": partial.stat().st_mtime_ns}
+        aside = set_aside_path(out_path, found if isinstance(found, dict) else {"unreadable": str(found)})
+        os.replace(partial, aside)
+        say(f"{partial}: {why_not}; kept as {aside.name}, recomputing")
+    earlier = set_aside_path(out_path, header)
+    if earlier.is_file():
+        done, _ = read_partial(earlier, header)
+        if done is not None:
+            os.replace(earlier, partial)
+            say(f"resuming from {earlier.name}, set aside earlier for these inputs ({len(done)} facts done)")
+            return done
+    with atomic_output(partial) as temporary:
+        _append_lines(temporary, [header])
+    return {}
 
 
 def _append_lines(path: Path, items: Iterable[dict]) -> None:
@@ -422,27 +610,29 @@ def write_records(records: list[dict], path: Path) -> None:
 
 def probe(facts: pd.DataFrame, templates: dict[str, list[str]], generator: Generator, settings: ProbeSettings,
           out_path: Path, *, model: str = "", keep_answers: bool = False, chunk_facts: int = 8,
-          progress: bool = True) -> list[dict]:
+          progress: bool = True, say=None) -> list[dict]:
     """Probe every fact, appending records per chunk of facts so that an interrupted run resumes.
 
     Records go to ``OUT.partial.jsonl`` as they are done; when all facts are
     done they are written, in the facts' order, as a JSON list to ``out_path``
-    and the partial file is removed. A rerun with the same settings skips the
-    facts already in the partial file; because every continuation has its own
-    seed, the result equals that of an uninterrupted run.
+    and the partial file is removed. The partial file's first line is
+    :func:`run_header`, a key of everything the records depend on (facts,
+    templates, model, settings, code); a rerun with the same key skips the facts
+    already done, and because every continuation has its own seed, the result
+    equals that of an uninterrupted run. A partial file with another key is set
+    aside, never reused (:func:`start_partial`); ``say`` receives that news.
     """
     from tqdm import tqdm
+
+    from smi.files import check_writable
 
     if chunk_facts < 1:
         raise SmiError(f"--chunk-facts must be at least 1 (got {chunk_facts})")
     check_templates_cover(facts, templates, Path("facts"), Path("templates"))
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path = check_writable(Path(out_path))
     partial = partial_path(out_path)
-    header = run_header(settings, model, templates, keep_answers)
-    done = read_partial(partial, header) if partial.is_file() else {}
-    if not partial.is_file():
-        _append_lines(partial, [header])
+    header = run_header(facts, templates, settings, generator_fingerprint(generator, model), keep_answers)
+    done = start_partial(out_path, header, say)
     rows = facts.to_dict("records")
     todo = [fact for fact in rows if fact["idx"] not in done]
     with tqdm(total=len(rows), initial=len(rows) - len(todo), unit="fact", desc="probe", disable=not progress) as bar:
@@ -464,7 +654,7 @@ def probe(facts: pd.DataFrame, templates: dict[str, list[str]], generator: Gener
             bar.update(len(chunk))
     ordered = [done[fact["idx"]] for fact in rows]
     write_records(ordered, out_path)
-    partial.unlink()
+    partial.unlink(missing_ok=True)
     return ordered
 
 

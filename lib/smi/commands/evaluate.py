@@ -8,7 +8,14 @@ from smi.errors import SmiError
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("evaluate", help="out-of-sample accuracy prediction: predictions.csv and summary.csv")
+    parser = subparsers.add_parser(
+        "evaluate", help="out-of-sample accuracy prediction: predictions.csv and summary.csv",
+        description="Hold out each model, corpus or series in turn, fit on the rest, predict the held-out facts. "
+                    "Finished folds are saved in OUT/folds with a key of their inputs, settings and code; rerunning "
+                    "resumes, and a fold whose key no longer matches is recomputed. OUT/predictions.csv, "
+                    "OUT/summary.csv and OUT/evaluation.json (the hashes of both tables and the run's key) are "
+                    "written together once everything is done.",
+    )
     parser.add_argument("--release", type=Path, help="release folder (default: data/external/smi-release)")
     parser.add_argument("--scheme", required=True, metavar="SCHEME", help="leave-one-model-out, leave-one-corpus-out or leave-one-series-out")
     parser.add_argument("--out", type=Path, default=Path("results/prediction"), help="output folder (default: results/prediction)")
@@ -22,25 +29,41 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+#: Most bootstrap resamples accepted: the resamples of one model's facts are held in memory at once.
+MAX_BOOTSTRAP = 10_000
+
+
 def run(args) -> int:
     from smi import data, prediction, release  # heavy imports only when the command runs
+    from smi.files import check_writable
 
     prediction.scheme_column(args.scheme)  # an unknown scheme stops here, before any loading
-    if args.bootstrap < 10:
-        raise SmiError(f"--bootstrap must be at least 10, got {args.bootstrap}")
+    if not 10 <= args.bootstrap <= MAX_BOOTSTRAP:
+        raise SmiError(f"--bootstrap must be from 10 to {MAX_BOOTSTRAP}, got {args.bootstrap}")
     if args.gbm_iterations < 1:
         raise SmiError(f"--gbm-iterations must be at least 1, got {args.gbm_iterations}")
+    prediction.check_seed(args.seed)
+    if args.out.exists() and not args.out.is_dir():
+        raise SmiError(f"{args.out}: --out must be a folder, and this is a file")
+    folds = args.out / "folds"
+    for path in prediction.evaluation_paths(args.out) + [folds / "fold.parquet"]:
+        check_writable(path)  # before any work: a folder in the way, read-only, a file as a parent
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
+    if models.empty:
+        raise SmiError(f"{args.models_table or 'the models table'}: no models in it")
     accuracies = release.load_accuracies(release_dir, models)
     if not args.keep_answer_in_subject:
         accuracies, dropped = release.drop_answer_in_subject(accuracies)
         print(f"left out {dropped} facts whose object is written inside the subject's name (--keep-answer-in-subject keeps them)")
     predictions = prediction.evaluate(
-        accuracies, args.scheme, args.gbm_iterations, args.seed, checkpoint_dir=args.out / "folds", progress=True
+        accuracies, args.scheme, args.gbm_iterations, args.seed, checkpoint_dir=folds, progress=True
     )
     summary = prediction.summarise(predictions, args.bootstrap, args.seed, progress=True)
-    for path in prediction.write_evaluation(predictions, summary, args.out):
+    about = {"key": prediction.evaluation_key(accuracies, args.scheme, args.gbm_iterations, args.seed),
+             "bootstrap": args.bootstrap, "keep_answer_in_subject": args.keep_answer_in_subject,
+             "models": list(models["name"])}
+    for path in prediction.write_evaluation(predictions, summary, args.out, about):
         print(path)
     best = summary[summary["predictor"] == "best"]
     large = best[best["parameters"] >= prediction.TREND_MIN_PARAMETERS]

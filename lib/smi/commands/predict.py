@@ -14,7 +14,8 @@ def register(subparsers) -> None:
     parser.add_argument("--corpus-docs", type=float, metavar="N", help="documents in the corpus (instead of a time_seqs column)")
     parser.add_argument("--release", type=Path, help="release to fit on (default: data/external/smi-release)")
     parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
-    parser.add_argument("--out", type=Path, default=Path("results/prediction/predicted.csv"), help="per-fact output CSV (default: results/prediction/predicted.csv)")
+    parser.add_argument("--out", type=Path, default=Path("results/prediction/predicted.csv"),
+                        help="per-fact output CSV, replaced only once complete (default: results/prediction/predicted.csv)")
     parser.add_argument("--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)")
     parser.add_argument("--keep-answer-in-subject", action="store_true",
                         help="also train on the release's facts whose object is written inside the subject's name (a scoring artefact)")
@@ -23,18 +24,23 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from smi import data, prediction, release  # heavy imports only when the command runs
-
+    from smi.files import check_writable
     from smi.formats import check_parameters  # the models table's rule: finite, a raw count (not billions)
 
     check_parameters(args.params, "--params")
+    if args.gbm_iterations < 1:
+        raise SmiError(f"--gbm-iterations must be at least 1, got {args.gbm_iterations}")
+    check_writable(args.out)  # before any work: a folder in the way, read-only, a file as a parent
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
     release_dir = args.release or data.release_dir()
+    models = release.load_models(args.models_table)
+    if models.empty:
+        raise SmiError(f"{args.models_table}: no models in it")
     predicted = prediction.predict_new_model(
-        release_dir, counts, args.params, release.load_models(args.models_table), args.gbm_iterations, str(args.counts),
+        release_dir, counts, args.params, models, args.gbm_iterations, str(args.counts),
         args.keep_answer_in_subject,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    predicted.to_csv(args.out, index=False, float_format="%.6g")
+    prediction.write_predicted(predicted, args.out)  # the previous file stays until the new one is complete
     print(args.out)
     means = {column[5:]: predicted[column].mean() for column in predicted.columns if column.startswith("pred_")}
     print(f"{len(predicted)} facts, model of {args.params:.3g} parameters: predicted mean accuracy "

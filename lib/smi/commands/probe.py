@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from smi import probe_choices
@@ -13,7 +12,9 @@ def register(subparsers) -> None:
         "probe", help="per-fact accuracy of a causal LM: templates × sampled answers that contain the object",
         description="For every fact, fill each of its relation's templates with the subject, sample continuations, "
                     "and report the share that contain the object (the SMI paper's protocol). Records are appended per "
-                    "chunk to OUT.partial.jsonl, so rerunning the same command resumes an interrupted run.",
+                    "chunk to OUT.partial.jsonl, whose first line is a key of the facts, templates, model weights "
+                    "and tokenizer, settings and code; rerunning the same command resumes an interrupted run, and a "
+                    "partial file made from other inputs is set aside and never reused.",
     )
     parser.add_argument("--model", required=True, help="folder of a Hugging Face causal LM (or a hub id)")
     parser.add_argument("--facts", type=Path, required=True, help="JSON list of facts: idx, subj, rel, obj[, qus, time_*]")
@@ -40,9 +41,11 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from smi import probing, release
+    from smi.files import check_writable
 
     settings = probing.ProbeSettings(samples=args.samples, temperature=args.temperature, max_new_tokens=args.max_new_tokens,
                                      seed=args.seed, greedy=args.greedy, match=args.match, ignore_case=args.ignore_case)
+    check_writable(args.out)  # before loading anything: a folder in the way, read-only, a file as a parent
     facts = probing.load_probe_facts(args.facts)
     templates = release.load_templates(args.templates)
     probing.check_templates_cover(facts, templates, args.facts, args.templates)
@@ -53,9 +56,6 @@ def run(args) -> int:
 
         transformers_logging.disable_progress_bar()
     generator = probing.load_generator(args.model, settings, args.backend, args.batch_size, args.device, args.dtype)
-    partial = probing.partial_path(args.out)
-    if partial.is_file():
-        print(f"resuming from {partial}", file=sys.stderr)
     records = probing.probe(facts, templates, generator, settings, args.out, model=args.model,
                             keep_answers=args.keep_answers, chunk_facts=args.chunk_facts, progress=not args.no_progress)
     mean_acc = sum(record["acc"] for record in records) / len(records)
