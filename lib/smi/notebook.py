@@ -1,16 +1,63 @@
-"""Checks and defaults for the notebooks' ``parameters`` cells.
+"""Checks, defaults and a clean display for the notebooks.
 
-Papermill passes a ``-p name value`` option as a string unless the value parses
-as a number or a boolean, so a list given on the command line arrives as the
-text ``'["pythia-12b"]'``. The helpers here accept a list, a JSON list written as
-text, or one comma-separated string, and stop with one line naming the parameter
-and its valid values when a value is wrong.
+The parameters-cell convention (all notebooks ``notebooks/0X_*.ipynb`` follow it)
+---------------------------------------------------------------------------------
+The cell tagged ``parameters`` holds only plain assignments, one per line, each
+annotated with its type and followed by a one-line description, so that
+``papermill --help-notebook NOTEBOOK`` prints a type and a description for every
+parameter (papermill parses ``name: type = value  # description``)::
+
+    # Parameters: papermill -p NAME VALUE overrides each; papermill --help-notebook lists them.
+    from typing import Optional
+
+    release_dir: Optional[str] = None  # the paper's release; None: data/external/smi-release
+    figures_dir: Optional[str] = None  # where figures are saved; None: <project>/figures
+    results_dir: Optional[str] = None  # where tables are saved; None: <project>/results
+    models: Optional[list[str]] = None  # e.g. '["pythia-12b"]' or 'pythia-12b,gpt-j-6b'; None: all 24
+    quick: bool = False  # CI switch: a smaller run
+
+Rules: annotate with ``Optional[...]``, ``str``, ``int``, ``float``, ``bool`` or
+``list[str]`` (papermill's parser accepts letters, ``[``, ``]`` and commas, not
+``|`` or dots, hence ``from typing import Optional`` as the cell's first line);
+keep each assignment and its comment on one line (at most 120 characters); no
+second ``=`` on a line. Paths default to None and are resolved in the next cell
+with :func:`path_parameter` and the defaults below (:func:`smi.data.release_dir`,
+:func:`smi.data.pararel_dir`, :func:`figures_dir`, :func:`results_dir`,
+:func:`corpus_path`). The cell right after the parameters cell calls
+:func:`setup` first and then checks every parameter with the functions here, so
+a bad value stops there with one line naming the parameter and its valid values::
+
+    from smi import data, notebook, release
+    notebook.setup()
+    release_dir = notebook.path_parameter(release_dir, data.release_dir())
+    figures_dir = notebook.path_parameter(figures_dir, notebook.figures_dir())
+    models = notebook.list_parameter(models, "models", list(release.load_models()["name"]))
+    quick = notebook.bool_parameter(quick, "quick")
+
+Why text is accepted: papermill passes a ``-p name value`` option as a string
+unless the value parses as a number or a boolean, so a list given on the command
+line arrives as the text ``'["pythia-12b"]'``. :func:`list_parameter` accepts a
+list, a JSON list written as text, or one comma-separated string.
+
+Clean outputs
+-------------
+:func:`setup` makes the committed outputs readable and reproducible: figures
+inline at a modest resolution (the files written by
+:func:`smi.plots.save_figure` keep their own, higher, resolution), every column
+of a wide table shown, floats printed by :func:`format_number` (no
+``0.000000``), progress bars off (tqdm writes nothing, so no ``TqdmWarning``
+about ipywidgets either), and an :class:`~smi.errors.SmiError` — every
+:class:`ParameterError` included — shown as one line ``ParameterError:
+parameter 'models': ...`` instead of a traceback. The cell still fails, so
+papermill and nbval still report the error.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -99,3 +146,219 @@ def path_parameter(value: object, default: Path) -> Path:
     if value is None or (isinstance(value, str) and not value.strip()):
         return Path(default)
     return Path(str(value))
+
+
+# ---------------------------------------------------------------------------
+# Default locations (a parameter left at None resolves to these)
+# ---------------------------------------------------------------------------
+
+#: Environment variables that move the notebooks' default output folders (the test suite
+#: points them at a temporary folder, so that nbval's reruns leave the project's files alone).
+FIGURES_DIR_ENV = "SMI_FIGURES_DIR"
+RESULTS_DIR_ENV = "SMI_RESULTS_DIR"
+
+
+def figures_dir() -> Path:
+    """Where the notebooks save their PNG and PDF figures: ``$SMI_FIGURES_DIR`` or ``<project>/figures``."""
+    from smi.data import project_root
+
+    return Path(os.environ[FIGURES_DIR_ENV]) if os.environ.get(FIGURES_DIR_ENV) else project_root() / "figures"
+
+
+def results_dir() -> Path:
+    """Where the notebooks write their tables: ``$SMI_RESULTS_DIR`` or ``<project>/results``."""
+    from smi.data import project_root
+
+    return Path(os.environ[RESULTS_DIR_ENV]) if os.environ.get(RESULTS_DIR_ENV) else project_root() / "results"
+
+
+def corpus_path() -> Path:
+    """``<project>/data/corpus/vital_en.jsonl``: the vital-article corpus (``smi corpus vital-articles``)."""
+    from smi.data import project_root
+
+    return project_root() / "data" / "corpus" / "vital_en.jsonl"
+
+
+# ---------------------------------------------------------------------------
+# Clean outputs
+# ---------------------------------------------------------------------------
+
+#: Resolution of the figures embedded in a notebook (the saved files use ``savefig.dpi``).
+INLINE_DPI = 80
+
+
+def format_number(value: float) -> str:
+    """A float as a reader wants it in a table: no ``0.000000``, no needless ``e+09``.
+
+    Whole numbers get thousands separators (``12,000,000,000``), values of at least
+    1,000 one decimal, values down to 0.001 four significant digits (``0.8562``,
+    ``0.001234``), smaller ones scientific notation (``3.21e-05``); NaN and
+    infinities as Python writes them.
+    """
+    if not math.isfinite(value):
+        return str(value)
+    magnitude = abs(value)
+    if value == int(value) and magnitude < 1e15:
+        return f"{value:,.0f}"
+    if magnitude >= 1000:
+        return f"{value:,.1f}"
+    if magnitude >= 0.001:
+        return f"{value:.4g}"
+    return f"{value:.2e}"
+
+
+def silence_progress_bars() -> None:
+    """Make every tqdm bar created from now on a disabled one.
+
+    The library shows progress on long jobs; in a notebook's committed outputs a
+    bar is clutter, and ``tqdm.auto`` warns (``TqdmWarning``) when ipywidgets is
+    missing. The library imports tqdm inside its functions, so replacing
+    ``tqdm.tqdm`` and ``tqdm.auto.tqdm`` by a subclass that is always disabled
+    silences it without touching its calls.
+    """
+    import warnings
+
+    import tqdm
+    import tqdm.std
+
+    with warnings.catch_warnings():  # tqdm.auto warns on import when ipywidgets is missing; it is never used here
+        warnings.simplefilter("ignore", tqdm.TqdmWarning)
+        import tqdm.auto
+
+    class SilentTqdm(tqdm.std.tqdm):
+        """A tqdm that never draws (iteration, ``update`` and ``close`` still work)."""
+
+        def __init__(self, *args, **kwargs):
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+    tqdm.tqdm = SilentTqdm
+    tqdm.auto.tqdm = SilentTqdm
+
+
+def one_line_error(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    """IPython custom exception handler: show an :class:`SmiError` as ``Name: message``, no traceback.
+
+    The cell still fails (IPython records the error and the kernel replies
+    ``status: error``), so papermill raises ``PapermillExecutionError`` and nbval
+    reports the cell; only the display is shortened.
+    """
+    lines = [f"{etype.__name__}: {value}"]
+    show = getattr(shell, "_showtraceback", None)
+    if show is not None:
+        show(etype, value, lines)
+    else:  # an IPython without the private hook: its short form
+        shell.showtraceback((etype, value, tb), exception_only=True)
+    return lines
+
+
+def setup(inline_dpi: int = INLINE_DPI, max_rows: int = 60) -> None:
+    """Prepare a notebook's kernel for clean, reproducible outputs (call it first, right after the parameters).
+
+    * matplotlib: inline figures (even when ``MPLBACKEND=Agg`` is set, as in CI),
+      the project's style (:func:`smi.plots.use_style`), embedded at ``inline_dpi``;
+    * pandas: every column shown (all 24 models side by side), up to ``max_rows``
+      rows, floats through :func:`format_number`;
+    * tqdm: silenced (:func:`silence_progress_bars`);
+    * IPython: an :class:`SmiError` (:class:`ParameterError` included) shows as one
+      line (:func:`one_line_error`).
+
+    Outside IPython only the pandas, matplotlib-style and tqdm settings apply.
+    """
+    import pandas as pd
+
+    from smi import plots
+
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pandas and matplotlib settings only
+        shell = None
+    else:
+        shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+        shell.set_custom_exc((SmiError,), one_line_error)
+    plots.use_style()
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["figure.dpi"] = inline_dpi
+    pd.set_option("display.max_columns", None)
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_rows", max_rows)
+    pd.set_option("display.min_rows", max_rows)
+    pd.set_option("display.max_colwidth", 140)
+    pd.set_option("display.float_format", format_number)
+    silence_progress_bars()
+
+
+def formatted(frame, formats: dict[str, str]):
+    """A copy of ``frame`` whose named columns are written as text, e.g. ``{"recall": "{:.2%}"}``.
+
+    For columns a reader wants in a unit other than :func:`format_number`'s (percentages,
+    a fixed number of decimals, p-values); missing values stay empty.
+    """
+    unknown = [column for column in formats if column not in frame.columns]
+    if unknown:
+        raise KeyError(f"no column {unknown[0]!r} to format")
+    copy = frame.copy()
+    for column, pattern in formats.items():
+        copy[column] = [("" if value != value else pattern.format(value)) for value in frame[column]]
+    return copy
+
+
+# ---------------------------------------------------------------------------
+# Executed notebooks, as committed
+# ---------------------------------------------------------------------------
+
+#: Metadata that papermill and nbclient add on every run (timings, local paths, parameters):
+#: it changes on each run without changing a result, so it is not committed.
+RUN_METADATA_KEYS = ("papermill", "execution")
+
+
+def strip_run_metadata(notebook: dict) -> dict:
+    """``notebook`` (nbformat JSON as a dict) without the per-run metadata of :data:`RUN_METADATA_KEYS`.
+
+    Outputs, execution counts and tags are kept; only timings, the input and output
+    paths and the injected parameters that papermill records are removed.
+    """
+    for key in RUN_METADATA_KEYS:
+        notebook.get("metadata", {}).pop(key, None)
+    for cell in notebook.get("cells", []):
+        for key in RUN_METADATA_KEYS:
+            cell.get("metadata", {}).pop(key, None)
+    return notebook
+
+
+def clean_executed(path: Path) -> None:
+    """Rewrite an executed notebook at ``path`` without its per-run metadata (read and written by nbformat, atomically)."""
+    import nbformat
+
+    from smi.files import atomic_output
+
+    path = Path(path)
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except (OSError, ValueError) as error:
+        raise SmiError(f"{path}: cannot read the notebook ({error})") from None
+    text = nbformat.writes(strip_run_metadata(notebook))
+    with atomic_output(path) as temporary:
+        Path(temporary).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m smi.notebook clean NOTEBOOK...``: strip per-run metadata (``make notebooks`` calls it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) < 2 or argv[0] != "clean":
+        print("usage: python -m smi.notebook clean NOTEBOOK...", file=sys.stderr)
+        return 2
+    try:
+        for path in argv[1:]:
+            clean_executed(Path(path))
+    except SmiError as error:
+        print(f"smi: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
