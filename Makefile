@@ -36,6 +36,10 @@ corpus: setup ## write the vital-article corpus to data/corpus/vital_en.jsonl
 fit: data ## results/r2_bucketed.csv, r2_per_fact.csv and r2_table.md
 	$(SMI) fit --out results
 
+.PHONY: panels
+panels: data ## notebook 04's 72 per-model panels and the grid of all models, into figures/ (PNG and PDF)
+	$(PY) -m smi.panels --out figures
+
 notebooks: data corpus ## execute every notebook with papermill into build/notebooks (figures/, results/)
 	@mkdir -p build/notebooks figures results
 	@for nb in $(NOTEBOOKS); do \
