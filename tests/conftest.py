@@ -52,3 +52,11 @@ def run_cli(capsys):
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def release_fit(release_dir):
+    """(bucketed, per-fact) fits of the 24 released models, computed once per session."""
+    from smi import regression
+
+    return regression.fit_release(release_dir)

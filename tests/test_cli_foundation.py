@@ -55,17 +55,38 @@ def test_fetch_missing_mirror_file_is_named(tmp_path, monkeypatch):
         data.fetch(tmp_path / "dest", mirror, progress=False)
 
 
+def mirror_checksums(release_folder):
+    """{path inside the release: sha256} from every SHA256SUMS file of a mirrored release.
+
+    The top-level file lists the original files; files added later (``analysis/``) have their own
+    SHA256SUMS in their folder, with paths relative to the release as well. A path listed twice fails.
+    """
+    listed = {}
+    for sums in sorted(release_folder.rglob("SHA256SUMS")):
+        for line in sums.read_text().splitlines():
+            digest, path = line.split()
+            path = path.removeprefix("./")
+            assert path not in listed, f"{sums}: {path} listed twice"
+            listed[path] = digest
+    return listed
+
+
 def test_manifest_covers_both_releases_and_matches_the_mirror():
     entries = data.read_manifest()
     releases = {entry.release for entry in entries}
     assert releases == {"smi-release", "pararel"}
     assert sum(entry.path.startswith("infer/merge_outputs/") for entry in entries) == 24
+    assert sum(entry.path.startswith("analysis/tables/") for entry in entries) == 24
+    assert {e.path for e in entries if e.path.startswith("analysis/main_tables/")} == {
+        f"analysis/main_tables/{name}_table.xlsx" for name in ("main", "r2", "mse")}
     assert all(entry.url.startswith("https://raw.githubusercontent.com/") for entry in entries)
     mirror = data.default_mirror()
     if mirror is None:
         pytest.skip("no mirror")
+    if (mirror / "smi-release" / "analysis").is_dir():
+        assert (mirror / "smi-release" / "analysis" / "SHA256SUMS").is_file()
     for release_name in releases:
-        listed = {line.split()[1].removeprefix("./"): line.split()[0] for line in (mirror / release_name / "SHA256SUMS").read_text().splitlines()}
+        listed = mirror_checksums(mirror / release_name)
         assert listed == {e.path: e.sha256 for e in entries if e.release == release_name}
 
 

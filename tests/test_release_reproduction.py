@@ -14,8 +14,8 @@ PUBLISHED_R2 = [
 
 
 @pytest.fixture(scope="module")
-def fitted(release_dir):
-    return regression.fit_release(release_dir)
+def fitted(release_fit):
+    return release_fit
 
 
 @pytest.mark.shared_data

@@ -15,6 +15,9 @@ def register(subparsers) -> None:
     parser.add_argument("--bucket-width", type=float, default=0.2, help="width of log2 buckets (default 0.2)")
     parser.add_argument("--drop-answer-in-subject", action="store_true",
                         help="leave out the facts whose object is written inside the subject's name (their release accuracy is a scoring artefact; the paper kept them)")
+    parser.add_argument("--compare-paper", action="store_true",
+                        help="also print, per quantity, the largest difference from the authors' "
+                             "analysis/main_tables/main_table.xlsx over the models fitted")
     parser.set_defaults(func=run)
 
 
@@ -23,8 +26,27 @@ def run(args) -> int:
 
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
+    paper = None
+    if args.compare_paper:  # read (and check) the authors' table before the fit, not after
+        from smi import paper_tables
+
+        paper = paper_tables.load_main_table(release_dir)
     bucketed, per_fact = regression.fit_release(release_dir, models, args.bucket_width, progress=True,
                                                 drop_answer_in_subject=args.drop_answer_in_subject)
     for path in regression.write_fit_outputs(bucketed, per_fact, args.out):
         print(path)
+    if paper is not None:
+        print_paper_comparison(bucketed, paper, paper_tables.main_table_path(release_dir))
     return 0
+
+
+def print_paper_comparison(bucketed, paper, source: Path) -> None:
+    """Print the largest |ours - paper| per quantity against the authors' main table."""
+    from smi import paper_tables
+
+    comparison = paper_tables.compare_with_fit(bucketed, paper)
+    largest = paper_tables.largest_differences(comparison)
+    n_pairs = len(comparison[["model", "method"]].drop_duplicates())
+    print(f"largest |ours - paper| over {n_pairs} (model, method) rows of {source}:")
+    for row in largest.itertuples(index=False):
+        print(f"  {row.quantity:<12} {row.max_abs_diff:.3g}  ({row.model}, {row.method})")
