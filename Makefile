@@ -40,24 +40,32 @@ fit: data ## results/r2_bucketed.csv, r2_per_fact.csv and r2_table.md
 panels: data ## notebook 04's 72 per-model panels and the grid of all models, into figures/ (PNG and PDF)
 	$(PY) -m smi.panels --out figures
 
-notebooks: data corpus ## execute every notebook with papermill into build/notebooks (figures/, results/)
+# Each notebook runs into build/notebooks; only a run that succeeds replaces the committed notebook
+# (with its per-run metadata stripped), so a failure leaves notebooks/ as it was.
+notebooks: data corpus ## execute every notebook in place with papermill (full mode): committed outputs, figures/, results/
 	@mkdir -p build/notebooks figures results
 	@for nb in $(NOTEBOOKS); do \
+	  run=build/notebooks/$$(basename $$nb); \
 	  echo "papermill $$nb"; \
-	  $(PAPERMILL) --cwd notebooks -k $(KERNEL) --no-progress-bar $$nb build/notebooks/$$(basename $$nb) || exit 1; \
+	  $(PAPERMILL) --cwd notebooks -k $(KERNEL) --no-progress-bar $$nb $$run || exit 1; \
+	  $(PY) -m smi.notebook clean $$run && cp $$run $$nb || exit 1; \
 	done
 
 reproduce: fit notebooks ## everything: venv, data, all notebooks, figures and tables
 	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"
 
-test: data ## run the test suite (unit, integration on the released data, notebooks in quick mode)
+test: data ## run the test suite: unit, integration on the released data, notebooks (quick mode, and nbval on the committed outputs)
 	$(PY) -m pytest
 
 bench: data corpus ## speed benchmarks in bench/ (ratios measured side by side)
 	@for script in $(sort $(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
 
-lab: setup ## open the notebooks in JupyterLab with the project's kernel
-	$(VENV)/bin/jupyter lab notebooks/
+# JupyterLab serves the whole project (notebooks/ with their outputs, figures/, results/) and opens
+# notebooks/. As root (containers) it needs --allow-root. More options: make lab LAB_ARGS="--no-browser --port 8890"
+LAB_ARGS ?=
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: setup ## open the executed notebooks in JupyterLab with the project's kernel (LAB_ARGS: more options)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks $(LAB_ROOT) $(LAB_ARGS)
 
 clean: ## remove generated outputs (keeps the venv and fetched data)
 	rm -rf build results figures/*.png figures/*.pdf

@@ -56,6 +56,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -150,18 +152,24 @@ def path_parameter(value: object, default: Path) -> Path:
 # Default locations (a parameter left at None resolves to these)
 # ---------------------------------------------------------------------------
 
+#: Environment variables that move the notebooks' default output folders (the test suite
+#: points them at a temporary folder, so that nbval's reruns leave the project's files alone).
+FIGURES_DIR_ENV = "SMI_FIGURES_DIR"
+RESULTS_DIR_ENV = "SMI_RESULTS_DIR"
+
+
 def figures_dir() -> Path:
-    """``<project>/figures``: where the notebooks save their PNG and PDF figures."""
+    """Where the notebooks save their PNG and PDF figures: ``$SMI_FIGURES_DIR`` or ``<project>/figures``."""
     from smi.data import project_root
 
-    return project_root() / "figures"
+    return Path(os.environ[FIGURES_DIR_ENV]) if os.environ.get(FIGURES_DIR_ENV) else project_root() / "figures"
 
 
 def results_dir() -> Path:
-    """``<project>/results``: where the notebooks write their tables."""
+    """Where the notebooks write their tables: ``$SMI_RESULTS_DIR`` or ``<project>/results``."""
     from smi.data import project_root
 
-    return project_root() / "results"
+    return Path(os.environ[RESULTS_DIR_ENV]) if os.environ.get(RESULTS_DIR_ENV) else project_root() / "results"
 
 
 def corpus_path() -> Path:
@@ -281,3 +289,76 @@ def setup(inline_dpi: int = INLINE_DPI, max_rows: int = 60) -> None:
     pd.set_option("display.max_colwidth", 140)
     pd.set_option("display.float_format", format_number)
     silence_progress_bars()
+
+
+def formatted(frame, formats: dict[str, str]):
+    """A copy of ``frame`` whose named columns are written as text, e.g. ``{"recall": "{:.2%}"}``.
+
+    For columns a reader wants in a unit other than :func:`format_number`'s (percentages,
+    a fixed number of decimals, p-values); missing values stay empty.
+    """
+    unknown = [column for column in formats if column not in frame.columns]
+    if unknown:
+        raise KeyError(f"no column {unknown[0]!r} to format")
+    copy = frame.copy()
+    for column, pattern in formats.items():
+        copy[column] = [("" if value != value else pattern.format(value)) for value in frame[column]]
+    return copy
+
+
+# ---------------------------------------------------------------------------
+# Executed notebooks, as committed
+# ---------------------------------------------------------------------------
+
+#: Metadata that papermill and nbclient add on every run (timings, local paths, parameters):
+#: it changes on each run without changing a result, so it is not committed.
+RUN_METADATA_KEYS = ("papermill", "execution")
+
+
+def strip_run_metadata(notebook: dict) -> dict:
+    """``notebook`` (nbformat JSON as a dict) without the per-run metadata of :data:`RUN_METADATA_KEYS`.
+
+    Outputs, execution counts and tags are kept; only timings, the input and output
+    paths and the injected parameters that papermill records are removed.
+    """
+    for key in RUN_METADATA_KEYS:
+        notebook.get("metadata", {}).pop(key, None)
+    for cell in notebook.get("cells", []):
+        for key in RUN_METADATA_KEYS:
+            cell.get("metadata", {}).pop(key, None)
+    return notebook
+
+
+def clean_executed(path: Path) -> None:
+    """Rewrite an executed notebook at ``path`` without its per-run metadata (read and written by nbformat, atomically)."""
+    import nbformat
+
+    from smi.files import atomic_output
+
+    path = Path(path)
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except (OSError, ValueError) as error:
+        raise SmiError(f"{path}: cannot read the notebook ({error})") from None
+    text = nbformat.writes(strip_run_metadata(notebook))
+    with atomic_output(path) as temporary:
+        Path(temporary).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m smi.notebook clean NOTEBOOK...``: strip per-run metadata (``make notebooks`` calls it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) < 2 or argv[0] != "clean":
+        print("usage: python -m smi.notebook clean NOTEBOOK...", file=sys.stderr)
+        return 2
+    try:
+        for path in argv[1:]:
+            clean_executed(Path(path))
+    except SmiError as error:
+        print(f"smi: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

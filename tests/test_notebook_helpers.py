@@ -1,0 +1,171 @@
+"""smi.notebook: parameter checks, default locations, clean display, one-line errors, committed-notebook cleaning."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from smi import notebook
+from smi.errors import SmiError
+from smi.notebook import ParameterError
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@pytest.mark.parametrize("value", [["pythia-12b", "gpt-j-6b"], ("pythia-12b", "gpt-j-6b"), '["pythia-12b", "gpt-j-6b"]',
+                                   "pythia-12b, gpt-j-6b"])
+def test_list_parameter_accepts_a_list_json_text_or_comma_separated_names(value):
+    assert notebook.list_parameter(value, "models", ["pythia-12b", "gpt-j-6b", "bloom"]) == ["pythia-12b", "gpt-j-6b"]
+
+
+@pytest.mark.parametrize("value", [None, "None", "null", ""])
+def test_list_parameter_none_means_all(value):
+    assert notebook.list_parameter(value, "models", ["a"]) is None
+
+
+def test_list_parameter_names_the_parameter_the_wrong_value_and_the_valid_ones():
+    with pytest.raises(ParameterError, match=r"^parameter 'models': unknown value 'pythia-13b'; valid values: a, pythia-12b$"):
+        notebook.list_parameter('["pythia-13b"]', "models", ["a", "pythia-12b"])
+    with pytest.raises(ParameterError, match="not a JSON list"):
+        notebook.list_parameter('["pythia-12b"', "models")
+    with pytest.raises(ParameterError, match="the list is empty"):
+        notebook.list_parameter("[]", "models")
+    with pytest.raises(ParameterError, match="expected a list of names"):
+        notebook.list_parameter("[1, 2]", "models")
+
+
+def test_parameter_errors_are_smi_errors():
+    assert issubclass(ParameterError, SmiError)
+
+
+def test_choice_number_bool_and_path_parameters():
+    assert notebook.choice_parameter("capital", "relation", ["born", "capital"]) == "capital"
+    with pytest.raises(ParameterError, match="parameter 'relation': unknown value 'capitol'; valid values: born, capital"):
+        notebook.choice_parameter("capitol", "relation", ["born", "capital"])
+    assert notebook.number_parameter("0.5", "bucket_width", minimum=0.01) == 0.5
+    assert notebook.number_parameter(6.0, "n_examples", integer=True) == 6
+    for bad, message in ((0, "at least 0.01"), ("wide", "expected a number"), (True, "expected a number"),
+                         (float("nan"), "finite")):
+        with pytest.raises(ParameterError, match=message):
+            notebook.number_parameter(bad, "bucket_width", minimum=0.01)
+    with pytest.raises(ParameterError, match="whole number"):
+        notebook.number_parameter(2.5, "n_examples", integer=True)
+    assert notebook.bool_parameter("True", "quick") is True and notebook.bool_parameter("no", "quick") is False
+    with pytest.raises(ParameterError, match="parameter 'quick': expected true or false"):
+        notebook.bool_parameter("maybe", "quick")
+    assert notebook.path_parameter(None, Path("/default")) == Path("/default")
+    assert notebook.path_parameter("  ", Path("/default")) == Path("/default")
+    assert notebook.path_parameter("elsewhere/x", Path("/default")) == Path("elsewhere/x")
+
+
+def test_default_output_folders_follow_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SMI_FIGURES_DIR", str(tmp_path / "f"))
+    monkeypatch.setenv("SMI_RESULTS_DIR", str(tmp_path / "r"))
+    assert notebook.figures_dir() == tmp_path / "f" and notebook.results_dir() == tmp_path / "r"
+    monkeypatch.delenv("SMI_FIGURES_DIR")
+    monkeypatch.delenv("SMI_RESULTS_DIR")
+    monkeypatch.chdir(Path(__file__).resolve().parents[1] / "notebooks")
+    root = Path(__file__).resolve().parents[1]
+    assert notebook.figures_dir() == root / "figures" and notebook.results_dir() == root / "results"
+    assert notebook.corpus_path() == root / "data" / "corpus" / "vital_en.jsonl"
+
+
+# --------------------------------------------------------------------------- display
+
+
+@pytest.mark.parametrize("value, text", [
+    (0.0, "0"), (12.0, "12"), (12_000_000_000.0, "12,000,000,000"), (1234.5678, "1,234.6"), (0.856241, "0.8562"),
+    (-0.03871, "-0.03871"), (0.0012345, "0.001234"), (0.0000123, "1.23e-05"), (float("nan"), "nan"), (math.inf, "inf"),
+])
+def test_format_number(value, text):
+    assert notebook.format_number(value) == text
+
+
+def test_formatted_writes_the_named_columns_as_text():
+    import pandas as pd
+
+    frame = pd.DataFrame({"recall": [1.0, 0.98240, float("nan")], "n": [1, 2, 3]})
+    shown = notebook.formatted(frame, {"recall": "{:.2%}"})
+    assert list(shown["recall"]) == ["100.00%", "98.24%", ""] and list(shown["n"]) == [1, 2, 3]
+    assert frame["recall"].iloc[0] == 1.0  # the input is left alone
+    with pytest.raises(KeyError, match="precision"):
+        notebook.formatted(frame, {"precision": "{:.2%}"})
+
+
+def test_setup_shows_every_column_formats_floats_and_silences_progress_bars(capsys):
+    import pandas as pd
+    import tqdm
+    import tqdm.auto
+
+    previous = {key: pd.get_option(key) for key in ("display.max_columns", "display.float_format")}
+    original = (tqdm.tqdm, tqdm.auto.tqdm)
+    try:
+        notebook.setup()
+        wide = pd.DataFrame([[0.000001 * (i + 1) for i in range(24)]], columns=[f"model-{i}" for i in range(24)])
+        text = repr(wide)
+        assert "..." not in text and "model-23" in text and "0.000001" not in text and "1.00e-06" in text
+        from tqdm.auto import tqdm as auto_bar
+
+        assert sum(1 for _ in auto_bar(range(50), desc="counting")) == 50
+        assert sum(1 for _ in tqdm.tqdm(range(5))) == 5
+        captured = capsys.readouterr()
+        assert captured.err == "" and captured.out == ""
+    finally:
+        for key, value in previous.items():
+            pd.set_option(key, value)
+        tqdm.tqdm, tqdm.auto.tqdm = original
+
+
+def test_a_parameter_error_shows_as_one_line_and_the_cell_still_fails(capsys):
+    """The IPython handler that notebook.setup() installs: one line, and the cell is recorded as failed."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.set_custom_exc((SmiError,), notebook.one_line_error)
+        result = shell.run_cell("from smi import notebook\nnotebook.choice_parameter('x', 'model', ['a', 'b'])")
+        assert not result.success and isinstance(result.error_in_exec, ParameterError)
+        shown = capsys.readouterr().out
+        assert shown.strip() == "ParameterError: parameter 'model': unknown value 'x'; valid values: a, b"
+        result = shell.run_cell("1 / 0")  # other errors keep their full traceback
+        assert "Traceback" in capsys.readouterr().out and not result.success
+    finally:
+        shell.set_custom_exc((), None)
+        InteractiveShell.clear_instance()
+
+
+# --------------------------------------------------------------------------- committed notebooks
+
+
+def test_clean_strips_run_metadata_and_keeps_outputs(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=1,
+                                     outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)])
+    cell.metadata.update({"tags": ["parameters"], "papermill": {"duration": 0.5, "status": "completed"},
+                          "execution": {"iopub.execute_input": "2026-01-01T00:00:00Z"}})
+    nb.cells = [cell]
+    nb.metadata["papermill"] = {"input_path": "/home/someone/notebooks/x.ipynb", "duration": 3.2}
+    nb.metadata["kernelspec"] = {"name": "smi", "display_name": "Python (smi)", "language": "python"}
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, str(path))
+    assert notebook.main(["clean", str(path)]) == 0
+    cleaned = json.loads(path.read_text())
+    assert "papermill" not in cleaned["metadata"] and cleaned["metadata"]["kernelspec"]["name"] == "smi"
+    assert cleaned["cells"][0]["metadata"] == {"tags": ["parameters"]}
+    assert "".join(cleaned["cells"][0]["outputs"][0]["data"]["text/plain"]) == "2"
+    assert "/home/someone" not in path.read_text()
+
+
+def test_clean_reports_a_file_that_is_not_a_notebook(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    assert notebook.main(["clean", str(broken)]) == 2
+    assert capsys.readouterr().err.startswith(f"smi: error: {broken}: cannot read the notebook")
+    assert broken.read_text() == "{not json"
+    assert notebook.main(["tidy"]) == 2
