@@ -28,7 +28,8 @@ def _pair(predictors: dict[str, pd.DataFrame], predictors_without: dict[str, pd.
     result = []
     for frames in (predictors_without, predictors):
         frame = frames[model]
-        result.append((regression.bucket_means(frame[method], frame["acc"]), regression.bucketed_fit(frame[method], frame["acc"])))
+        x, acc = frame[method], frame["acc"]
+        result.append((regression.bucket_means(x, acc), regression.bucketed_fit(x, acc)))
     return result
 
 
@@ -43,19 +44,21 @@ def fit_grid_figure(predictors: dict[str, pd.DataFrame], predictors_without: dic
 
     if not models:
         raise SmiError("fit_grid_figure: no model to draw")
-    fig, axes = plt.subplots(len(models), len(methods), figsize=(panel_size[0] * len(methods), panel_size[1] * len(models) + 1.2),
-                             sharex=True, sharey=True, squeeze=False)
+    size = (panel_size[0] * len(methods), panel_size[1] * len(models) + 1.2)
+    fig, axes = plt.subplots(len(models), len(methods), figsize=size, sharex=True, sharey=True, squeeze=False)
     for row, model in enumerate(models):
         for column, method in enumerate(methods):
             (buckets, fit), (paper_buckets, paper_fit) = _pair(predictors, predictors_without, model, method)
             ax = axes[row, column]
-            plots.plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method, title=f"{plots.short_model_name(model)} · {method}")
+            plots.plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method,
+                                title=f"{plots.short_model_name(model)} · {method}")
             ax.set_ylabel("")
             ax.label_outer()
     fig.supylabel("mean accuracy of the bucket")
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.85 / fig.get_figheight()))
     height = fig.get_figheight()
-    fig.suptitle(title or "Mean accuracy per bucket against each normalised predictor", fontsize=13, y=1 - 0.08 / height, va="top")
+    fig.suptitle(title or "Mean accuracy per bucket against each normalised predictor", fontsize=13,
+                 y=1 - 0.08 / height, va="top")
     fig.legend(handles=plots.fit_pair_legend_handles(), loc="upper center", ncol=2, fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 1 - 0.38 / height))
     return fig
@@ -74,8 +77,8 @@ def showcase_models(names: list[str], count: int = 6, preferred=SHOWCASE_MODELS)
     return chosen[:count]
 
 
-def write_fit_panels(predictors: dict[str, pd.DataFrame], predictors_without: dict[str, pd.DataFrame], figures_dir: Path | str,
-                     methods=metrics.METHODS) -> list[Path]:
+def write_fit_panels(predictors: dict[str, pd.DataFrame], predictors_without: dict[str, pd.DataFrame],
+                     figures_dir: Path | str, methods=metrics.METHODS) -> list[Path]:
     """Write one panel per model and method (``04_fit_<model>_<method>``) and the grid of every model
     (``04_fits_grid_all``), each as PNG and PDF, into ``figures_dir``; return the paths."""
     import matplotlib.pyplot as plt
@@ -85,9 +88,10 @@ def write_fit_panels(predictors: dict[str, pd.DataFrame], predictors_without: di
         for method in methods:
             (buckets, fit), (paper_buckets, paper_fit) = _pair(predictors, predictors_without, model, method)
             fig, ax = plt.subplots(figsize=(5.2, 4.4))
-            plots.plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method, title=f"{model} · {method}: bucket means", fontsize=9)
+            plots.plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method,
+                                title=f"{model} · {method}: bucket means", fontsize=9)
             fig.legend(handles=plots.fit_pair_legend_handles(), loc="lower center", ncol=1, fontsize=7, frameon=False)
-            fig.tight_layout(rect=(0, 0.2, 1, 1))
+            fig.tight_layout(rect=(0, 0.16, 1, 1))
             paths += plots.save_figure(fig, f"04_fit_{plots.safe_name(model)}_{plots.safe_name(method)}", figures_dir)
             plt.close(fig)
     fig = fit_grid_figure(predictors, predictors_without, list(predictors), methods)
@@ -100,16 +104,20 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m smi.panels``: fit every model of the release and write the panels (see the module docstring)."""
     from smi import data, release
 
-    parser = argparse.ArgumentParser(prog="python -m smi.panels", description="Write notebook 04's per-model panels and their grid.")
-    parser.add_argument("--release", type=Path, default=None, help="the paper's release (default: data/external/smi-release)")
+    parser = argparse.ArgumentParser(prog="python -m smi.panels",
+                                     description="Write notebook 04's per-model panels and their grid.")
+    parser.add_argument("--release", type=Path, default=None,
+                        help="the paper's release (default: data/external/smi-release)")
     parser.add_argument("--out", type=Path, default=Path("figures"), help="folder for the figures (default: figures)")
-    parser.add_argument("--bucket-width", type=float, default=metrics.DEFAULT_BUCKET_WIDTH, help="width of the log2 buckets")
+    parser.add_argument("--bucket-width", type=float, default=metrics.DEFAULT_BUCKET_WIDTH,
+                        help="width of the log2 buckets")
     args = parser.parse_args(argv)
     try:
         release_dir = args.release or data.release_dir()
         models = release.load_models()
         predictors = regression.release_predictors(release_dir, models, args.bucket_width)
-        predictors_without = regression.release_predictors(release_dir, models, args.bucket_width, drop_answer_in_subject=True)
+        predictors_without = regression.release_predictors(release_dir, models, args.bucket_width,
+                                                           drop_answer_in_subject=True)
         plots.use_style()
         paths = write_fit_panels(predictors, predictors_without, args.out)
     except SmiError as error:

@@ -219,7 +219,8 @@ def plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method: str, title
     ax.scatter(buckets["x"], buckets["mean_acc"], s=6 + 60 * np.sqrt(buckets["n_facts"] / largest), color=color,
                alpha=0.8, edgecolor="white", linewidth=0.4, zorder=3)
     line_x = np.linspace(0, 1, 50)
-    ax.plot(line_x, paper_fit.intercept + paper_fit.slope * line_x, color="#888888", linestyle="--", linewidth=1.2, zorder=4)
+    ax.plot(line_x, paper_fit.intercept + paper_fit.slope * line_x, color="#888888", linestyle="--", linewidth=1.2,
+            zorder=4)
     ax.plot(line_x, fit.intercept + fit.slope * line_x, color="black", linewidth=1.5, zorder=5)
     ax.text(0.03, 0.97, f"$R^2$ = {fit.r2:.3f}\nall facts: {paper_fit.r2:.3f}", transform=ax.transAxes, va="top",
             fontsize=fontsize, bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"}, zorder=6)
@@ -244,7 +245,8 @@ def fit_pair_legend_handles() -> list:
     ]
 
 
-def plot_series_trend(ax, frame, y: str, paper_y: str | None = None, x: str = "parameters", series: str = "series") -> None:
+def plot_series_trend(ax, frame, y: str, paper_y: str | None = None, x: str = "parameters",
+                      series: str = "series") -> None:
     """``y`` against model size (log axis), one solid line per series; ``paper_y`` the same, dashed and faded.
 
     No legend is drawn: use :func:`add_series_legend` once per figure.
@@ -255,12 +257,14 @@ def plot_series_trend(ax, frame, y: str, paper_y: str | None = None, x: str = "p
         color = colors.get(name, "grey")
         ax.plot(rows[x], rows[y], marker="o", markersize=5, color=color, linewidth=1.8)
         if paper_y is not None:
-            ax.plot(rows[x], rows[paper_y], marker="o", markersize=3, color=color, linewidth=1, linestyle="--", alpha=0.5)
+            ax.plot(rows[x], rows[paper_y], marker="o", markersize=3, color=color, linewidth=1, linestyle="--",
+                    alpha=0.5)
     ax.set_xscale("log")
     ax.set_xlabel("parameters (log scale)")
 
 
-def add_series_legend(target, frame, series: str = "series", paper_label: str | None = None, extra_handles=(), **kwargs):
+def add_series_legend(target, frame, series: str = "series", paper_label: str | None = None, extra_handles=(),
+                      **kwargs):
     """One legend for :func:`plot_series_trend` figures: each series with its number of models, and, with
     ``paper_label``, what the solid and dashed lines mean; ``extra_handles`` (artists with labels) are
     appended. ``target`` is an Axes or a Figure."""
@@ -282,7 +286,8 @@ def predictor_palette(predictors) -> dict:
     return dict(zip(predictors, sns.color_palette("deep", len(predictors))))
 
 
-def plot_heldout_r2(ax, summary, order: list[str], predictors, left_edge: float = -0.5, threshold: float | None = None) -> None:
+def plot_heldout_r2(ax, summary, order: list[str], predictors, left_edge: float = -0.5,
+                    threshold: float | None = None) -> None:
     """Per-fact R² of each predictor on each held-out model, with the bootstrap interval.
 
     ``summary`` has columns model, predictor, r2, r2_lo, r2_hi (``smi evaluate``'s summary.csv).
@@ -299,14 +304,15 @@ def plot_heldout_r2(ax, summary, order: list[str], predictors, left_edge: float 
         y = rows["model"].map(positions).to_numpy() + offsets[name]
         r2, lo, hi = (rows[column].clip(lower=left_edge).to_numpy() for column in ("r2", "r2_lo", "r2_hi"))
         inside = rows["r2"].to_numpy() >= left_edge
-        ax.errorbar(r2[inside], y[inside], xerr=[(r2 - lo)[inside], (hi - r2)[inside]], fmt="o", ms=4, color=palette[name],
-                    elinewidth=1.2, capsize=2, label=name)
+        ax.errorbar(r2[inside], y[inside], xerr=[(r2 - lo)[inside], (hi - r2)[inside]], fmt="o", ms=4,
+                    color=palette[name], elinewidth=1.2, capsize=2, label=name)
         ax.scatter(np.full((~inside).sum(), left_edge), y[~inside], marker="<", s=30, color=palette[name], zorder=3)
     clipped = summary[summary["r2"] < left_edge]
     for model, rows in clipped.groupby("model", sort=False):
         text = "below the edge: " + ", ".join(f"{p} {v:.1f}" for p, v in zip(rows["predictor"], rows["r2"]))
         ax.annotate(text, (0.99, positions[model]), xycoords=("axes fraction", "data"), ha="right", va="center",
-                    fontsize=7.5, color="#333333", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
+                    fontsize=7.5, color="#333333",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
     ax.set_xlim(left_edge - 0.05, 1)
     if threshold is not None:
         ax.axvline(threshold, color="grey", linestyle="--", linewidth=1, label=f"$R^2$ = {threshold}")
@@ -349,5 +355,6 @@ def plot_predicted_mean_accuracy(ax, rows, band: float = 0.02, label_models=()) 
 def models_in_series_order(models) -> list[str]:
     """Model names of a models table grouped by series (in :data:`SERIES_ORDER`) and by size within a series."""
     rank = {name: i for i, name in enumerate(SERIES_ORDER)}
-    ordered = models.assign(_rank=models["series"].map(lambda s: rank.get(s, len(rank)))).sort_values(["_rank", "parameters"], kind="stable")
+    ranked = models.assign(_rank=models["series"].map(lambda s: rank.get(s, len(rank))))
+    ordered = ranked.sort_values(["_rank", "parameters"], kind="stable")
     return list(ordered["name"])

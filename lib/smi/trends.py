@@ -55,7 +55,8 @@ def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series",
             "spearman": float(stats.spearmanr(members[size], members[value])[0]),
             "rises": int((own["change"] > 0).sum()),
             "falls": int(len(falling)),
-            "where it falls": "; ".join(f"{r.smaller} → {r.larger} ({r.change:+.3f})" for r in falling.itertuples()) or "—",
+            "where it falls": "; ".join(f"{r.smaller} → {r.larger} ({r.change:+.3f})"
+                                        for r in falling.itertuples()) or "—",
         })
     return pd.DataFrame(rows, columns=["series", "models", "spearman", "rises", "falls", "where it falls"])
 
