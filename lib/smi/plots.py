@@ -180,3 +180,181 @@ def plot_r2_overview(ax, bucketed, model_order: list[str]) -> None:
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
     ax.legend(title=None, loc="upper center", ncol=3, frameon=True)
+
+
+# ---------------------------------------------------------------- notebooks 04–06: fits, size trends, held-out results
+
+#: Display names of the release's corpora (the models table spells them in lower case).
+CORPUS_LABELS = {"pile": "The Pile", "roots": "ROOTS", "slimpajama": "SlimPajama", "ours": "the authors' corpus"}
+#: Legend text for the facts whose answer is written in the subject's name (notebook 01).
+WITHOUT_ANSWER_IN_SUBJECT = "without the answer-in-subject facts"
+ALL_FACTS_AS_IN_PAPER = "all facts, as in the paper"
+
+
+def corpus_label(corpus: str) -> str:
+    """A corpus name for a reader (``pile`` → ``The Pile``); unknown names are returned unchanged."""
+    return CORPUS_LABELS.get(corpus, corpus)
+
+
+def series_colors() -> dict[str, tuple]:
+    """One fixed colour per model series, the same in every figure."""
+    return dict(zip(SERIES_ORDER, sns.color_palette("deep", len(SERIES_ORDER))))
+
+
+def plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method: str, title: str | None = None,
+                  fontsize: float = 8) -> None:
+    """One model and method, drawn twice: without the answer-in-subject facts and as in the paper.
+
+    Filled markers are the bucket means without those facts (area ∝ facts in the bucket) with their
+    line (solid); hollow grey markers and the dashed line are the same with all facts. The corner
+    gives both R². ``buckets``/``paper_buckets`` are :func:`smi.regression.bucket_means` output,
+    ``fit``/``paper_fit`` :class:`smi.regression.BucketedFit`.
+    """
+    import numpy as np
+
+    color = METHOD_COLORS.get(method, "#4C72B0")
+    largest = max(buckets["n_facts"].max(), paper_buckets["n_facts"].max())
+    ax.scatter(paper_buckets["x"], paper_buckets["mean_acc"], s=6 + 60 * np.sqrt(paper_buckets["n_facts"] / largest),
+               facecolor="none", edgecolor="#888888", linewidth=0.8, zorder=2)
+    ax.scatter(buckets["x"], buckets["mean_acc"], s=6 + 60 * np.sqrt(buckets["n_facts"] / largest), color=color,
+               alpha=0.8, edgecolor="white", linewidth=0.4, zorder=3)
+    line_x = np.linspace(0, 1, 50)
+    ax.plot(line_x, paper_fit.intercept + paper_fit.slope * line_x, color="#888888", linestyle="--", linewidth=1.2,
+            zorder=4)
+    ax.plot(line_x, fit.intercept + fit.slope * line_x, color="black", linewidth=1.5, zorder=5)
+    ax.text(0.03, 0.97, f"$R^2$ = {fit.r2:.3f}\nall facts: {paper_fit.r2:.3f}", transform=ax.transAxes, va="top",
+            fontsize=fontsize, bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"}, zorder=6)
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_xlabel(f"normalised {method}")
+    ax.set_ylabel("mean accuracy of the bucket")
+    if title:
+        ax.set_title(title, fontsize=fontsize + 2)
+
+
+def fit_pair_legend_handles() -> list:
+    """Legend entries explaining :func:`plot_fit_pair`'s markers and lines (for a figure-level legend)."""
+    from matplotlib.lines import Line2D
+
+    return [
+        Line2D([], [], marker="o", linestyle="none", color="#555555", markeredgecolor="white",
+               label=f"bucket mean {WITHOUT_ANSWER_IN_SUBJECT} (area ∝ facts; colour = predictor)"),
+        Line2D([], [], color="black", linewidth=1.5, label=f"line fitted to them ($R^2$ in the corner)"),
+        Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", markeredgecolor="#888888",
+               label=f"bucket mean, {ALL_FACTS_AS_IN_PAPER}"),
+        Line2D([], [], color="#888888", linestyle="--", linewidth=1.2, label="the paper's line (all facts)"),
+    ]
+
+
+def plot_series_trend(ax, frame, y: str, paper_y: str | None = None, x: str = "parameters",
+                      series: str = "series") -> None:
+    """``y`` against model size (log axis), one solid line per series; ``paper_y`` the same, dashed and faded.
+
+    No legend is drawn: use :func:`add_series_legend` once per figure.
+    """
+    colors = series_colors()
+    for name in [s for s in SERIES_ORDER if s in set(frame[series])] + sorted(set(frame[series]) - set(SERIES_ORDER)):
+        rows = frame[frame[series] == name].sort_values(x)
+        color = colors.get(name, "grey")
+        ax.plot(rows[x], rows[y], marker="o", markersize=5, color=color, linewidth=1.8)
+        if paper_y is not None:
+            ax.plot(rows[x], rows[paper_y], marker="o", markersize=3, color=color, linewidth=1, linestyle="--",
+                    alpha=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters (log scale)")
+
+
+def add_series_legend(target, frame, series: str = "series", paper_label: str | None = None, extra_handles=(),
+                      **kwargs):
+    """One legend for :func:`plot_series_trend` figures: each series with its number of models, and, with
+    ``paper_label``, what the solid and dashed lines mean; ``extra_handles`` (artists with labels) are
+    appended. ``target`` is an Axes or a Figure."""
+    from matplotlib.lines import Line2D
+
+    colors = series_colors()
+    counts = frame[series].value_counts()
+    names = [s for s in SERIES_ORDER if s in counts.index] + sorted(set(counts.index) - set(SERIES_ORDER))
+    handles = [Line2D([], [], color=colors.get(name, "grey"), marker="o", linewidth=1.8,
+                      label=f"{name} ({counts[name]} model{'s' if counts[name] > 1 else ''})") for name in names]
+    if paper_label is not None:
+        handles += [Line2D([], [], color="black", linewidth=1.8, label=WITHOUT_ANSWER_IN_SUBJECT),
+                    Line2D([], [], color="black", linewidth=1, linestyle="--", alpha=0.5, label=paper_label)]
+    return target.legend(handles=handles + list(extra_handles), **kwargs)
+
+
+def predictor_palette(predictors) -> dict:
+    """A fixed colour per held-out predictor name."""
+    return dict(zip(predictors, sns.color_palette("deep", len(predictors))))
+
+
+def plot_heldout_r2(ax, summary, order: list[str], predictors, left_edge: float = -0.5,
+                    threshold: float | None = None) -> None:
+    """Per-fact R² of each predictor on each held-out model, with the bootstrap interval.
+
+    ``summary`` has columns model, predictor, r2, r2_lo, r2_hi (``smi evaluate``'s summary.csv).
+    Values below ``left_edge`` are drawn as a left-pointing triangle at the edge, and each such
+    model row gets one label listing them, at the right end of its row.
+    """
+    import numpy as np
+
+    palette = predictor_palette(predictors)
+    offsets = dict(zip(predictors, np.linspace(-0.27, 0.27, len(predictors))))
+    positions = {model: i for i, model in enumerate(order)}
+    for name in predictors:
+        rows = summary[summary["predictor"] == name]
+        y = rows["model"].map(positions).to_numpy() + offsets[name]
+        r2, lo, hi = (rows[column].clip(lower=left_edge).to_numpy() for column in ("r2", "r2_lo", "r2_hi"))
+        inside = rows["r2"].to_numpy() >= left_edge
+        ax.errorbar(r2[inside], y[inside], xerr=[(r2 - lo)[inside], (hi - r2)[inside]], fmt="o", ms=4,
+                    color=palette[name], elinewidth=1.2, capsize=2, label=name)
+        ax.scatter(np.full((~inside).sum(), left_edge), y[~inside], marker="<", s=30, color=palette[name], zorder=3)
+    clipped = summary[summary["r2"] < left_edge]
+    for model, rows in clipped.groupby("model", sort=False):
+        text = "below the edge: " + ", ".join(f"{p} {v:.1f}" for p, v in zip(rows["predictor"], rows["r2"]))
+        ax.annotate(text, (0.99, positions[model]), xycoords=("axes fraction", "data"), ha="right", va="center",
+                    fontsize=7.5, color="#333333",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
+    ax.set_xlim(left_edge - 0.05, 1)
+    if threshold is not None:
+        ax.axvline(threshold, color="grey", linestyle="--", linewidth=1, label=f"$R^2$ = {threshold}")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.axvline(left_edge, color="#bbbbbb", linewidth=0.8, linestyle=":")
+    ax.set_yticks(range(len(order)), [short_model_name(m) for m in order])
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_xlabel(f"held-out per-fact $R^2$ (95 % bootstrap interval; ◄ = below {left_edge}, value at the right)")
+    ax.set_ylabel("held-out model")
+
+
+def plot_predicted_mean_accuracy(ax, rows, band: float = 0.02, label_models=()) -> None:
+    """Predicted against measured mean accuracy per held-out model, coloured by held-out corpus.
+
+    ``rows`` has model, corpus, mean_acc, mean_acc_lo/hi, mean_pred, mean_pred_lo/hi (one predictor's
+    rows of summary.csv). Both 95 % intervals are drawn with caps; ``label_models`` are named.
+    """
+    import numpy as np
+
+    top = float(rows[["mean_acc_hi", "mean_pred_hi"]].max().max()) + 0.03
+    line = np.linspace(0, top, 10)
+    ax.fill_between(line, line - band, line + band, color="grey", alpha=0.2, label=f"within ±{band}")
+    ax.plot(line, line, color="grey", linewidth=1)
+    for corpus, group in rows.groupby("corpus", sort=True):
+        ax.errorbar(group["mean_acc"], group["mean_pred"],
+                    xerr=[group["mean_acc"] - group["mean_acc_lo"], group["mean_acc_hi"] - group["mean_acc"]],
+                    yerr=[group["mean_pred"] - group["mean_pred_lo"], group["mean_pred_hi"] - group["mean_pred"]],
+                    fmt="o", ms=5, capsize=3, elinewidth=1.2,
+                    label=f"held out: {corpus_label(corpus)} ({len(group)} model{'s' if len(group) > 1 else ''})")
+    for row in rows.itertuples():
+        if row.model in set(label_models):
+            ax.annotate(short_model_name(row.model), (row.mean_acc, row.mean_pred), fontsize=8, xytext=(4, -10),
+                        textcoords="offset points")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("measured mean accuracy (95 % interval)")
+    ax.set_ylabel("predicted mean accuracy (95 % interval)")
+
+
+def models_in_series_order(models) -> list[str]:
+    """Model names of a models table grouped by series (in :data:`SERIES_ORDER`) and by size within a series."""
+    rank = {name: i for i, name in enumerate(SERIES_ORDER)}
+    ranked = models.assign(_rank=models["series"].map(lambda s: rank.get(s, len(rank))))
+    ordered = ranked.sort_values(["_rank", "parameters"], kind="stable")
+    return list(ordered["name"])

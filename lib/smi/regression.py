@@ -9,7 +9,13 @@ Bucketed fit (the paper's R²). Facts are grouped by their normalised value
 * upper bound :math:`= \\beta_0 + \\beta_1`, the predicted accuracy at :math:`x = 1`;
 * x-intercept :math:`= -\\beta_0 / \\beta_1`, where the line predicts zero accuracy.
 
-Per-fact fit: the same OLS on every fact, :math:`a_i = \\beta_0 + \\beta_1 x_i`.
+Per-fact fit: a new OLS line fitted to every fact, :math:`a_i = \\gamma_0 + \\gamma_1 x_i`; its R²
+is the most that any straight line in x can explain of the per-fact variance.
+
+The bucketed line on facts (:func:`line_r2`, :func:`bucketed_line_on_facts`): the paper's line
+:math:`\\beta_0 + \\beta_1 x_i` itself scored on the facts,
+:math:`1 - \\sum_i (a_i - \\beta_0 - \\beta_1 x_i)^2 / \\sum_i (a_i - \\bar a)^2`, never above the
+per-fact fit's R² and possibly negative.
 """
 
 from __future__ import annotations
@@ -234,3 +240,35 @@ def write_fit_outputs(bucketed: pd.DataFrame, per_fact: pd.DataFrame, out_dir: P
         per_fact.to_csv(per_fact_tmp, index=False, float_format="%.12g")
         table_tmp.write_text("# Bucketed R² per model and method\n\n" + markdown_table(bucketed), encoding="utf-8")
     return paths
+
+
+def line_r2(x: np.ndarray, acc: np.ndarray, intercept: float, slope: float) -> float:
+    """Share of the per-fact variance of ``acc`` that a given line explains (can be negative).
+
+    Notes
+    -----
+    :math:`R^2 = 1 - \\sum_i (a_i - \\beta_0 - \\beta_1 x_i)^2 / \\sum_i (a_i - \\bar a)^2`.
+    """
+    x, acc = np.asarray(x, dtype=float), np.asarray(acc, dtype=float)
+    if len(acc) == 0 or np.ptp(acc) == 0:
+        raise SmiError("every fact has the same accuracy; R² is undefined")
+    total = float(np.sum((acc - acc.mean()) ** 2))
+    return 1.0 - float(np.sum((acc - intercept - slope * x) ** 2)) / total
+
+
+def bucketed_line_on_facts(predictors: dict[str, pd.DataFrame], bucketed: pd.DataFrame) -> pd.DataFrame:
+    """Per model and method: the per-fact R² of the bucketed (paper's) line, columns model, method, r2.
+
+    ``predictors`` is :func:`release_predictors`' output and ``bucketed`` the bucketed table
+    :func:`fit_all` made from it; a (model, method) missing from ``bucketed`` is an error.
+    """
+    lines = bucketed.set_index(["model", "method"])
+    rows = []
+    for model, frame in predictors.items():
+        for method in metrics.METHODS:
+            if (model, method) not in lines.index:
+                raise SmiError(f"no bucketed fit for model '{model}', method '{method}'")
+            line = lines.loc[(model, method)]
+            rows.append({"model": model, "method": method,
+                         "r2": line_r2(frame[method], frame["acc"], float(line["intercept"]), float(line["slope"]))})
+    return pd.DataFrame(rows, columns=["model", "method", "r2"])
