@@ -40,24 +40,10 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_file(path: Path) -> None:
-    """Flush a written file's data to disk (a no-op where the file system does not support it)."""
+def _fsync(path: Path) -> None:
+    """Flush a written file, or a folder's renames, to disk (a no-op where that is not supported)."""
     try:
         fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (ignored where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:
@@ -128,13 +114,13 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
         try:
             yield temporaries
             for temporary in temporaries:
-                _fsync_file(temporary)
+                _fsync(temporary)
             for temporary, path in zip(temporaries, paths):
                 if path.is_dir():
                     raise SmiError(f"{path}: is a folder, not a file")
                 os.replace(temporary, path)
             for folder in {path.parent for path in paths}:
-                _fsync_dir(folder)
+                _fsync(folder)
         except OSError as error:
             raise SmiError(f"{error.filename or paths[0]}: cannot write ({error.strerror or error})") from None
     finally:
