@@ -3,7 +3,11 @@
 A corpus is given as files, folders or glob patterns. The formats:
 
 * ``.jsonl``, ``.jsonl.gz``, ``.jsonl.zst``: one JSON object per line, the text in
-  a string field (``text`` by default);
+  a string field (``text`` by default). A UTF-8 byte order mark at the start of a
+  file is ignored, and blank lines (only whitespace) are not documents: both are
+  common in real corpora and neither is an error or a skipped line. A byte order
+  mark anywhere else, and JSON nested deeper than the parser's limit (about 1,000
+  levels), make the line bad;
 * ``.parquet``: a string column of that name.
 
 Work is split into :class:`Shard` objects: one per file, or byte ranges of an
@@ -37,6 +41,10 @@ except ImportError:  # pragma: no cover - the standard library alone reads every
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
 #: Default largest byte range of an uncompressed ``.jsonl`` file read as one shard.
 DEFAULT_SHARD_BYTES = 256 * 2**20
+#: Most shards one corpus may be cut into (a tiny shard size would otherwise plan millions).
+MAX_SHARDS = 100_000
+#: The UTF-8 byte order mark, accepted at the start of a JSON-lines file.
+UTF8_BOM = b"\xef\xbb\xbf"
 #: How many skipped lines a :class:`SkipLog` keeps as examples (it counts them all).
 SKIP_EXAMPLES = 20
 _CHUNK = 2**20
@@ -77,13 +85,24 @@ def expand_corpus(specs: list[str | Path]) -> list[Path]:
 
 @dataclass(frozen=True)
 class Shard:
-    """One unit of counting work: a whole file, or the lines starting in bytes [start, stop) of a ``.jsonl`` file."""
+    """One unit of counting work: a whole file, or the lines starting in bytes [start, stop) of a ``.jsonl`` file.
+
+    ``size``, ``mtime_ns``, ``inode`` and ``ctime_ns`` are the file's status when the
+    work was planned; they tell whether the file is still the one counted.
+    """
 
     path: str
     size: int
     mtime_ns: int
+    inode: int
+    ctime_ns: int
     start: int = 0
     stop: int | None = None
+
+    @classmethod
+    def of_file(cls, path: Path | str, stat: os.stat_result, start: int = 0, stop: int | None = None) -> "Shard":
+        """A shard of ``path`` whose status (from ``os.stat``) is ``stat``."""
+        return cls(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns, start, stop)
 
     @property
     def label(self) -> str:
@@ -93,23 +112,62 @@ class Shard:
         return f"{self.path}[{self.start}:{self.stop}]"
 
     def identity(self) -> str:
-        """What makes a finished shard reusable: path, size, modification time and byte range."""
-        return f"{self.path}|{self.size}|{self.mtime_ns}|{self.start}|{self.stop}"
+        """What makes a finished shard reusable: the file's path, size, times, inode, and the byte range.
+
+        Any write to a file changes its status-change time (``ctime``), which, unlike the
+        modification time, programs cannot set back (only a change of the system clock
+        could); replacing a file gives it a new inode. So a file whose content changed
+        never has the identity it had before, even when its size and modification time
+        were kept.
+        """
+        return f"{self.path}|{self.size}|{self.mtime_ns}|{self.inode}|{self.ctime_ns}|{self.start}|{self.stop}"
+
+    def is_unchanged(self) -> bool:
+        """Whether the file still has the size and modification time it had when this shard was planned.
+
+        Where it is the same file (same inode) its status-change time must be the same
+        too. A Dask worker on another machine may read its own copy of the file (another
+        inode, another ``ctime``); size and modification time must match there.
+        """
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return False
+        if (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns):
+            return False
+        return stat.st_ino != self.inode or stat.st_ctime_ns == self.ctime_ns
 
 
 def plan_shards(files: list[Path], shard_bytes: int = DEFAULT_SHARD_BYTES) -> list[Shard]:
-    """Shards for ``files``: one per file, with uncompressed ``.jsonl`` files above ``shard_bytes`` cut into ranges."""
-    if shard_bytes <= 0:
-        raise SmiError(f"shard size must be positive, got {shard_bytes} bytes")
-    shards = []
+    """Shards for ``files``: one per file, with uncompressed ``.jsonl`` files above ``shard_bytes`` cut into ranges.
+
+    At most :data:`MAX_SHARDS` shards (checked before any is made), so that a tiny
+    shard size is refused instead of filling memory with millions of shards.
+    """
+    if not (isinstance(shard_bytes, int) and shard_bytes > 0):
+        raise SmiError(f"shard size must be a positive number of bytes, got {shard_bytes}")
+    stats = []
     for path in files:
-        stat = os.stat(path)
+        try:
+            stats.append((path, os.stat(path)))
+        except OSError as error:
+            raise SmiError(f"{path}: cannot read ({error.strerror})") from None
+    n_shards = sum(
+        -(-stat.st_size // shard_bytes) if corpus_format(path) == ".jsonl" and stat.st_size > shard_bytes else 1
+        for path, stat in stats
+    )
+    if n_shards > MAX_SHARDS:
+        raise SmiError(
+            f"shards of {shard_bytes:,} bytes would cut the corpus into {n_shards:,} shards (at most {MAX_SHARDS:,}): "
+            "choose a larger shard size (--shard-mb)"
+        )
+    shards = []
+    for path, stat in stats:
         if corpus_format(path) == ".jsonl" and stat.st_size > shard_bytes:
             for start in range(0, stat.st_size, shard_bytes):
-                stop = min(start + shard_bytes, stat.st_size)
-                shards.append(Shard(str(path), stat.st_size, stat.st_mtime_ns, start, stop))
+                shards.append(Shard.of_file(path, stat, start, min(start + shard_bytes, stat.st_size)))
         else:
-            shards.append(Shard(str(path), stat.st_size, stat.st_mtime_ns))
+            shards.append(Shard.of_file(path, stat))
     return shards
 
 
@@ -232,6 +290,8 @@ def _record_of_line(line: bytes) -> object:
         raise ValueError(f"invalid UTF-8 at byte {error.start}") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"malformed JSON ({error.msg}, column {error.colno})") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _text_of_line(line: bytes, text_field: str) -> str:
@@ -247,17 +307,36 @@ def _text_of_line(line: bytes, text_field: str) -> str:
     return text
 
 
+def _text_of_odd_line(line: bytes, text_field: str, first_line: bool, error: ValueError) -> str | None:
+    """A line :func:`_text_of_line` refused: None for a blank line, the text after a byte order
+    mark opening the file, or ``error`` (the refusal) raised again."""
+    if line.isspace():
+        return None
+    if first_line and line.startswith(UTF8_BOM):
+        line = line[len(UTF8_BOM) :]
+        return None if not line or line.isspace() else _text_of_line(line, text_field)
+    raise error
+
+
 def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> Iterator[str]:
     plain = corpus_format(shard.path) == ".jsonl"
+    first_line = 0 if plain else 1  # where the file's first line is: byte offset 0, or line number 1
     try:
         for where, line in _raw_lines(shard):
             try:
-                yield _text_of_line(line, text_field)
-            except ValueError as error:
-                number = _line_number(shard.path, where) if plain else where
-                if skipped is None:
-                    raise SmiError(f"{shard.path}: line {number}: {error}") from None
-                skipped.add(f"{shard.path}:{number}", str(error))
+                text = _text_of_line(line, text_field)
+            except ValueError as refusal:
+                try:
+                    text = _text_of_odd_line(line, text_field, where == first_line, refusal)
+                except ValueError as error:
+                    number = _line_number(shard.path, where) if plain else where
+                    if skipped is None:
+                        raise SmiError(f"{shard.path}: line {number}: {error}") from None
+                    skipped.add(f"{shard.path}:{number}", str(error))
+                    continue
+                if text is None:
+                    continue
+            yield text
     except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise SmiError(f"{shard.path}: truncated or corrupt compressed file ({error})") from None
     except OSError as error:

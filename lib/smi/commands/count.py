@@ -24,34 +24,56 @@ def register(subparsers) -> None:
     where.add_argument("--processes", type=int, default=1, metavar="N", help="count shards on N forked local processes, no cluster (default 1)")
     where.add_argument("--workers", type=int, metavar="N", help="count on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", metavar="ADDRESS", help="count on an existing Dask cluster (e.g. tcp://host:8786); workers must see the corpus files")
-    parser.add_argument("--work-dir", type=Path, help="folder for finished shards' partial counts (default: OUT.parts, removed after success)")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="folder for finished shards' partial counts, kept for reuse "
+        "(default: OUT.parts, whose shard files are removed after success)",
+    )
     parser.add_argument("--shard-mb", type=float, default=256, help="cut uncompressed .jsonl files into shards of this many MB (default 256)")
     parser.add_argument("--skip-bad-lines", action="store_true", help="leave out unreadable lines, counting them in the metadata, instead of stopping")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
+def shard_bytes_of(megabytes: float) -> int:
+    """``--shard-mb`` in bytes; a number that is not finite and positive is refused."""
+    import math
+
+    from smi.errors import SmiError
+
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        raise SmiError(f"--shard-mb must be a positive number of megabytes, got {megabytes}")
+    return max(1, int(megabytes * 2**20))
+
+
 def run(args) -> int:
     from smi import counting
 
     out = counting.check_output_path(args.out)
+    shard_bytes = shard_bytes_of(args.shard_mb)
+    if args.scheduler:
+        counting.check_scheduler_address(args.scheduler)
+    counting.check_output_writable(out)
     triples = counting.read_triples(args.triples)
+    counting.check_output_writable(out, triples)
     settings = counting.CountSettings(match=args.match, text_field=args.text_field, skip_bad_lines=args.skip_bad_lines)
-    work_dir = args.work_dir or out.with_name(out.name + ".parts")
-    result = counting.count_corpus(
-        triples,
-        args.corpus,
-        work_dir,
-        settings,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        processes=args.processes,
-        shard_bytes=max(1, int(args.shard_mb * 2**20)),
-        progress=False if args.no_progress else None,
-    )
-    counting.write_counts(result, out)
-    if args.work_dir is None:
-        counting.remove_work_dir(work_dir)
+    work_dir = args.work_dir or counting.default_work_dir(out)
+    with counting.output_lock(out):
+        counting.remove_orphaned_output_temporaries(out)
+        result = counting.count_corpus(
+            triples,
+            args.corpus,
+            work_dir,
+            settings,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            processes=args.processes,
+            shard_bytes=shard_bytes,
+            progress=False if args.no_progress else None,
+        )
+        counting.write_counts(result, out)
+        counting.clean_work_dir(work_dir, result.shard_files, remove_results=args.work_dir is None)
     meta = result.metadata
     print(
         f"{out}: {len(result.facts)} facts over {meta['documents']:,} documents "
