@@ -51,10 +51,10 @@ notebooks: data corpus ## execute every notebook in place with papermill (full m
 	  $(PY) -m smi.notebook clean $$run && cp $$run $$nb || exit 1; \
 	done
 
-reproduce: fit notebooks ## everything: venv, data, all notebooks, figures and tables
+reproduce: fit notebooks panels ## everything: venv, data, all notebooks, the per-model panels, figures and tables
 	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"
 
-test: data ## run the test suite: unit, integration on the released data, notebooks (quick mode, and nbval on the committed outputs)
+test: data corpus ## run the test suite: unit, integration on the released data, notebooks (quick mode, and nbval on the committed outputs)
 	$(PY) -m pytest
 
 bench: data corpus ## speed benchmarks in bench/ (ratios measured side by side)

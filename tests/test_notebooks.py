@@ -121,6 +121,9 @@ def test_committed_notebook_carries_clean_outputs_and_its_figures(notebook):
             assert not found, f"{where}: output shows {found.group()!r}"
         if "save_figure(" in source(cell):
             assert any("image/png" in o.get("data", {}) for o in outputs), f"{where}: saves a figure but does not show it"
+        # nbval runs cells outside IPython's history, where a trailing ';' does not hide the value:
+        # the committed output and nbval's would then differ (end a figure cell with plt.show() instead)
+        assert not source(cell).rstrip().endswith(";"), f"{where}: ends with ';', which nbval does not honour"
 
 
 def test_papermill_help_lists_types_and_descriptions():
