@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from smi.errors import SmiError
+from smi.lab import train
 from smi.lab import corpus as lab_corpus
 
 SMALL = lab_corpus.CorpusSettings(seed=3, people=40, organisations=8, max_stated=64)
@@ -100,3 +101,39 @@ def test_guessing_baseline_sums_to_one_per_relation():
         assert np.allclose(per_answer.groupby("rel")["q"].sum(), 1.0)
     at_one = lab_corpus.guessing_baseline(truth, facts, 1.0)
     assert np.allclose(at_one, truth["answer_share"])
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_training_resumes_after_a_kill_and_equals_an_uninterrupted_run(small_corpus, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    settings = train.TrainSettings(epochs=1, batch_size=8)
+    whole = train.train_model(small_corpus, "xs", tmp_path / "whole", settings, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        train.train_model(small_corpus, "xs", tmp_path / "killed", settings, progress=False, stop_after_steps=5)
+    assert train.checkpoint_path(tmp_path / "killed").is_file() and not (tmp_path / "killed").exists()
+    resumed = train.train_model(small_corpus, "xs", tmp_path / "killed", settings, progress=False)
+    assert resumed.resumed_from_step == 5 and not train.checkpoint_path(tmp_path / "killed").exists()
+    one, two = load_file(tmp_path / "whole" / "model.safetensors"), load_file(tmp_path / "killed" / "model.safetensors")
+    assert all(torch.equal(one[name], two[name]) for name in one)
+    assert resumed.steps == whole.steps and resumed.parameters == whole.parameters
+    again = train.train_model(small_corpus, "xs", tmp_path / "whole", settings, progress=False)
+    assert again.reused
+
+
+def test_a_checkpoint_of_other_settings_is_not_reused(small_corpus, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        train.train_model(small_corpus, "xs", tmp_path / "m", train.TrainSettings(epochs=1, batch_size=8), progress=False,
+                          stop_after_steps=3)
+    result = train.train_model(small_corpus, "xs", tmp_path / "m", train.TrainSettings(epochs=1, batch_size=8, learning_rate=5e-3),
+                               progress=False)
+    assert result.resumed_from_step == 0
+
+
+def test_packing_keeps_documents_whole():
+    documents = [[1] * 5, [2] * 3, [3] * 7, [4] * 12]
+    blocks = train.pack_documents(documents, np.arange(4), block_size=8)
+    assert blocks == [[1] * 5 + [2] * 3, [3] * 7, [4] * 8, [4] * 4]
