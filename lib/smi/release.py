@@ -74,8 +74,11 @@ def corpus_counts_path(release: Path, corpus: str) -> Path:
     return Path(release) / "search" / corpus / "merge.json"
 
 
-def model_output_path(release: Path, model: str) -> Path:
-    """Path of one model's accuracies inside a release."""
+def model_output_path(release: Path, model: str, outputs: Path | None = None) -> Path:
+    """Path of one model's accuracies: ``<release>/infer/merge_outputs/<model>.json``, or
+    ``<outputs>/<model>.json`` when a folder of per-model files (e.g. ``smi probe`` outputs) is given."""
+    if outputs is not None:
+        return Path(outputs) / f"{model}.json"
     return Path(release) / "infer" / "merge_outputs" / f"{model}.json"
 
 
@@ -93,9 +96,10 @@ def load_corpus_counts(release: Path, corpus: str) -> pd.DataFrame:
     return check_counts(records_frame(path, FACT_FIELDS + COUNT_FIELDS), path)
 
 
-def load_model_output(release: Path, model: str) -> pd.DataFrame:
-    """One model's per-fact accuracy with the counts of its corpus (idx, …, time_*, acc)."""
-    path = model_output_path(release, model)
+def load_model_output(release: Path, model: str, outputs: Path | None = None) -> pd.DataFrame:
+    """One model's per-fact accuracy with the counts of its corpus (idx, …, time_*, acc); see
+    :func:`model_output_path` for ``outputs``."""
+    path = model_output_path(release, model, outputs)
     if not path.is_file():
         raise SmiError(f"{path}: no output file for model '{model}'")
     frame = check_counts(records_frame(path, FACT_FIELDS + COUNT_FIELDS + ("acc",)), path)

@@ -27,8 +27,9 @@ Knobs that vary independently across facts
 * **exposure** :math:`k_f`, the documents stating fact :math:`f`: 0 with
   probability ``zero_share``, else a discrete power law on
   :math:`1..K` (``max_stated``), :math:`P(k) \propto k^{-\alpha}` (``exposure_exponent``);
-* **co-mentions** :math:`m_f`: documents naming subject and object without stating
-  the fact ("X once visited Paris."), 0 with probability ``1 - mention_share``,
+* **co-mentions** :math:`m_f`: documents about the subject that also name the
+  object in an unrelated sentence ("About Anna Kell. … Paris is the capital of
+  France."), without stating the fact: 0 with probability ``1 - mention_share``,
   else uniform on :math:`1..M`;
 * **paraphrases** :math:`d_f`: how many of the relation's seen prompts state it
   (uniform on 1..3);
@@ -79,51 +80,16 @@ import pandas as pd
 from smi.errors import SmiError
 from smi.files import atomic_outputs
 from smi.lab import vocabulary
+from smi.lab.settings import CorpusSettings  # noqa: F401 (re-exported: the generator's knobs)
 
 #: The files of a lab corpus folder, in the order they are renamed into place (lab.json last).
 CORPUS_FILES = ("corpus.jsonl", "facts.json", "templates.json", "unseen_templates.json", "truth.csv", "lab.json")
-TRUTH_COLUMNS = ["idx", "subj_docs", "obj_docs", "both_docs", "stated_docs", "mention_docs", "paraphrases", "answer_share"]
+TRUTH_COLUMNS = ["idx", "subj_docs", "obj_docs", "both_docs", "stated_docs", "mention_docs", "paraphrases",
+                 "answer_share"]
 #: Bumped whenever the generator's output for given settings changes.
 GENERATOR_VERSION = 1
 _FILLER_SENTENCE = re.compile(r"[A-Z][A-Za-z ,'-]*[a-z]\.")
 _WORDS = re.compile(r"\w+|[^\w\s]+")
-
-
-@dataclass(frozen=True)
-class CorpusSettings:
-    """Every knob of :func:`generate_corpus` (see the module docstring)."""
-
-    seed: int = 0
-    people: int = 100
-    organisations: int = 20
-    zero_share: float = 0.15
-    max_stated: int = 256
-    exposure_exponent: float = 1.5
-    mention_share: float = 0.3
-    max_mentions: int = 6
-    max_extra_docs: int = 32
-    popularity_exponent: float = 1.0
-    max_background: int = 32
-    filler_rate: float = 0.5
-    filler_vocabulary: int = 2500
-
-    def __post_init__(self) -> None:
-        whole = {"people": 0, "organisations": 0, "max_stated": 1, "max_mentions": 1, "max_extra_docs": 0,
-                 "max_background": 0, "filler_vocabulary": 100}
-        for name, minimum in whole.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-                raise SmiError(f"--{name.replace('_', '-')} must be a whole number of at least {minimum} (got {value!r})")
-        for name in ("zero_share", "mention_share"):
-            value = getattr(self, name)
-            if not 0 <= value <= 1:
-                raise SmiError(f"--{name.replace('_', '-')} must lie in [0, 1] (got {value})")
-        for name in ("exposure_exponent", "popularity_exponent", "filler_rate"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise SmiError(f"--{name.replace('_', '-')} must be a non-negative number (got {value})")
-        if self.people == 0 and self.organisations == 0:
-            raise SmiError("--people and --organisations are both 0: the corpus would have no entities, no facts and no documents")
 
 
 @dataclass
@@ -161,7 +127,8 @@ def made_up_names(rng: np.random.Generator, n: int, taken: set[str]) -> list[str
     seen = set(taken)
     while len(names) < n:
         syllables = 2 + int(rng.random() < 0.3)
-        word = "".join(vocabulary.ONSETS[rng.integers(len(vocabulary.ONSETS))] + vocabulary.VOWELS[rng.integers(len(vocabulary.VOWELS))]
+        word = "".join(vocabulary.ONSETS[rng.integers(len(vocabulary.ONSETS))]
+                       + vocabulary.VOWELS[rng.integers(len(vocabulary.VOWELS))]
                        + vocabulary.CODAS[rng.integers(len(vocabulary.CODAS))] for _ in range(syllables))
         word = word[0] + word[1:].lower()
         if word not in seen and len(word) >= 4:
@@ -242,15 +209,18 @@ def _fill(template: str, subject: str = "", obj: str = "") -> str:
 
 def _entities(rng: np.random.Generator, settings: CorpusSettings) -> tuple[list[str], list[str]]:
     """Full names of people (first + made-up family name) and organisations (made-up stem + kind)."""
-    taken = {word for pool in vocabulary.OBJECTS.values() for name in pool for word in name.split()} | set(vocabulary.FIRST_NAMES)
+    taken = {word for pool in vocabulary.OBJECTS.values() for name in pool for word in name.split()}
+    taken |= set(vocabulary.FIRST_NAMES)
     family = made_up_names(rng, settings.people + settings.organisations, taken)
-    people = [f"{vocabulary.FIRST_NAMES[rng.integers(len(vocabulary.FIRST_NAMES))]} {name}" for name in family[:settings.people]]
+    people = [f"{vocabulary.FIRST_NAMES[rng.integers(len(vocabulary.FIRST_NAMES))]} {name}"
+              for name in family[:settings.people]]
     organisations = [f"{stem} {vocabulary.ORGANISATION_KINDS[rng.integers(len(vocabulary.ORGANISATION_KINDS))]}"
                      for stem in family[settings.people:]]
     return people, organisations
 
 
-def _facts(rng: np.random.Generator, settings: CorpusSettings, people: list[str], organisations: list[str]) -> pd.DataFrame:
+def _facts(rng: np.random.Generator, settings: CorpusSettings, people: list[str],
+           organisations: list[str]) -> pd.DataFrame:
     """One fact per (entity, relation of its kind); objects drawn with Zipf weights over a shuffled pool."""
     subjects = {"person": people, "organisation": organisations}
     rows = []
@@ -259,7 +229,8 @@ def _facts(rng: np.random.Generator, settings: CorpusSettings, people: list[str]
         order = [pool[i] for i in rng.permutation(len(pool))]
         weights = np.arange(1, len(order) + 1, dtype=float) ** -settings.popularity_exponent
         for subject in subjects[relation.subject_kind]:
-            rows.append({"subj": subject, "rel": relation.name, "obj": order[rng.choice(len(order), p=weights / weights.sum())]})
+            obj = order[rng.choice(len(order), p=weights / weights.sum())]
+            rows.append({"subj": subject, "rel": relation.name, "obj": obj})
     facts = pd.DataFrame(rows, columns=["subj", "rel", "obj"])
     facts.insert(0, "idx", np.arange(len(facts)))
     return facts
@@ -283,6 +254,12 @@ def generate_corpus(settings: CorpusSettings = CorpusSettings(), filler: list[st
     mentions = np.where(rng.random(n) < settings.mention_share, rng.integers(1, settings.max_mentions + 1, n), 0)
     paraphrases = rng.integers(1, 4, n)
 
+    # sentences that name an object and nothing about any subject: filler that mentions it, else a plain one
+    objects = sorted(set(facts["obj"]))
+    kinds = {obj: relations[rel].object_kind for obj, rel in zip(facts["obj"], facts["rel"])}
+    mentioning = {obj: [s for s in filler if f" {obj}" in f" {s}"]
+                  or [_fill(t, obj=obj) for t in vocabulary.OBJECT_SENTENCES[kinds[obj]]] for obj in objects}
+
     # documents about each subject: D_s = max(1, max_f (k_f + m_f)) + e_s
     subjects = list(dict.fromkeys(facts["subj"]))
     extra = dict(zip(subjects, log_uniform_counts(rng, len(subjects), settings.max_extra_docs)))
@@ -304,8 +281,8 @@ def generate_corpus(settings: CorpusSettings = CorpusSettings(), filler: list[st
                 if number < stated[row]:
                     sentence = _fill(prompts[rng.integers(len(prompts))], subject) + " " + obj + "."
                 else:
-                    options = vocabulary.MENTIONS[relation.object_kind]
-                    sentence = _fill(options[rng.integers(len(options))], subject, obj)
+                    options = mentioning[obj]
+                    sentence = options[rng.integers(len(options))]
                 bodies[host].append(sentence)
         for doc, body in zip(docs, bodies):
             body += [filler[rng.integers(len(filler))] for _ in range(rng.poisson(settings.filler_rate))]
@@ -313,13 +290,11 @@ def generate_corpus(settings: CorpusSettings = CorpusSettings(), filler: list[st
         documents += docs
 
     # documents about each object alone, from filler sentences that mention it
-    objects = sorted(set(facts["obj"]))
-    kinds = {obj: relations[rel].object_kind for obj, rel in zip(facts["obj"], facts["rel"])}
     background = log_uniform_counts(rng, len(objects), settings.max_background)
     for obj, count in zip(objects, background):
-        mentioning = [s for s in filler if f" {obj}" in f" {s}"] or [_fill(t, obj=obj) for t in vocabulary.OBJECT_SENTENCES[kinds[obj]]]
         for _ in range(count):
-            body = [mentioning[rng.integers(len(mentioning))]] + [filler[rng.integers(len(filler))] for _ in range(rng.poisson(settings.filler_rate))]
+            body = [mentioning[obj][rng.integers(len(mentioning[obj]))]]
+            body += [filler[rng.integers(len(filler))] for _ in range(rng.poisson(settings.filler_rate))]
             documents.append([body[i] for i in rng.permutation(len(body))])
     documents = [documents[i] for i in rng.permutation(len(documents))]
 
@@ -403,9 +378,11 @@ def write_corpus(corpus: LabCorpus, out_dir: Path) -> list[Path]:
         with open(corpus_tmp, "w", encoding="utf-8") as handle:
             for text in corpus.documents:
                 handle.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
-        facts_tmp.write_text(corpus.facts.to_json(orient="records", force_ascii=False, indent=1) + "\n", encoding="utf-8")
+        facts_json = corpus.facts.to_json(orient="records", force_ascii=False, indent=1)
+        facts_tmp.write_text(facts_json + "\n", encoding="utf-8")
         templates_tmp.write_text(json.dumps(corpus.templates, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        unseen_tmp.write_text(json.dumps(corpus.unseen_templates, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        unseen_json = json.dumps(corpus.unseen_templates, indent=1, ensure_ascii=False)
+        unseen_tmp.write_text(unseen_json + "\n", encoding="utf-8")
         corpus.truth.to_csv(truth_tmp, index=False, float_format="%.10g")
         meta = {"generator_version": GENERATOR_VERSION, "settings": asdict(corpus.settings),
                 "documents": len(corpus.documents), "facts": len(corpus.facts), **corpus.extra,
@@ -431,7 +408,8 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
     meta = read_meta(corpus_dir)
     for name in CORPUS_FILES[:-1]:
         if _sha256(corpus_dir / name) != meta["sha256"].get(name):
-            raise SmiError(f"{corpus_dir / name}: changed since lab.json was written (SHA-256 differs); regenerate the corpus")
+            raise SmiError(f"{corpus_dir / name}: changed since lab.json was written (SHA-256 differs); "
+                           "regenerate the corpus")
     return hashlib.sha256(json.dumps(meta["sha256"], sort_keys=True).encode()).hexdigest()
 
 

@@ -18,7 +18,10 @@ Optimisation. AdamW (:math:`\beta = (0.9, 0.95)`), the learning rate rising
 linearly over the first ``warmup_share`` of the steps and then falling as a
 half cosine to a tenth of its peak:
 
-.. math:: \eta(t) = \eta_{\max}\left(0.1 + 0.45\,\bigl(1 + \cos(\pi\,\tfrac{t - t_w}{T - t_w})\bigr)\right),\quad t \ge t_w.
+.. math::
+
+    \eta(t) = \eta_{\max}\left(0.1 + 0.45\,\bigl(1 + \cos(\pi\,\tfrac{t - t_w}{T - t_w})\bigr)\right),
+    \quad t \ge t_w.
 
 Determinism and resuming. Initial weights come from ``seed``, the data order from
 ``(seed, epoch)``, and the models have no dropout, so a run on the CPU with the
@@ -213,9 +216,9 @@ def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, dev
     import torch
     import transformers
 
-    text = json.dumps({"corpus": lab_corpus.corpus_fingerprint(corpus_dir), "size": asdict(size), "settings": asdict(settings),
-                       "device": device, "trainer": TRAINER_VERSION, "torch": torch.__version__,
-                       "transformers": transformers.__version__}, sort_keys=True)
+    text = json.dumps({"corpus": lab_corpus.corpus_fingerprint(corpus_dir), "size": asdict(size),
+                       "settings": asdict(settings), "device": device, "trainer": TRAINER_VERSION,
+                       "torch": torch.__version__, "transformers": transformers.__version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -263,7 +266,7 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 
 def _replace_folder(temporary: Path, target: Path) -> None:
-    """Move a finished folder into place; an older folder at ``target`` is removed only after the new one is complete."""
+    """Move a finished folder into place; an older folder at ``target`` is removed only once the new one is there."""
     old = None
     if target.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
@@ -307,7 +310,8 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
 
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        probing.save_tiny_model(work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden, layers=size.layers)
+        probing.save_tiny_model(work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden,
+                                layers=size.layers)
         tokenizer = AutoTokenizer.from_pretrained(work)
         model = AutoModelForCausalLM.from_pretrained(work).to(device)
         eos = tokenizer.eos_token_id
@@ -351,7 +355,8 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
                 losses.append(float(loss.detach()))
                 tokens += int((labels != -100).sum())
                 seconds += time.perf_counter() - began
-                bar.set_postfix_str(f"loss {losses[-1]:.3f}, {tokens / max(seconds, 1e-9):,.0f} tokens/s", refresh=False)
+                speed = tokens / max(seconds, 1e-9)
+                bar.set_postfix_str(f"loss {losses[-1]:.3f}, {speed:,.0f} tokens/s", refresh=False)
                 bar.update(1)
                 done_here = step + 1 - start
                 if stop_after_steps is not None and done_here >= stop_after_steps:

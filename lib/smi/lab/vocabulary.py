@@ -34,9 +34,7 @@ class Relation:
     """One relation: whose it is, where its objects come from, and how it is phrased.
 
     ``seen`` prompts state the fact in the corpus (prompt + object + "."),
-    ``unseen`` prompts are only asked by the probe. ``mention`` sentences name
-    subject and object together without stating the fact (a co-occurrence that
-    teaches nothing about the relation).
+    ``unseen`` prompts are only asked by the probe.
     """
 
     name: str
@@ -91,15 +89,8 @@ INTRODUCTIONS: dict[str, tuple[str, ...]] = {
     "organisation": ("About [S].", "Notes on [S].", "The register lists [S]."),
 }
 
-#: Sentences naming subject and object together without stating the relation, by object kind.
-MENTIONS: dict[str, tuple[str, ...]] = {
-    "city": ("[S] once visited [O].", "[S] gave a lecture in [O]."),
-    "country": ("[S] travelled across [O] one summer.", "[S] wrote a letter about [O]."),
-    "occupation": ("[S] once met a famous [O].", "[S] read a story about a [O]."),
-    "field": ("[S] read a book about [O].", "[S] attended a talk on [O]."),
-}
-
-#: Sentences naming only an object, used when the filler text has none that mentions it.
+#: Sentences naming only an object, used when the filler text has none that mentions it (background
+#: documents about the object, and co-mentions in documents about a subject).
 OBJECT_SENTENCES: dict[str, tuple[str, ...]] = {
     "city": ("Many travellers visit [O].", "The old streets of [O] are busy."),
     "country": ("[O] has a long history.", "Many people live in [O]."),
@@ -117,10 +108,12 @@ FIRST_NAMES: tuple[str, ...] = (
 )
 
 #: Syllables of made-up family and organisation names.
-ONSETS: tuple[str, ...] = ("B", "D", "K", "L", "M", "N", "R", "S", "T", "V", "Br", "Dr", "Kr", "St", "Tr", "G", "H", "F")
+ONSETS: tuple[str, ...] = ("B", "D", "K", "L", "M", "N", "R", "S", "T", "V", "Br", "Dr", "Kr", "St", "Tr", "G", "H",
+                          "F")
 VOWELS: tuple[str, ...] = ("a", "e", "i", "o", "u", "ai", "ei", "ou")
 CODAS: tuple[str, ...] = ("", "n", "r", "l", "s", "k", "v", "m", "nd", "rk", "st")
-ORGANISATION_KINDS: tuple[str, ...] = ("Institute", "Group", "Company", "Foundation", "Society", "Works", "Bank", "Press")
+ORGANISATION_KINDS: tuple[str, ...] = ("Institute", "Group", "Company", "Foundation", "Society", "Works", "Bank",
+                                      "Press")
 
 
 def relation_by_name() -> dict[str, Relation]:
