@@ -385,7 +385,7 @@ def _run_lab(out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path
             out = out_dir / folder / f"{size}.json"
             name = f"{folder}/{size}"
             key = _sha256_text(json.dumps([RUN_VERSION, model_key, asdict(settings.probe), settings.seed, prompts,
-                                           counts_sha]))
+                                           counts_sha, _threads()]))
             if probe_keys.get(name) == key and out.is_file():
                 records = probing.load_probe_output(out).to_dict("records")
             else:

@@ -25,10 +25,12 @@ half cosine to a tenth of its peak:
 
 Determinism and resuming. Initial weights come from ``seed``, the data order from
 ``(seed, epoch)``, and the models have no dropout, so a run on the CPU with the
-same settings and thread count gives the same weights. The training state (model, optimiser,
-step) is saved atomically every ``checkpoint_seconds`` to ``OUT.checkpoint.pt``
-under a key made of the corpus files' SHA-256, the size, every setting that
-changes the result and :data:`TRAINER_VERSION`; a rerun with the same key
+same settings and thread count gives the same weights. Another thread count
+splits sums differently and, after many steps, gives other answers; ``smi lab``
+uses one thread. The training state (model, optimiser, step) is saved atomically
+every ``checkpoint_seconds`` to ``OUT.checkpoint.pt`` under a key made of the
+corpus files' SHA-256, the size, every setting that changes the result, the
+device, the CPU threads and :data:`TRAINER_VERSION`; a rerun with the same key
 continues from it, any other key starts afresh. The finished model goes to a
 temporary folder that is renamed to ``OUT``; ``OUT/lab_train.json`` records the
 key, so a rerun with a finished model of the same key does nothing.
@@ -212,13 +214,16 @@ def batch_tensors(batch: list[list[int]], pad_id: int):
 
 
 def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, device: str) -> str:
-    """SHA-256 of what decides the trained model: corpus files, size, settings, device and code versions."""
+    """SHA-256 of what decides the trained model: corpus files, size, settings, device, CPU threads and
+    code versions (on the CPU, the thread count changes how sums are split and so the last digits)."""
     import torch
     import transformers
 
+    threads = torch.get_num_threads() if device == "cpu" else None
     text = json.dumps({"corpus": lab_corpus.corpus_fingerprint(corpus_dir), "size": asdict(size),
-                       "settings": asdict(settings), "device": device, "trainer": TRAINER_VERSION,
-                       "torch": torch.__version__, "transformers": transformers.__version__}, sort_keys=True)
+                       "settings": asdict(settings), "device": device, "threads": threads,
+                       "trainer": TRAINER_VERSION, "torch": torch.__version__,
+                       "transformers": transformers.__version__}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
