@@ -12,7 +12,7 @@ KERNEL := smi
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data corpus reproduce notebooks fit test bench lab clean
+.PHONY: help setup data corpus reproduce notebooks fit test bench lab labrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,7 +43,10 @@ notebooks: data corpus ## execute every notebook with papermill into build/noteb
 	  $(PAPERMILL) --cwd notebooks -k $(KERNEL) --no-progress-bar $$nb build/notebooks/$$(basename $$nb) || exit 1; \
 	done
 
-reproduce: fit notebooks ## everything: venv, data, all notebooks, figures and tables
+labrun: setup ## the knowledge lab: pre-train small models on a controlled corpus, probe, fit (results/lab, notebook 07)
+	$(SMI) lab run --out results/lab --no-progress
+
+reproduce: fit labrun notebooks ## everything: venv, data, all notebooks, figures and tables
 	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"
 
 test: data ## run the test suite (unit, integration on the released data, notebooks in quick mode)
