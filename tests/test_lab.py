@@ -140,6 +140,41 @@ def test_training_resumes_after_a_kill_and_equals_an_uninterrupted_run(small_cor
     assert again.reused
 
 
+def test_smi_lab_train_killed_with_sigkill_resumes_to_the_same_model(small_corpus, tmp_path):
+    """A real kill (SIGKILL while training, after a checkpoint) and a rerun give the weights of an unkilled run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from safetensors.torch import load_file
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root / "lib")}
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "smi", "lab", "train", "--corpus", str(small_corpus), "--size", "xs",
+                "--out", str(out), "--epochs", "1", "--batch-size", "8", "--checkpoint-seconds", "0.2", "--no-progress"]
+
+    killed = subprocess.Popen(command(tmp_path / "killed"), env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    checkpoint = train.checkpoint_path(tmp_path / "killed")
+    deadline = time.monotonic() + 120
+    while not checkpoint.is_file() and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert checkpoint.is_file() and not (tmp_path / "killed").exists()
+    resumed = subprocess.run(command(tmp_path / "killed"), env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed at step" in resumed.stdout
+    whole = subprocess.run(command(tmp_path / "whole"), env=env, capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    one, two = load_file(tmp_path / "whole" / "model.safetensors"), load_file(tmp_path / "killed" / "model.safetensors")
+    assert all((one[name] == two[name]).all() for name in one)
+
+
 def test_a_checkpoint_of_other_settings_is_not_reused(small_corpus, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         train.train_model(small_corpus, "xs", tmp_path / "m", train.TrainSettings(epochs=0.2, batch_size=8),
