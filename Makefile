@@ -12,7 +12,7 @@ KERNEL := smi
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data corpus reproduce notebooks fit test bench lab clean
+.PHONY: help setup data corpus reproduce notebooks fit test bench lab labrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -51,7 +51,10 @@ notebooks: data corpus ## execute every notebook in place with papermill (full m
 	  $(PY) -m smi.notebook clean $$run && cp $$run $$nb || exit 1; \
 	done
 
-reproduce: fit notebooks panels ## everything: venv, data, all notebooks, the per-model panels, figures and tables
+labrun: setup ## the knowledge lab: pre-train small models on a controlled corpus, probe, fit (results/lab, notebook 07)
+	$(SMI) lab run --out results/lab --no-progress
+
+reproduce: fit labrun notebooks panels ## everything: venv, data, the lab, all notebooks, the per-model panels, figures and tables
 	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"
 
 test: data corpus ## run the test suite: unit, integration on the released data, notebooks (quick mode, and nbval on the committed outputs)

@@ -202,7 +202,7 @@ def test_bad_models_table_is_one_line(tmp_path, run_cli, text, message):
 @pytest.mark.parametrize("params, message", [
     ("inf", "--params inf: a parameter count must be a finite number"),
     ("nan", "--params nan: a parameter count must be a finite number"),
-    ("0", "--params 0: a parameter count must be a raw count of at least 1,000,000"),
+    ("0", "--params 0: a parameter count must be a raw count of at least 10,000"),
     ("12", "--params 12: looks like billions; give the raw count, e.g. 12000000000 for 12B"),
 ])
 def test_predict_params_is_checked_like_the_models_table(run_cli, tmp_path, params, message):
@@ -215,7 +215,8 @@ def test_predict_params_is_checked_like_the_models_table(run_cli, tmp_path, para
 
 
 def test_parameter_rule_accepts_raw_counts():
-    assert formats.check_parameters(12e9) == 12e9 and formats.parameter_problem(1_000_000) is None
+    assert formats.check_parameters(12e9) == 12e9 and formats.parameter_problem(50_000) is None  # a lab model
+    assert formats.parameter_problem(1300) is not None  # 1.3B written in millions
     assert release.load_models()["parameters"].min() >= formats.MIN_PARAMETERS
 
 

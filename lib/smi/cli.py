@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "smi.commands.count",
     "smi.commands.evaluate",
     "smi.commands.predict",
+    "smi.commands.lab",
 ]
 
 

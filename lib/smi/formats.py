@@ -56,8 +56,10 @@ if TYPE_CHECKING:
 
 #: Columns every models table must have (``hub_id`` is optional).
 MODEL_FIELDS = ("name", "series", "parameters", "corpus")
-#: The smallest parameter count accepted: anything below is taken for a count in billions or millions.
-MIN_PARAMETERS = 1_000_000
+#: The smallest parameter count accepted: anything below is taken for a count in billions or millions
+#: (``12`` for 12B, ``1300`` for 1.3B in millions). It is 10,000 rather than a million because the
+#: knowledge lab (:mod:`smi.lab`) really trains models of 50k-1M parameters.
+MIN_PARAMETERS = 10_000
 #: The counts a prediction or a fit needs; the other ``time_*`` fields follow from them.
 CORE_COUNT_FIELDS = ("time_seqs", "time_subj", "time_obj", "time_s1j1")
 #: What a name may not contain (``smi count`` joins documents with it).

@@ -148,21 +148,23 @@ def release_predictors(
     width: float = metrics.DEFAULT_BUCKET_WIDTH,
     progress: bool = False,
     drop_answer_in_subject: bool = False,
+    outputs: Path | None = None,
 ) -> dict[str, pd.DataFrame]:
     """{model name: :func:`model_predictors` frame} for every row of the models table; with
-    ``drop_answer_in_subject``, without the facts of :func:`smi.release.answer_written_in_subject`."""
+    ``drop_answer_in_subject``, without the facts of :func:`smi.release.answer_written_in_subject`.
+    ``outputs`` is a folder of ``<model>.json`` files read instead of the release's ``infer/merge_outputs``."""
     from tqdm.auto import tqdm
 
     models = release.load_models() if models is None else models
     predictors = {}
     for model in tqdm(list(models.itertuples(index=False)), desc="load", unit="model", disable=not progress):
-        output = release.load_model_output(release_dir, model.name)
+        output = release.load_model_output(release_dir, model.name, outputs)
         if drop_answer_in_subject:
             output, _ = release.drop_answer_in_subject(output)
         try:
             predictors[model.name] = model_predictors(output, model.parameters, width)
         except SmiError as error:
-            raise SmiError(f"{release.model_output_path(release_dir, model.name)}: {error}") from None
+            raise SmiError(f"{release.model_output_path(release_dir, model.name, outputs)}: {error}") from None
     return predictors
 
 
@@ -194,9 +196,10 @@ def fit_release(
     width: float = metrics.DEFAULT_BUCKET_WIDTH,
     progress: bool = False,
     drop_answer_in_subject: bool = False,
+    outputs: Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load and fit every model of the models table: (bucketed table, per-fact table)."""
-    return fit_all(release_predictors(release_dir, models, width, progress, drop_answer_in_subject))
+    return fit_all(release_predictors(release_dir, models, width, progress, drop_answer_in_subject, outputs))
 
 
 def markdown_table(bucketed: pd.DataFrame, value: str = "r2") -> str:

@@ -55,8 +55,11 @@ def corpus_counts_path(release: Path, corpus: str) -> Path:
     return Path(release) / "search" / corpus / "merge.json"
 
 
-def model_output_path(release: Path, model: str) -> Path:
-    """Path of one model's accuracies inside a release."""
+def model_output_path(release: Path, model: str, outputs: Path | None = None) -> Path:
+    """Path of one model's accuracies: ``<release>/infer/merge_outputs/<model>.json``, or
+    ``<outputs>/<model>.json`` when a folder of per-model files (e.g. ``smi probe`` outputs) is given."""
+    if outputs is not None:
+        return Path(outputs) / f"{model}.json"
     return Path(release) / "infer" / "merge_outputs" / f"{model}.json"
 
 
@@ -77,12 +80,12 @@ def load_corpus_counts(release: Path, corpus: str) -> pd.DataFrame:
     return formats.require_cooccurrence(formats.read_counts(path), path)
 
 
-def load_model_output(release: Path, model: str) -> pd.DataFrame:
+def load_model_output(release: Path, model: str, outputs: Path | None = None) -> pd.DataFrame:
     """One model's per-fact accuracy with the counts of its corpus (idx, …, time_*, acc).
 
-    Read and checked by :func:`smi.formats.read_model_output`.
+    Read and checked by :func:`smi.formats.read_model_output`; see :func:`model_output_path` for ``outputs``.
     """
-    path = model_output_path(release, model)
+    path = model_output_path(release, model, outputs)
     if not path.is_file():
         raise SmiError(f"{path}: no output file for model '{model}'")
     return formats.require_cooccurrence(formats.read_model_output(path), path)

@@ -13,6 +13,9 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results)")
     parser.add_argument("--models", nargs="+", metavar="NAME", help="fit only these models")
     parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
+    parser.add_argument("--outputs", type=Path, metavar="DIR",
+                        help="folder of per-model files <name>.json (e.g. smi probe outputs) "
+                             "read instead of RELEASE/infer/merge_outputs")
     parser.add_argument("--bucket-width", type=float, default=0.2, help="width of log2 buckets (default 0.2)")
     parser.add_argument("--drop-answer-in-subject", action="store_true",
                         help="leave out the facts whose object is written inside the subject's name (their release accuracy is a scoring artefact; the paper kept them)")
@@ -30,7 +33,7 @@ def run(args) -> int:
     if not (math.isfinite(args.bucket_width) and args.bucket_width > 0):
         raise SmiError(f"--bucket-width must be a positive number, got {args.bucket_width:g}")
     regression.check_fit_outputs(args.out)
-    release_dir = args.release or data.release_dir()
+    release_dir = args.release or data.release_dir()  # not read when --outputs is given
     models = release.select_models(release.load_models(args.models_table), args.models)
     paper = None
     if args.compare_paper:  # read (and check) the authors' table before the fit, not after
@@ -38,7 +41,8 @@ def run(args) -> int:
 
         paper = paper_tables.load_main_table(release_dir)
     bucketed, per_fact = regression.fit_release(release_dir, models, args.bucket_width, progress=True,
-                                                drop_answer_in_subject=args.drop_answer_in_subject)
+                                                drop_answer_in_subject=args.drop_answer_in_subject,
+                                                outputs=args.outputs)
     for path in regression.write_fit_outputs(bucketed, per_fact, args.out):
         print(path)
     if paper is not None:

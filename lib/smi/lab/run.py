@@ -1,0 +1,501 @@
+r"""The whole lab in one call: corpus → counts → training → probing → fit → prediction before training.
+
+:func:`run_lab` calls the library functions behind ``smi count``, ``smi probe``
+and ``smi fit`` and writes their outputs in the formats those commands read, in
+the output folder ``DIR``:
+
+==============================  ==================================================================
+``corpus/``                     the lab corpus (:mod:`smi.lab.corpus`)
+``counts.csv``                  ``smi count`` of the corpus (the release's columns)
+``models/SIZE/``                each trained model (:mod:`smi.lab.train`), a Hugging Face folder
+``models.csv``                  models table for ``smi fit --models-table``: name, series, parameters, corpus
+``probe/SIZE.json``             ``smi probe`` output with the counts joined (read by ``smi fit --outputs``)
+``probe_unseen/SIZE.json``      the largest size probed with ``corpus/unseen_templates.json`` (prompts no document uses)
+``predicted_before_training.csv``  the largest size's per-fact accuracy predicted before it was trained
+``r2_bucketed.csv`` …           ``smi fit`` outputs (``r2_bucketed.csv``, ``r2_per_fact.csv``, ``r2_table.md``)
+``acquisition.csv``             mean accuracy per size and exposure bucket, with the guessing baseline
+``prediction.csv``              idx, predicted, measured (and every predictor's column)
+``summary.json``                the checks of :func:`smi.lab.analysis.learning_checks`, the prediction's
+                                scores, the timings and the settings
+==============================  ==================================================================
+
+The same fit from the command line::
+
+    smi fit --models-table DIR/models.csv --outputs DIR/probe --out DIR
+
+Prediction before training: the predictors of :mod:`smi.prediction` are fitted
+on the probe outputs of every size but the largest, and predict each fact of the
+largest from the corpus counts and its parameter count alone; the prediction is
+written before the largest model's training starts and compared with its probe
+afterwards.
+
+Resuming: the corpus is reused when its settings match, every model resumes or
+is reused by its training key (:func:`smi.lab.train.training_key`), and every
+probe output is reused only when ``run.json`` records the same probe key (model
+key, probe settings, templates and counts); a probe interrupted with the same
+key resumes from its partial file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from smi.errors import SmiError
+from smi.files import atomic_output, check_writable
+from smi.lab import analysis, train
+from smi.lab import corpus as lab_corpus
+
+DEFAULT_SIZES = ("xs", "s", "m", "l")
+QUICK_SIZES = ("xs", "s", "m")
+SERIES = "lab"
+PREDICTION_COLUMNS = ["idx", "subj", "rel", "obj", "predicted", "measured"]
+#: Part of the probe key: bump when the way the lab probes changes.
+RUN_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """The lab's probe protocol (the paper's, with fewer samples and short answers)."""
+
+    samples: int = 5
+    temperature: float = 0.7
+    max_new_tokens: int = 4
+    batch_size: int = 256
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    """Everything ``smi lab run`` decides: sizes, corpus knobs, training and probe settings."""
+
+    sizes: tuple[str, ...] = DEFAULT_SIZES
+    seed: int = 0
+    corpus: lab_corpus.CorpusSettings = field(default_factory=lab_corpus.CorpusSettings)
+    training: train.TrainSettings = field(default_factory=train.TrainSettings)
+    probe: ProbeOptions = ProbeOptions()
+    gbm_iterations: int = 200
+    bootstrap: int = 200
+
+
+def default_settings(quick: bool = False, seed: int = 0, sizes: tuple[str, ...] | None = None,
+                     epochs: float | None = None) -> LabSettings:
+    """The default lab (``quick=False``) or the small one the tests run (``quick=True``), for ``seed``."""
+    base = LabSettings()
+    if quick:
+        base = replace(base, sizes=QUICK_SIZES,
+                       corpus=replace(base.corpus, people=24, organisations=6, max_stated=64, max_extra_docs=8,
+                                      max_background=8),
+                       training=replace(base.training, epochs=10),
+                       probe=replace(base.probe, samples=3), gbm_iterations=40, bootstrap=50)
+    base = replace(base, seed=seed, corpus=replace(base.corpus, seed=seed), training=replace(base.training, seed=seed))
+    if sizes is not None:
+        base = replace(base, sizes=tuple(sizes))
+    if epochs is not None:
+        base = replace(base, training=replace(base.training, epochs=epochs))
+    check_sizes(base.sizes)
+    return base
+
+
+def check_sizes(sizes: tuple[str, ...]) -> tuple[str, ...]:
+    """At least three distinct known sizes (the prediction fits on all but the largest)."""
+    for name in sizes:
+        train.model_size(name)
+    if len(set(sizes)) != len(sizes):
+        raise SmiError(f"--sizes: a size is given twice ({', '.join(sizes)})")
+    if len(sizes) < 3:
+        raise SmiError(f"--sizes needs at least three sizes (got {', '.join(sizes)}): "
+                       "the prediction fits on all but the largest")
+    return sizes
+
+
+def _sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def prepare_corpus(out_dir: Path, settings: lab_corpus.CorpusSettings, corpus_dir: Path | None = None) -> Path:
+    """The corpus folder: ``corpus_dir`` when given (checked), else ``DIR/corpus``, generated unless
+    the one there was made by this generator version with these settings."""
+    if corpus_dir is not None:
+        check_lab_corpus(corpus_dir)
+        return Path(corpus_dir)
+    target = Path(out_dir) / "corpus"
+    if (target / "lab.json").is_file():
+        try:
+            meta = lab_corpus.read_meta(target)
+            same = meta.get("settings") == asdict(settings)
+            if meta.get("generator_version") == lab_corpus.GENERATOR_VERSION and same:
+                lab_corpus.corpus_fingerprint(target)
+                return target
+        except SmiError:
+            pass
+    lab_corpus.write_corpus(lab_corpus.generate_corpus(settings), target)
+    return target
+
+
+def check_lab_corpus(corpus_dir: Path) -> dict[str, list[str]]:
+    """Check a lab folder before anything is written: every file present, templates with ``[S]``,
+    facts readable, files unchanged since ``lab.json``; return the templates."""
+    from smi import probing, release
+
+    corpus_dir = lab_corpus.check_corpus_dir(corpus_dir)
+    facts = probing.load_probe_facts(corpus_dir / "facts.json")
+    found = {}
+    for name in ("templates.json", "unseen_templates.json"):
+        found[name] = release.load_templates(corpus_dir / name)
+        probing.check_templates_cover(facts, found[name], corpus_dir / "facts.json", corpus_dir / name)
+    lab_corpus.corpus_fingerprint(corpus_dir)
+    return found["templates.json"]
+
+
+def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
+    """``smi count --triples corpus/facts.json --out counts.csv corpus/corpus.jsonl``; returns the table."""
+    from smi import counting
+
+    triples = counting.read_triples(Path(corpus_dir) / "facts.json")
+    counting.check_output_writable(out, triples)
+    work_dir = counting.default_work_dir(out)
+    with counting.output_lock(out):  # as `smi count` does: one writer, its own shard files removed after
+        result = counting.count_corpus(triples, [str(Path(corpus_dir) / "corpus.jsonl")], work_dir, progress=False)
+        counting.write_counts(result, out)
+        counting.clean_work_dir(work_dir, result.shard_files)
+    return result.table
+
+
+def probe_size(model_dir: Path, model_key: str, facts: pd.DataFrame, templates: dict[str, list[str]],
+               options: ProbeOptions, seed: int, out: Path, device: str, progress: bool) -> list[dict]:
+    """``smi probe --counts`` of one trained model into ``out``; a partial file of the same inputs resumes."""
+    from smi import probing
+
+    settings = probing.ProbeSettings(samples=options.samples, temperature=options.temperature,
+                                     max_new_tokens=options.max_new_tokens, seed=seed)
+    model_label = f"{model_dir.name}@{model_key[:16]}"
+    # probe() keys its partial file on the facts, templates, weights and settings: it resumes or sets it aside
+    generator = probing.load_transformers_generator(model_dir, settings, options.batch_size, device)
+    return probing.probe(facts, templates, generator, settings, out, model=model_label, chunk_facts=64,
+                         progress=progress)
+
+
+def accuracy_frame(records: list[dict] | pd.DataFrame, size: str, parameters: int) -> pd.DataFrame:
+    """A probe output as rows of the long frame :mod:`smi.prediction` fits on (model, corpus, series,
+    parameters, …)."""
+    frame = pd.DataFrame(records).copy()
+    frame.insert(0, "model", size)
+    frame["corpus"] = SERIES
+    frame["series"] = SERIES
+    frame["parameters"] = int(parameters)
+    return frame
+
+
+def predict_before_training(small: list[pd.DataFrame], counts: pd.DataFrame, parameters: int,
+                            gbm_iterations: int, seed: int) -> pd.DataFrame:
+    """Fit :mod:`smi.prediction`'s predictors on the smaller sizes' accuracies; predict every fact of a
+    model of ``parameters`` parameters trained on the corpus of ``counts``. Columns idx, subj, rel, obj,
+    ``predicted`` (the ``best`` predictor) and one ``pred_<name>`` per predictor."""
+    import warnings
+
+    from smi import prediction
+
+    training = pd.concat(small, ignore_index=True)
+    with warnings.catch_warnings():
+        # the GLM's design is rank-deficient when a question feature is constant over the lab's facts
+        # (e.g. no answer written in a subject's name); statsmodels then warns and fits the minimum-norm solution
+        warnings.simplefilter("ignore")
+        fitted = prediction.fit_predictors(training, "model", gbm_iterations, seed)
+        predicted = prediction.predict_model(fitted, counts, float(parameters), "counts.csv")
+    facts = counts[["idx", "subj", "rel", "obj"]].reset_index(drop=True)
+    frame = pd.concat([facts, predicted.reset_index(drop=True)], axis=1)
+    frame.insert(4, "predicted", frame["pred_best"])
+    return frame
+
+
+def write_csv(frame: pd.DataFrame, path: Path, float_format: str = "%.6g") -> Path:
+    """A table written atomically as CSV."""
+    with atomic_output(path) as temporary:
+        frame.to_csv(temporary, index=False, float_format=float_format)
+    return path
+
+
+def write_json(value, path: Path) -> Path:
+    """A JSON value written atomically."""
+    with atomic_output(path) as temporary:
+        temporary.write_text(json.dumps(value, indent=1, default=_plain) + "\n", encoding="utf-8")
+    return path
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def planned_parameters(corpus_dir: Path, size: str, seed: int) -> int:
+    """Parameters the model of ``size`` will have on this corpus (its vocabulary sets the embeddings),
+    known before training: the initial model is built in a temporary folder and counted."""
+    from transformers import AutoModelForCausalLM
+
+    from smi import probing
+
+    spec = train.model_size(size)
+    with tempfile.TemporaryDirectory() as folder:
+        probing.save_tiny_model(Path(folder), lab_corpus.read_documents(corpus_dir), "gpt_neox", seed=seed,
+                                hidden_size=spec.hidden, layers=spec.layers)
+        return train.parameter_count(AutoModelForCausalLM.from_pretrained(folder))
+
+
+# --------------------------------------------------------------------------- the whole loop
+
+
+@dataclass
+class LabResult:
+    """Where the outputs are and the numbers of ``summary.json``."""
+
+    out_dir: Path
+    summary: dict
+    acquisition: pd.DataFrame
+    prediction: pd.DataFrame
+
+
+def run_lab(out_dir: Path, settings: LabSettings = LabSettings(), device: str = "cpu", corpus_dir: Path | None = None,
+            progress: bool = True, log=print, threads: int | None = 1) -> LabResult:
+    """Run every stage (module docstring); ``log`` receives one line per finished stage (None: silent).
+
+    ``threads``: torch's CPU threads during the run (restored afterwards; None leaves torch's choice).
+    One thread is the default of ``smi lab run`` too: the models are too small to gain from more, and
+    the result then does not depend on the machine's core count.
+    """
+    import torch
+
+    if threads is not None and threads < 1:
+        raise SmiError(f"--threads must be at least 1 (got {threads})")
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _run_lab(out_dir, settings, device, corpus_dir, progress, log)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_lab(out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool,
+             log) -> LabResult:
+    from smi import probing, regression, release
+
+    say = log or (lambda *_: None)
+    check_sizes(settings.sizes)
+    if not progress:
+        train.quiet_transformers()
+    device = probing.resolve_device(device)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SmiError(f"{out_dir}: --out must be a folder, and this is a file")
+    if corpus_dir is not None:
+        check_lab_corpus(corpus_dir)
+    check_writable(out_dir / "summary.json")
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        timings[name] = round(time.perf_counter() - since, 2)
+        return time.perf_counter()
+
+    clock = time.perf_counter()
+    corpus_path = prepare_corpus(out_dir, settings.corpus, corpus_dir)
+    templates = check_lab_corpus(corpus_path)
+    unseen_templates = release.load_templates(corpus_path / "unseen_templates.json")
+    truth = lab_corpus.read_truth(corpus_path)
+    facts = probing.load_probe_facts(corpus_path / "facts.json")
+    clock = lap("corpus", clock)
+    say(f"corpus: {corpus_path} ({len(facts)} facts)")
+
+    counts = count_lab_corpus(corpus_path, out_dir / "counts.csv")
+    counts_sha = _sha256_text(counts.to_csv(index=False))
+    by_idx = counts.set_index("idx")[list(release.COUNT_FIELDS)]
+    facts_with_counts = probing.attach_counts(facts, by_idx, out_dir / "counts.csv")
+    clock = lap("count", clock)
+    say(f"counts: {out_dir / 'counts.csv'} ({int(counts['time_seqs'].iloc[0])} documents)")
+
+    run_state_path = out_dir / "run.json"
+    try:
+        run_state = json.loads(run_state_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        run_state = {}
+    probe_keys = run_state.get("probe_keys", {}) if isinstance(run_state, dict) else {}
+
+    ordered = sorted(settings.sizes, key=list(train.SIZES).index)
+    largest = ordered[-1]
+    models_rows, frames, training_records = [], {}, {}
+    predicted = None
+    for size in ordered:
+        if size == largest:
+            clock = time.perf_counter()
+            parameters = planned_parameters(corpus_path, size, settings.seed)
+            predicted_path = out_dir / "predicted_before_training.csv"
+            small_keys = [probe_keys.get(f"probe/{s}") for s in ordered[:-1]]
+            key = _sha256_text(json.dumps([RUN_VERSION, small_keys, parameters, settings.gbm_iterations,
+                                           settings.seed, counts_sha]))
+            made = run_state.get("prediction") or {}
+            if made.get("key") != key or not predicted_path.is_file():
+                fresh = predict_before_training([frames[s] for s in ordered[:-1]], counts, parameters,
+                                                settings.gbm_iterations, settings.seed)
+                write_csv(fresh, predicted_path, float_format="%.10g")
+                existed = (out_dir / "models" / size / train.TRAIN_RECORD).is_file()
+                run_state["prediction"] = {"key": key, "made_at": time.time(), "largest_already_trained": existed,
+                                           "fitted_on": list(ordered[:-1]), "parameters": parameters}
+                write_json(run_state, run_state_path)
+            # read back, so that a reused and a fresh prediction give the same numbers downstream
+            predicted = pd.read_csv(predicted_path, keep_default_na=False, na_values=[""])
+            clock = lap("predict_before_training", clock)
+            say(f"prediction before training: {predicted_path} (mean {predicted['predicted'].mean():.3f})")
+        clock = time.perf_counter()
+        result = train.train_model(corpus_path, size, out_dir / "models" / size, settings.training, device,
+                                   progress=progress)
+        model_key = train.read_train_record(result.path)["key"]
+        training_records[size] = {"parameters": result.parameters, "steps": result.steps, "tokens": result.tokens,
+                                  "final_loss": result.final_loss, "seconds": result.seconds,
+                                  "tokens_per_second": result.tokens_per_second, "reused": result.reused}
+        clock = lap(f"train_{size}", clock)
+        say(f"trained {size}: {result.parameters:,} parameters, loss {result.final_loss:.3f}, "
+            f"{result.tokens_per_second:,.0f} tokens/s{' (reused)' if result.reused else ''}")
+
+        jobs = [("probe", templates)] + ([("probe_unseen", unseen_templates)] if size == largest else [])
+        for folder, prompts in jobs:
+            out = out_dir / folder / f"{size}.json"
+            name = f"{folder}/{size}"
+            key = _sha256_text(json.dumps([RUN_VERSION, model_key, asdict(settings.probe), settings.seed, prompts,
+                                           counts_sha, _threads()]))
+            if probe_keys.get(name) == key and out.is_file():
+                records = probing.load_probe_output(out).to_dict("records")
+            else:
+                probe_keys.pop(name, None)
+                records = probe_size(result.path, model_key, facts_with_counts, prompts, settings.probe, settings.seed,
+                                     out, device, progress)
+                probe_keys[name] = key
+                run_state["probe_keys"] = probe_keys
+                write_json(run_state, run_state_path)
+            if folder == "probe":
+                frames[size] = accuracy_frame(records, size, result.parameters)
+        models_rows.append({"name": size, "series": SERIES, "parameters": result.parameters, "corpus": SERIES})
+        clock = lap(f"probe_{size}", clock)
+        say(f"probed {size}: {out_dir / 'probe' / f'{size}.json'} (mean accuracy {frames[size]['acc'].mean():.3f})")
+
+    clock = time.perf_counter()
+    models = pd.DataFrame(models_rows)
+    write_csv(models, out_dir / "models.csv")
+    models = release.load_models(out_dir / "models.csv")
+    bucketed, per_fact = regression.fit_release(out_dir, models, outputs=out_dir / "probe")
+    regression.write_fit_outputs(bucketed, per_fact, out_dir)
+
+    baseline = lab_corpus.guessing_baseline(truth, facts, settings.probe.temperature)
+    knobs = truth.assign(baseline=baseline.to_numpy())[["idx", "stated_docs", "mention_docs", "baseline"]]
+    accuracies = pd.concat([frames[s][["model", "parameters", "idx", "acc"]] for s in ordered], ignore_index=True)
+    accuracies = accuracies.rename(columns={"model": "size"}).merge(knobs, on="idx", how="left")
+    acquisition = analysis.acquisition_table(accuracies)
+    write_csv(acquisition, out_dir / "acquisition.csv")
+
+    measured = frames[largest][["idx", "acc"]].rename(columns={"acc": "measured"})
+    prediction_frame = predicted.merge(measured, on="idx", how="left")
+    predictor_columns = [c for c in prediction_frame.columns if c.startswith("pred_")]
+    prediction_frame = prediction_frame[PREDICTION_COLUMNS + predictor_columns]
+    write_csv(prediction_frame, out_dir / "prediction.csv")
+    clock = lap("fit_and_tables", clock)
+
+    summary = summarise(accuracies, acquisition, bucketed, per_fact, prediction_frame, largest, settings)
+    timings["total"] = round(time.perf_counter() - started, 2)
+    summary.update({"training": training_records, "timings_s": timings,
+                    "threads": _threads(), "load_average_at_end": list(os.getloadavg()), "device": device,
+                    "settings": asdict(settings), "corpus_dir": str(corpus_path),
+                    "prediction_made": run_state.get("prediction")})
+    write_json(summary, out_dir / "summary.json")
+    run_state["probe_keys"] = probe_keys
+    write_json(run_state, run_state_path)
+    say(f"done in {summary['timings_s']['total']:.0f} s: {out_dir / 'summary.json'}")
+    return LabResult(out_dir, summary, acquisition, prediction_frame)
+
+
+def load_lab(out_dir: Path) -> dict:
+    """Read a finished ``smi lab run`` folder: every table the notebook needs, checked to be there.
+
+    Returns a dict with ``summary``, ``corpus_dir``, ``truth``, ``facts``, ``counts``,
+    ``models``, ``accuracies`` (one row per size and fact, with the truth's knobs and
+    the guessing baseline), ``acquisition``, ``prediction``, ``bucketed``, ``per_fact``
+    and ``unseen`` (the largest size on prompts no document uses, with its exposure).
+    """
+    from smi import probing
+
+    out_dir = Path(out_dir)
+    needed = ["summary.json", "counts.csv", "models.csv", "acquisition.csv", "prediction.csv", "r2_bucketed.csv",
+              "r2_per_fact.csv"]
+    missing = [name for name in needed if not (out_dir / name).is_file()]
+    if missing:
+        raise SmiError(f"{out_dir}: not a finished lab run, no {missing[0]} (run `smi lab run --out {out_dir}`)")
+    summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    corpus_dir = Path(summary["corpus_dir"])
+    if not corpus_dir.is_absolute() and not corpus_dir.is_dir():
+        corpus_dir = out_dir / "corpus"
+    lab_corpus.check_corpus_dir(corpus_dir)
+    truth = lab_corpus.read_truth(corpus_dir)
+    facts = probing.load_probe_facts(corpus_dir / "facts.json")
+    temperature = summary["settings"]["probe"]["temperature"]
+    knobs = truth.assign(baseline=lab_corpus.guessing_baseline(truth, facts, temperature).to_numpy())
+    models = pd.read_csv(out_dir / "models.csv")
+    frames = []
+    for model in models.itertuples(index=False):
+        frame = probing.load_probe_output(out_dir / "probe" / f"{model.name}.json")[["idx", "acc"]]
+        frames.append(frame.assign(size=model.name, parameters=int(model.parameters)))
+    accuracies = pd.concat(frames, ignore_index=True).merge(knobs, on="idx", how="left")
+    largest = models["name"].iloc[-1]
+    unseen_path = out_dir / "probe_unseen" / f"{largest}.json"
+    unseen = None
+    if unseen_path.is_file():
+        unseen = probing.load_probe_output(unseen_path)[["idx", "acc"]].assign(size=largest)
+        unseen = unseen.merge(knobs, on="idx", how="left")
+    return {
+        "out_dir": out_dir, "summary": summary, "corpus_dir": corpus_dir, "truth": truth, "facts": facts,
+        "counts": pd.read_csv(out_dir / "counts.csv", keep_default_na=False), "models": models,
+        "accuracies": accuracies,
+        "acquisition": pd.read_csv(out_dir / "acquisition.csv"), "prediction": pd.read_csv(out_dir / "prediction.csv"),
+        "bucketed": pd.read_csv(out_dir / "r2_bucketed.csv"), "per_fact": pd.read_csv(out_dir / "r2_per_fact.csv"),
+        "unseen": unseen,
+    }
+
+
+def _threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def summarise(accuracies: pd.DataFrame, acquisition: pd.DataFrame, bucketed: pd.DataFrame, per_fact: pd.DataFrame,
+              prediction_frame: pd.DataFrame, largest: str, settings: LabSettings) -> dict:
+    """The numbers the issue asks for: learning checks of the largest size, R² table, prediction scores."""
+    from smi import prediction
+
+    checks = analysis.learning_checks(accuracies, acquisition, largest)
+    names = [c for c in prediction_frame.columns if c.startswith("pred_")]
+    scores = prediction.bootstrap_summary(prediction_frame["measured"].to_numpy(),
+                                          {name[5:]: prediction_frame[name].to_numpy() for name in names},
+                                          n_boot=settings.bootstrap, seed=settings.seed)
+    keep = ["predictor", "r2", "r2_lo", "r2_hi", "r2_bucketed", "spearman", "mean_acc", "mean_pred", "mean_error"]
+    r2 = bucketed.pivot(index="model", columns="method", values="r2")
+    r2_fact = per_fact.pivot(index="model", columns="method", values="r2")
+    return {
+        "learning": checks,
+        "mean_acc": accuracies.groupby("size", sort=False)["acc"].mean().to_dict(),
+        "r2_bucketed": {model: row.to_dict() for model, row in r2.iterrows()},
+        "r2_per_fact": {model: row.to_dict() for model, row in r2_fact.iterrows()},
+        "upper_bound_smi": bucketed[bucketed["method"] == "SMI"].set_index("model")["upper_bound"].to_dict(),
+        "prediction": scores[keep].to_dict(orient="records"),
+    }
