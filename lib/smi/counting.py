@@ -105,7 +105,7 @@ _RANK_TABLE = _RankTable({ord(character): rank for character, rank in _CHARACTER
 
 
 # The facts are read and checked by their one reader, smi.formats; the old names stay importable here.
-from smi.formats import Facts, as_facts, check_facts, load_triples, read_fact_table  # noqa: E402,F401
+from smi.formats import Facts, as_facts, check_facts, check_names, load_triples, read_fact_table  # noqa: E402,F401
 from smi.formats import read_facts as read_triples  # noqa: E402,F401
 
 
@@ -948,25 +948,6 @@ def _progress_bar(total: int, progress: bool | None):
     return tqdm(total=total, unit="shard", desc="counting", disable=None if progress is None else not progress)
 
 
-def check_names_writable(facts: "Facts | pd.DataFrame", source: str = "facts") -> None:
-    """Refuse, before counting, fact values that no output could hold: text with a lone surrogate.
-
-    Such a value (e.g. from a JSON escape ``"\\ud800"``) cannot be encoded as UTF-8;
-    :class:`SmiError` names the fact by its idx, and the field.
-    """
-    facts = as_facts(facts)
-    for name, column in facts.columns().items():
-        for row, value in enumerate(column):
-            if isinstance(value, str):
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError as error:
-                    raise SmiError(
-                        f"{source}: fact with idx {facts.idx[row]!r}: field '{name}' holds a lone surrogate "
-                        f"U+{ord(value[error.start]):04X}, which UTF-8 cannot encode"
-                    ) from None
-
-
 def facts_sha256(facts: Facts) -> str:
     """SHA-256 of the fact columns idx, subj, rel, obj (recorded in the metadata)."""
     text = json.dumps(list(facts.columns().values()), default=repr)
@@ -1004,7 +985,7 @@ def count_corpus(
     if processes > 1 and (workers is not None or scheduler is not None):
         raise SmiError("give --processes or a Dask cluster (--workers/--scheduler), not both")
     facts = as_facts(triples)
-    check_names_writable(facts)
+    check_names(facts, lambda row: f"facts row {row}")  # a DataFrame given here was not read by a reader
     strings = fact_strings(facts)
     shards = corpus_io.plan_shards(corpus_io.expand_corpus(corpus), shard_bytes)
     work_dir = prepare_work_dir(work_dir, needed_bytes=8 * (len(strings.strings) + len(facts)) + 4096)

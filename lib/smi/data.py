@@ -14,7 +14,6 @@ under a temporary name and renames it into place only after its hash matches.
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from smi.errors import SmiError
+from smi.files import file_sha256
 
 #: GitHub repository and pinned commit of every release.
 ORIGINS = {
@@ -93,13 +93,9 @@ def default_mirror() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-def sha256_of(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA256 digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
+def sha256_of(path: Path) -> str:
+    """Hex SHA256 digest of a file (:func:`smi.files.file_sha256`)."""
+    return file_sha256(path)
 
 
 def _copy_from_source(entry: ManifestEntry, mirror: Path | None, target: Path) -> None:

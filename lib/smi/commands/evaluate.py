@@ -50,8 +50,6 @@ def run(args) -> int:
         check_writable(path)  # before any work: a folder in the way, read-only, a file as a parent
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
-    if models.empty:
-        raise SmiError(f"{args.models_table or 'the models table'}: no models in it")
     accuracies = release.load_accuracies(release_dir, models)
     if not args.keep_answer_in_subject:
         accuracies, dropped = release.drop_answer_in_subject(accuracies)

@@ -34,8 +34,6 @@ def run(args) -> int:
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
     release_dir = args.release or data.release_dir()
     models = release.load_models(args.models_table)
-    if models.empty:
-        raise SmiError(f"{args.models_table}: no models in it")
     predicted = prediction.predict_new_model(
         release_dir, counts, args.params, models, args.gbm_iterations, str(args.counts),
         args.keep_answer_in_subject,
