@@ -2,6 +2,10 @@
 
 import sys
 
-from smi.cli import main
+try:
+    from smi.cli import main
+except KeyboardInterrupt:  # interrupted while importing, before ``main`` could handle it
+    print("smi: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -40,9 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
+    try:  # building the parser imports every command module: an interrupt may land there too
+        args = build_parser().parse_args(argv)
         result = args.func(args)
     except SmiError as error:
         print(f"smi: error: {error}", file=sys.stderr)
