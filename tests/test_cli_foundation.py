@@ -203,3 +203,21 @@ def test_atomic_output_renames_on_success_and_cleans_up_on_failure(tmp_path):
             raise RuntimeError("killed")
     assert target.read_text() == "complete"  # the previous complete version survives
     assert sorted(p.name for p in target.parent.iterdir()) == ["out.txt"]
+
+
+def test_an_error_raised_after_ctrl_c_is_reported_as_the_interrupt(tmp_path, capsys):
+    """Ctrl-C inside an import of a C extension can surface as another error: the CLI still says interrupted."""
+    import signal
+
+    from smi import cli
+
+    missing = ["fit", "--release", str(tmp_path / "no-release"), "--out", str(tmp_path / "out")]
+    assert cli._run(missing, cli._InterruptWatch()) == 2  # the plain error, with no interrupt seen
+    assert capsys.readouterr().err.splitlines()[-1].startswith("smi: error:")
+    watch = cli._InterruptWatch()
+    watch.received = True
+    assert cli._run(missing, watch) == 130
+    assert capsys.readouterr().err.splitlines()[-1] == "smi: interrupted"
+    before = signal.getsignal(signal.SIGINT)
+    cli.main(missing)
+    assert signal.getsignal(signal.SIGINT) is before  # main leaves the process's handler as it found it

@@ -90,7 +90,8 @@ def interrupted_before_smi_ran(code: int, err: str) -> bool:
 
     Python prints such a traceback itself (e.g. "Could not import runpy module"), also
     while it imports the package's ``__init__`` (and the one module that imports); from
-    ``smi.__main__`` on, the command answers ``smi: interrupted`` with status 130.
+    ``smi.__main__`` on, the command answers ``smi: interrupted`` with status 130, even
+    where the interrupt surfaced as another error (numpy's import turns it into ImportError).
     """
     frames = [line for line in err.splitlines() if line.lstrip().startswith("File ")]
     before_main = ("/smi/__init__.py", "/smi/errors.py")

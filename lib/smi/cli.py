@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from smi import __version__
 from smi.errors import SmiError
@@ -38,15 +40,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _InterruptWatch:
+    """A SIGINT handler that raises :class:`KeyboardInterrupt`, as Python's own does, and remembers it.
+
+    An interrupt that lands inside an import of a C extension (numpy, say) can surface as
+    an ``ImportError`` instead; remembering it lets :func:`main` report the interrupt.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, number, frame) -> None:
+        self.received = True
+        raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    watch = _InterruptWatch()
+    previous = signal.getsignal(signal.SIGINT)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    if in_main_thread and previous is signal.default_int_handler:  # leave an ignored or custom handler alone
+        signal.signal(signal.SIGINT, watch)
+    try:
+        return _run(argv, watch)
+    finally:
+        if in_main_thread and signal.getsignal(signal.SIGINT) is watch:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _run(argv: list[str] | None, watch: _InterruptWatch) -> int:
+    """Parse ``argv``, run the sub-command and map its errors to exit statuses."""
     try:  # building the parser imports every command module: an interrupt may land there too
         args = build_parser().parse_args(argv)
         result = args.func(args)
-    except SmiError as error:
-        print(f"smi: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("smi: interrupted", file=sys.stderr)
-        return 130
+    except (Exception, KeyboardInterrupt) as error:
+        if watch.received or isinstance(error, KeyboardInterrupt):
+            print("smi: interrupted", file=sys.stderr)
+            return 130
+        if isinstance(error, SmiError):
+            print(f"smi: error: {error}", file=sys.stderr)
+            return 2
+        raise
     return int(result or 0)
