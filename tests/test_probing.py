@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smi import probing, release
+from smi import probing, release, testing
 from smi.errors import SmiError
 
 FACTS = [
@@ -46,14 +46,14 @@ def facts() -> pd.DataFrame:
 @pytest.fixture(scope="module", params=["gpt_neox", "llama"])
 def tiny_model(request, tmp_path_factory) -> Path:
     """A random tiny model of each architecture whose tokenizer knows every word of the facts and templates."""
-    texts = probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES)
-    return probing.save_tiny_model(tmp_path_factory.mktemp(request.param), texts, architecture=request.param, seed=1)
+    texts = testing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + testing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES)
+    return testing.save_tiny_model(tmp_path_factory.mktemp(request.param), texts, architecture=request.param, seed=1)
 
 
 @pytest.fixture(scope="module")
 def neox_model(tmp_path_factory) -> Path:
-    texts = probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES)
-    return probing.save_tiny_model(tmp_path_factory.mktemp("neox"), texts, architecture="gpt_neox", seed=2)
+    texts = testing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + testing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES)
+    return testing.save_tiny_model(tmp_path_factory.mktemp("neox"), texts, architecture="gpt_neox", seed=2)
 
 
 class ScriptedGenerator:
@@ -277,8 +277,8 @@ def test_changed_facts_or_counts_are_recomputed_not_resumed(neox_model, facts, t
 def test_other_weights_tokenizer_or_templates_are_recomputed_not_resumed(neox_model, facts, tmp_path):
     settings = probing.ProbeSettings(samples=2, max_new_tokens=4, seed=1)
     model = probing.load_transformers_generator(neox_model, settings)
-    texts = probing.facts_vocabulary(facts, TEMPLATES_20) + probing.facts_vocabulary(facts, TEMPLATES)
-    other_weights = probing.save_tiny_model(tmp_path / "other", texts, architecture="gpt_neox", seed=3)
+    texts = testing.facts_vocabulary(facts, TEMPLATES_20) + testing.facts_vocabulary(facts, TEMPLATES)
+    other_weights = testing.save_tiny_model(tmp_path / "other", texts, architecture="gpt_neox", seed=3)
     other = probing.load_transformers_generator(other_weights, settings)
     assert other.fingerprint()["tokenizer_sha256"] == model.fingerprint()["tokenizer_sha256"]
     assert other.fingerprint()["weights_sha256"] != model.fingerprint()["weights_sha256"]
@@ -348,7 +348,7 @@ def test_cli_output_reads_like_a_release_model_file(neox_model, tmp_path, run_cl
 def test_cli_on_release_facts_and_templates(release_dir, tmp_path, run_cli):
     facts = release.load_facts(release.facts_path(release_dir)).groupby("rel").head(1).head(6)
     templates = release.load_templates(release_dir / "infer" / "multi_templates.json")
-    model = probing.save_tiny_model(tmp_path / "model", probing.facts_vocabulary(facts, templates))
+    model = testing.save_tiny_model(tmp_path / "model", testing.facts_vocabulary(facts, templates))
     facts_file = write_json(tmp_path / "facts.json", facts.to_dict("records"))
     outputs = []
     for name in ("a.json", "b.json"):

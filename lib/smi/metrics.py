@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 
 METHODS = ("CO-OCCUR", "MI", "SMI")
 DEFAULT_BUCKET_WIDTH = 0.2
@@ -110,14 +110,13 @@ def predictor_values(
     CO-OCCUR and MI are bucketed then min-max normalised over the given facts;
     SMI raises normalised MI to the model-size exponent.
     """
+    check_one_of(method, METHODS, "method")
     if method == "CO-OCCUR":
         return min_max(bucket(cooccurrence(counts), width))
     normalised_mi = min_max(bucket(mutual_information(counts), width))
     if method == "MI":
         return normalised_mi
-    if method == "SMI":
-        return smi_from_normalised_mi(normalised_mi, parameters)
-    raise SmiError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    return smi_from_normalised_mi(normalised_mi, parameters)
 
 
 def derivation_table(counts: pd.DataFrame, parameters: float, width: float = DEFAULT_BUCKET_WIDTH) -> pd.DataFrame:

@@ -61,15 +61,19 @@ import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 
 
 class ParameterError(SmiError):
     """A notebook parameter with a wrong value; the message names the parameter."""
 
 
-def _valid_list(valid: Iterable[str]) -> str:
-    return ", ".join(str(value) for value in valid)
+def _check_value(value: object, name: str, valid: Iterable[str]) -> object:
+    """``value`` if it is one of ``valid``; else a :class:`ParameterError` naming the parameter and the valid values."""
+    try:
+        return check_one_of(value, valid, "value")
+    except SmiError as error:
+        raise ParameterError(f"parameter '{name}': {error}") from None
 
 
 def list_parameter(value: object, name: str, valid: Sequence[str] | None = None) -> list[str] | None:
@@ -98,17 +102,14 @@ def list_parameter(value: object, name: str, valid: Sequence[str] | None = None)
     if not value:
         raise ParameterError(f"parameter '{name}': the list is empty; use None for all")
     if valid is not None:
-        unknown = [item for item in value if item not in set(valid)]
-        if unknown:
-            raise ParameterError(f"parameter '{name}': unknown value '{unknown[0]}'; valid values: {_valid_list(valid)}")
+        for item in value:
+            _check_value(item, name, valid)
     return list(value)
 
 
 def choice_parameter(value: object, name: str, valid: Sequence[str]) -> str:
     """``value`` if it is one of ``valid``; otherwise :class:`ParameterError` listing them."""
-    if value not in set(valid):
-        raise ParameterError(f"parameter '{name}': unknown value {value!r}; valid values: {_valid_list(valid)}")
-    return str(value)
+    return str(_check_value(value, name, valid))
 
 
 def number_parameter(value: object, name: str, minimum: float | None = None, integer: bool = False) -> float | int:

@@ -120,7 +120,7 @@ def model_predictors(output: pd.DataFrame, parameters: float, width: float = met
     return frame
 
 
-def fit_predictors(predictors: pd.DataFrame, model: str) -> tuple[list[dict], list[dict]]:
+def predictor_r2_rows(predictors: pd.DataFrame, model: str) -> tuple[list[dict], list[dict]]:
     """Bucketed and per-fact fits of every method on one model's :func:`model_predictors` frame.
 
     A model whose accuracy is the same on every usable fact has no variance to
@@ -177,7 +177,7 @@ def fit_all(predictors: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataF
     bucketed, per_fact = [], []
     for model, frame in predictors.items():
         try:
-            rows_b, rows_p = fit_predictors(frame, model)
+            rows_b, rows_p = predictor_r2_rows(frame, model)
         except SmiError as error:
             raise SmiError(f"model '{model}': {error}") from None
         bucketed += rows_b

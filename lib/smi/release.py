@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from smi import formats
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 from smi.formats import MODEL_FIELDS, load_facts, load_models  # noqa: F401 (the readers, under their old names)
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records  # noqa: F401 (re-exported)
 
@@ -95,9 +95,8 @@ def select_models(models: pd.DataFrame, names: list[str] | None) -> pd.DataFrame
     """Rows of the models table for ``names`` (all when None), in the table's order."""
     if names is None:
         return models
-    unknown = [name for name in names if name not in set(models["name"])]
-    if unknown:
-        raise SmiError(f"unknown model '{unknown[0]}'; valid names: {', '.join(models['name'])}")
+    for name in names:
+        check_one_of(name, models["name"], "model")
     return models[models["name"].isin(names)]
 
 
@@ -106,9 +105,8 @@ def select_corpora(release: Path, names: list[str] | None) -> list[str]:
     known = available_corpora(release)
     if names is None:
         return known
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise SmiError(f"unknown corpus '{unknown[0]}'; valid names: {', '.join(known)}")
+    for name in names:
+        check_one_of(name, known, "corpus", "corpora")
     return list(names)
 
 

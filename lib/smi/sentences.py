@@ -33,7 +33,7 @@ from nltk.tokenize import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
 
 from smi import triples
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 
 COUNT_COLUMNS = ["cooccur_docs", "cooccur_sentences", "stated_sentences"]
 TRAILING_PUNCTUATION = {".", "!", "?", ";", ","}
@@ -136,9 +136,8 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
 
 def check_classes(facts: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> None:
     """Every fact's ``rel`` must be a class of ``mapping``."""
-    unknown = sorted(set(facts["rel"]) - set(mapping))
-    if unknown:
-        raise SmiError(f"unknown relation class '{unknown[0]}'; valid names: {', '.join(mapping)}")
+    for rel in sorted(set(facts["rel"])):
+        check_one_of(rel, mapping, "relation class", "relation classes")
 
 
 def _lookup_relations(facts: pd.DataFrame, pararel_root: Path, mapping) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 from smi.files import atomic_output, check_writable
 from smi.formats import first_unencodable
 from smi.formats import load_facts as read_table  # noqa: F401 (the one facts reader, under its old name here)
@@ -387,9 +387,7 @@ def unmatched_facts(rebuilt: pd.DataFrame, released: pd.DataFrame) -> tuple[pd.D
 
 def check_relation(name: str | None, mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> str | None:
     """``name`` if it is a relation class of ``mapping`` (None passes); otherwise a :class:`SmiError` listing them."""
-    if name is not None and name not in mapping:
-        raise SmiError(f"unknown relation '{name}'; valid names: {', '.join(mapping)}")
-    return name
+    return name if name is None else check_one_of(name, mapping, "relation")
 
 
 def mapping_table(mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> pd.DataFrame:

@@ -246,11 +246,11 @@ def planned_parameters(corpus_dir: Path, size: str, seed: int) -> int:
     known before training: the initial model is built in a temporary folder and counted."""
     from transformers import AutoModelForCausalLM
 
-    from smi import probing
+    from smi import testing
 
     spec = train.model_size(size)
     with tempfile.TemporaryDirectory() as folder:
-        probing.save_tiny_model(Path(folder), lab_corpus.read_documents(corpus_dir), "gpt_neox", seed=seed,
+        testing.save_tiny_model(Path(folder), lab_corpus.read_documents(corpus_dir), "gpt_neox", seed=seed,
                                 hidden_size=spec.hidden, layers=spec.layers)
         return train.parameter_count(AutoModelForCausalLM.from_pretrained(folder))
 

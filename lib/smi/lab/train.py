@@ -1,7 +1,7 @@
 r"""Pre-train a small GPT-NeoX causal language model from scratch on a lab corpus.
 
 The tokenizer (word level) and the randomly initialised model are built by
-:func:`smi.probing.save_tiny_model` from the corpus texts; the model is then
+:func:`smi.testing.save_tiny_model` from the corpus texts; the model is then
 trained on the corpus documents for a number of epochs and saved as a Hugging
 Face folder that ``smi probe`` loads.
 
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 from smi.files import atomic_output
 from smi.lab import corpus as lab_corpus
 
@@ -62,7 +62,7 @@ TRAIN_RECORD = "lab_train.json"
 @dataclass(frozen=True)
 class ModelSize:
     """A GPT-NeoX shape: hidden width, layers (4 attention heads, MLP width 2 × hidden, see
-    :func:`smi.probing.save_tiny_model`), and the peak learning rate used unless one is given.
+    :func:`smi.testing.save_tiny_model`), and the peak learning rate used unless one is given.
 
     Wider models need a smaller step; the rates were chosen by hand on the default lab
     corpus (for width 96, 5e-3 gave higher accuracy than 7e-3 and 1e-2 at 8 epochs; ``l`` uses it too).
@@ -87,9 +87,7 @@ SIZES: dict[str, ModelSize] = {size.name: size for size in (
 
 def model_size(name: str) -> ModelSize:
     """The :class:`ModelSize` called ``name``; a :class:`SmiError` lists the valid names."""
-    if name not in SIZES:
-        raise SmiError(f"unknown size '{name}'; valid sizes: {', '.join(SIZES)}")
-    return SIZES[name]
+    return SIZES[check_one_of(name, SIZES, "size")]
 
 
 @dataclass(frozen=True)
@@ -295,7 +293,7 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from smi import probing
+    from smi import probing, testing
 
     size = model_size(size_name)
     device = probing.resolve_device(device)
@@ -315,7 +313,7 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
 
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        probing.save_tiny_model(work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden,
+        testing.save_tiny_model(work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden,
                                 layers=size.layers)
         tokenizer = AutoTokenizer.from_pretrained(work)
         model = AutoModelForCausalLM.from_pretrained(work).to(device)
