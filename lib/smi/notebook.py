@@ -58,8 +58,8 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from smi.errors import SmiError, check_one_of
 
@@ -331,7 +331,13 @@ def strip_run_metadata(notebook: dict) -> dict:
 
 
 def clean_executed(path: Path) -> None:
-    """Rewrite an executed notebook at ``path`` without its per-run metadata (read and written by nbformat, atomically)."""
+    """Rewrite an executed notebook at ``path`` without its per-run metadata (read and written by nbformat, atomically).
+
+    Parameters
+    ----------
+    path : Path
+        The executed notebook.
+    """
     import nbformat
 
     from smi.files import atomic_output

@@ -359,5 +359,5 @@ def largest_differences(comparison: pd.DataFrame) -> pd.DataFrame:
     for quantity, group in comparison.groupby("quantity", sort=False):
         worst = group.loc[group["abs_diff"].idxmax()]
         rows.append({"quantity": quantity, "max_abs_diff": float(worst["abs_diff"]),
-                     "model": worst["model"], "method": worst["method"], "n_rows": int(len(group))})
+                     "model": worst["model"], "method": worst["method"], "n_rows": len(group)})
     return pd.DataFrame(rows, columns=["quantity", "max_abs_diff", "model", "method", "n_rows"])

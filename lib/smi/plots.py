@@ -13,7 +13,6 @@ matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-
 # --------------------------------------------------------------------------- notebooks 01-03
 
 
@@ -75,14 +74,23 @@ def plot_count_pairs(ax, x, y, groups, colors: dict[str, str], order: list[str] 
         handles.append(Line2D([], [], marker="o", linestyle="", color=colors[group], alpha=0.6, markersize=8,
                               label=with_size(str(group), len(members))))
     for facts in (1, 10, 100):
-        handles.append(Line2D([], [], marker="o", linestyle="", color="#BBBBBB", markersize=np.sqrt(scale * facts ** 0.75 + 6),
-                              label=f"{facts} fact{'s' if facts > 1 else ''} on a point"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                color="#BBBBBB",
+                markersize=np.sqrt(scale * facts**0.75 + 6),
+                label=f"{facts} fact{'s' if facts > 1 else ''} on a point",
+            )
+        )
     ax.legend(handles=handles, loc="upper left", fontsize=9, labelspacing=0.9, borderpad=0.8)
     count_ticks(ax.xaxis, frame["x"].max())
     count_ticks(ax.yaxis, frame["y"].max())
 
 
-def plot_rank_agreement(matrices: dict[str, "object"], vmin: float | None = None) -> plt.Figure:
+def plot_rank_agreement(matrices: dict[str, object], vmin: float | None = None) -> plt.Figure:
     """One heatmap of pairwise Spearman ρ per count (titles = ``matrices`` keys), one shared colour scale.
 
     The colour scale starts at the smallest off-diagonal ρ (rounded down to 0.05) so
@@ -92,17 +100,31 @@ def plot_rank_agreement(matrices: dict[str, "object"], vmin: float | None = None
     import numpy as np
 
     if vmin is None:
-        lowest = min(float(np.nanmin(np.where(np.eye(len(m), dtype=bool), np.nan, np.asarray(m, dtype=float))))
-                     for m in matrices.values())
+        lowest = min(
+            float(np.nanmin(np.where(np.eye(len(m), dtype=bool), np.nan, np.asarray(m, dtype=float))))
+            for m in matrices.values()
+        )
         vmin = np.floor(lowest * 20) / 20
-    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices) + 1.2, 4.6), sharey=True,
-                             gridspec_kw={"wspace": 0.08})
+    fig, axes = plt.subplots(
+        1, len(matrices), figsize=(4.2 * len(matrices) + 1.2, 4.6), sharey=True, gridspec_kw={"wspace": 0.08}
+    )
     axes = np.atleast_1d(axes)
     colorbar_ax = fig.add_axes([0.93, 0.25, 0.012, 0.6])
     for position, (ax, (title, matrix)) in enumerate(zip(axes, matrices.items())):
-        sns.heatmap(matrix, annot=True, fmt=".2f", vmin=vmin, vmax=1, cmap="viridis", ax=ax, square=True,
-                    cbar=position == 0, cbar_ax=colorbar_ax if position == 0 else None,
-                    cbar_kws={"label": "Spearman $\\rho$"}, annot_kws={"fontsize": 10})
+        sns.heatmap(
+            matrix,
+            annot=True,
+            fmt=".2f",
+            vmin=vmin,
+            vmax=1,
+            cmap="viridis",
+            ax=ax,
+            square=True,
+            cbar=position == 0,
+            cbar_ax=colorbar_ax if position == 0 else None,
+            cbar_kws={"label": "Spearman $\\rho$"},
+            annot_kws={"fontsize": 10},
+        )
         ax.set_title(title)
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -158,8 +180,15 @@ def plot_bucketed_fit(ax, buckets, fit, method: str, title: str | None = None) -
     ax.scatter(buckets["x"], buckets["mean_acc"], s=sizes, color=color, alpha=0.7, edgecolor="white", linewidth=0.5)
     line_x = np.linspace(0, 1, 50)
     ax.plot(line_x, fit.intercept + fit.slope * line_x, color="black", linewidth=1.5)
-    ax.text(0.03, 0.97, f"$R^2$ = {fit.r2:.3f}\nMSE = {fit.mse:.3f}", transform=ax.transAxes, va="top", fontsize=10,
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
+    ax.text(
+        0.03,
+        0.97,
+        f"$R^2$ = {fit.r2:.3f}\nMSE = {fit.mse:.3f}",
+        transform=ax.transAxes,
+        va="top",
+        fontsize=10,
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+    )
     ax.set_xlim(-0.03, 1.03)
     ax.set_xlabel(f"normalised {method}")
     ax.set_ylabel("mean accuracy of the bucket")
@@ -170,8 +199,16 @@ def plot_bucketed_fit(ax, buckets, fit, method: str, title: str | None = None) -
 def plot_r2_overview(ax, bucketed, model_order: list[str]) -> None:
     """Grouped bars: bucketed R² of CO-OCCUR, MI and SMI for every model, in ``model_order``."""
     data = bucketed.assign(model=bucketed["model"].map(short_model_name))
-    sns.barplot(data=data, x="model", y="r2", hue="method", order=[short_model_name(m) for m in model_order],
-                hue_order=list(METHOD_COLORS), palette=METHOD_COLORS, ax=ax)
+    sns.barplot(
+        data=data,
+        x="model",
+        y="r2",
+        hue="method",
+        order=[short_model_name(m) for m in model_order],
+        hue_order=list(METHOD_COLORS),
+        palette=METHOD_COLORS,
+        ax=ax,
+    )
     ax.set_xlabel("")
     ax.set_ylabel("bucketed $R^2$")
     ax.set_ylim(0, 1.1)
@@ -201,8 +238,9 @@ def series_colors() -> dict[str, tuple]:
     return dict(zip(SERIES_ORDER, sns.color_palette("deep", len(SERIES_ORDER))))
 
 
-def plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method: str, title: str | None = None,
-                  fontsize: float = 8) -> None:
+def plot_fit_pair(
+    ax, buckets, fit, paper_buckets, paper_fit, method: str, title: str | None = None, fontsize: float = 8
+) -> None:
     """One model and method, drawn twice: without the answer-in-subject facts and as in the paper.
 
     Filled markers are the bucket means without those facts (area ∝ facts in the bucket) with their
@@ -214,16 +252,40 @@ def plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method: str, title
 
     color = METHOD_COLORS.get(method, "#4C72B0")
     largest = max(buckets["n_facts"].max(), paper_buckets["n_facts"].max())
-    ax.scatter(paper_buckets["x"], paper_buckets["mean_acc"], s=6 + 60 * np.sqrt(paper_buckets["n_facts"] / largest),
-               facecolor="none", edgecolor="#888888", linewidth=0.8, zorder=2)
-    ax.scatter(buckets["x"], buckets["mean_acc"], s=6 + 60 * np.sqrt(buckets["n_facts"] / largest), color=color,
-               alpha=0.8, edgecolor="white", linewidth=0.4, zorder=3)
+    ax.scatter(
+        paper_buckets["x"],
+        paper_buckets["mean_acc"],
+        s=6 + 60 * np.sqrt(paper_buckets["n_facts"] / largest),
+        facecolor="none",
+        edgecolor="#888888",
+        linewidth=0.8,
+        zorder=2,
+    )
+    ax.scatter(
+        buckets["x"],
+        buckets["mean_acc"],
+        s=6 + 60 * np.sqrt(buckets["n_facts"] / largest),
+        color=color,
+        alpha=0.8,
+        edgecolor="white",
+        linewidth=0.4,
+        zorder=3,
+    )
     line_x = np.linspace(0, 1, 50)
-    ax.plot(line_x, paper_fit.intercept + paper_fit.slope * line_x, color="#888888", linestyle="--", linewidth=1.2,
-            zorder=4)
+    ax.plot(
+        line_x, paper_fit.intercept + paper_fit.slope * line_x, color="#888888", linestyle="--", linewidth=1.2, zorder=4
+    )
     ax.plot(line_x, fit.intercept + fit.slope * line_x, color="black", linewidth=1.5, zorder=5)
-    ax.text(0.03, 0.97, f"$R^2$ = {fit.r2:.3f}\nall facts: {paper_fit.r2:.3f}", transform=ax.transAxes, va="top",
-            fontsize=fontsize, bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"}, zorder=6)
+    ax.text(
+        0.03,
+        0.97,
+        f"$R^2$ = {fit.r2:.3f}\nall facts: {paper_fit.r2:.3f}",
+        transform=ax.transAxes,
+        va="top",
+        fontsize=fontsize,
+        bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+        zorder=6,
+    )
     ax.set_xlim(-0.03, 1.03)
     ax.set_xlabel(f"normalised {method}")
     ax.set_ylabel("mean accuracy of the bucket")
@@ -236,17 +298,32 @@ def fit_pair_legend_handles() -> list:
     from matplotlib.lines import Line2D
 
     return [
-        Line2D([], [], marker="o", linestyle="none", color="#555555", markeredgecolor="white",
-               label=f"bucket mean {WITHOUT_ANSWER_IN_SUBJECT} (area ∝ facts; colour = predictor)"),
-        Line2D([], [], color="black", linewidth=1.5, label=f"line fitted to them ($R^2$ in the corner)"),
-        Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", markeredgecolor="#888888",
-               label=f"bucket mean, {ALL_FACTS_AS_IN_PAPER}"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="none",
+            color="#555555",
+            markeredgecolor="white",
+            label=f"bucket mean {WITHOUT_ANSWER_IN_SUBJECT} (area ∝ facts; colour = predictor)",
+        ),
+        Line2D([], [], color="black", linewidth=1.5, label="line fitted to them ($R^2$ in the corner)"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="none",
+            markerfacecolor="none",
+            markeredgecolor="#888888",
+            label=f"bucket mean, {ALL_FACTS_AS_IN_PAPER}",
+        ),
         Line2D([], [], color="#888888", linestyle="--", linewidth=1.2, label="the paper's line (all facts)"),
     ]
 
 
-def plot_series_trend(ax, frame, y: str, paper_y: str | None = None, x: str = "parameters",
-                      series: str = "series") -> None:
+def plot_series_trend(
+    ax, frame, y: str, paper_y: str | None = None, x: str = "parameters", series: str = "series"
+) -> None:
     """``y`` against model size (log axis), one solid line per series; ``paper_y`` the same, dashed and faded.
 
     No legend is drawn: use :func:`add_series_legend` once per figure.
@@ -257,14 +334,16 @@ def plot_series_trend(ax, frame, y: str, paper_y: str | None = None, x: str = "p
         color = colors.get(name, "grey")
         ax.plot(rows[x], rows[y], marker="o", markersize=5, color=color, linewidth=1.8)
         if paper_y is not None:
-            ax.plot(rows[x], rows[paper_y], marker="o", markersize=3, color=color, linewidth=1, linestyle="--",
-                    alpha=0.5)
+            ax.plot(
+                rows[x], rows[paper_y], marker="o", markersize=3, color=color, linewidth=1, linestyle="--", alpha=0.5
+            )
     ax.set_xscale("log")
     ax.set_xlabel("parameters (log scale)")
 
 
-def add_series_legend(target, frame, series: str = "series", paper_label: str | None = None, extra_handles=(),
-                      **kwargs):
+def add_series_legend(
+    target, frame, series: str = "series", paper_label: str | None = None, extra_handles=(), **kwargs
+):
     """One legend for :func:`plot_series_trend` figures: each series with its number of models, and, with
     ``paper_label``, what the solid and dashed lines mean; ``extra_handles`` (artists with labels) are
     appended. ``target`` is an Axes or a Figure."""
@@ -273,11 +352,22 @@ def add_series_legend(target, frame, series: str = "series", paper_label: str | 
     colors = series_colors()
     counts = frame[series].value_counts()
     names = [s for s in SERIES_ORDER if s in counts.index] + sorted(set(counts.index) - set(SERIES_ORDER))
-    handles = [Line2D([], [], color=colors.get(name, "grey"), marker="o", linewidth=1.8,
-                      label=f"{name} ({counts[name]} model{'s' if counts[name] > 1 else ''})") for name in names]
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=colors.get(name, "grey"),
+            marker="o",
+            linewidth=1.8,
+            label=f"{name} ({counts[name]} model{'s' if counts[name] > 1 else ''})",
+        )
+        for name in names
+    ]
     if paper_label is not None:
-        handles += [Line2D([], [], color="black", linewidth=1.8, label=WITHOUT_ANSWER_IN_SUBJECT),
-                    Line2D([], [], color="black", linewidth=1, linestyle="--", alpha=0.5, label=paper_label)]
+        handles += [
+            Line2D([], [], color="black", linewidth=1.8, label=WITHOUT_ANSWER_IN_SUBJECT),
+            Line2D([], [], color="black", linewidth=1, linestyle="--", alpha=0.5, label=paper_label),
+        ]
     return target.legend(handles=handles + list(extra_handles), **kwargs)
 
 
@@ -286,8 +376,9 @@ def predictor_palette(predictors) -> dict:
     return dict(zip(predictors, sns.color_palette("deep", len(predictors))))
 
 
-def plot_heldout_r2(ax, summary, order: list[str], predictors, left_edge: float = -0.5,
-                    threshold: float | None = None) -> None:
+def plot_heldout_r2(
+    ax, summary, order: list[str], predictors, left_edge: float = -0.5, threshold: float | None = None
+) -> None:
     """Per-fact R² of each predictor on each held-out model, with the bootstrap interval.
 
     ``summary`` has columns model, predictor, r2, r2_lo, r2_hi (``smi evaluate``'s summary.csv).
@@ -304,15 +395,31 @@ def plot_heldout_r2(ax, summary, order: list[str], predictors, left_edge: float 
         y = rows["model"].map(positions).to_numpy() + offsets[name]
         r2, lo, hi = (rows[column].clip(lower=left_edge).to_numpy() for column in ("r2", "r2_lo", "r2_hi"))
         inside = rows["r2"].to_numpy() >= left_edge
-        ax.errorbar(r2[inside], y[inside], xerr=[(r2 - lo)[inside], (hi - r2)[inside]], fmt="o", ms=4,
-                    color=palette[name], elinewidth=1.2, capsize=2, label=name)
+        ax.errorbar(
+            r2[inside],
+            y[inside],
+            xerr=[(r2 - lo)[inside], (hi - r2)[inside]],
+            fmt="o",
+            ms=4,
+            color=palette[name],
+            elinewidth=1.2,
+            capsize=2,
+            label=name,
+        )
         ax.scatter(np.full((~inside).sum(), left_edge), y[~inside], marker="<", s=30, color=palette[name], zorder=3)
     clipped = summary[summary["r2"] < left_edge]
     for model, rows in clipped.groupby("model", sort=False):
         text = "below the edge: " + ", ".join(f"{p} {v:.1f}" for p, v in zip(rows["predictor"], rows["r2"]))
-        ax.annotate(text, (0.99, positions[model]), xycoords=("axes fraction", "data"), ha="right", va="center",
-                    fontsize=7.5, color="#333333",
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
+        ax.annotate(
+            text,
+            (0.99, positions[model]),
+            xycoords=("axes fraction", "data"),
+            ha="right",
+            va="center",
+            fontsize=7.5,
+            color="#333333",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
+        )
     ax.set_xlim(left_edge - 0.05, 1)
     if threshold is not None:
         ax.axvline(threshold, color="grey", linestyle="--", linewidth=1, label=f"$R^2$ = {threshold}")
@@ -337,15 +444,26 @@ def plot_predicted_mean_accuracy(ax, rows, band: float = 0.02, label_models=()) 
     ax.fill_between(line, line - band, line + band, color="grey", alpha=0.2, label=f"within ±{band}")
     ax.plot(line, line, color="grey", linewidth=1)
     for corpus, group in rows.groupby("corpus", sort=True):
-        ax.errorbar(group["mean_acc"], group["mean_pred"],
-                    xerr=[group["mean_acc"] - group["mean_acc_lo"], group["mean_acc_hi"] - group["mean_acc"]],
-                    yerr=[group["mean_pred"] - group["mean_pred_lo"], group["mean_pred_hi"] - group["mean_pred"]],
-                    fmt="o", ms=5, capsize=3, elinewidth=1.2,
-                    label=f"held out: {corpus_label(corpus)} ({len(group)} model{'s' if len(group) > 1 else ''})")
+        ax.errorbar(
+            group["mean_acc"],
+            group["mean_pred"],
+            xerr=[group["mean_acc"] - group["mean_acc_lo"], group["mean_acc_hi"] - group["mean_acc"]],
+            yerr=[group["mean_pred"] - group["mean_pred_lo"], group["mean_pred_hi"] - group["mean_pred"]],
+            fmt="o",
+            ms=5,
+            capsize=3,
+            elinewidth=1.2,
+            label=f"held out: {corpus_label(corpus)} ({len(group)} model{'s' if len(group) > 1 else ''})",
+        )
     for row in rows.itertuples():
         if row.model in set(label_models):
-            ax.annotate(short_model_name(row.model), (row.mean_acc, row.mean_pred), fontsize=8, xytext=(4, -10),
-                        textcoords="offset points")
+            ax.annotate(
+                short_model_name(row.model),
+                (row.mean_acc, row.mean_pred),
+                fontsize=8,
+                xytext=(4, -10),
+                textcoords="offset points",
+            )
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
     ax.set_xlabel("measured mean accuracy (95 % interval)")

@@ -119,7 +119,7 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
     check_classes(facts, mapping)
     mapping = {rel: pids for rel, pids in mapping.items() if rel in set(facts["rel"])}
     by_pid = {}
-    for rel, pids in mapping.items():
+    for pids in mapping.values():
         for pid in pids:
             patterns = triples.load_patterns(pararel_root, pid)
             by_pid[(pid, False)] = patterns
@@ -144,9 +144,13 @@ def _lookup_relations(facts: pd.DataFrame, pararel_root: Path, mapping) -> pd.Da
     """pid and direction (swapped: subject and object exchanged w.r.t. ParaRel) of each fact."""
     trex, _ = triples.read_trex_facts(pararel_root, mapping)
     keys = ["subj", "rel", "obj"]
-    known = trex[keys + ["pid"]].drop_duplicates(keys).assign(swapped=False)
-    reversed_ = (trex[trex["pid"] == triples.REGION_FIRST_CAPITAL]
-                 .rename(columns={"subj": "obj", "obj": "subj"})[keys + ["pid"]].drop_duplicates(keys).assign(swapped=True))
+    known = trex[[*keys, "pid"]].drop_duplicates(keys).assign(swapped=False)
+    reversed_ = (
+        trex[trex["pid"] == triples.REGION_FIRST_CAPITAL]
+        .rename(columns={"subj": "obj", "obj": "subj"})[[*keys, "pid"]]
+        .drop_duplicates(keys)
+        .assign(swapped=True)
+    )
     lookup = pd.concat([known, reversed_]).drop_duplicates(keys)
     found = facts[keys].merge(lookup, on=keys, how="left")
     found.index = facts.index
@@ -169,7 +173,9 @@ class MentionIndex:
     documents: dict[str, set[int]]
 
 
-def index_mentions(sentence_keys: list[str], sentence_docs: list[int], names: set[str], progress: bool = False) -> MentionIndex:
+def index_mentions(
+    sentence_keys: list[str], sentence_docs: list[int], names: set[str], progress: bool = False
+) -> MentionIndex:
     """Find every name (by :func:`token_key`) in every sentence key with one Aho-Corasick pass."""
     from tqdm import tqdm
 
@@ -181,16 +187,18 @@ def index_mentions(sentence_keys: list[str], sentence_docs: list[int], names: se
     if len(automaton) == 0:
         return MentionIndex(by_sentence, by_document)
     automaton.make_automaton()
-    for sentence_id, (key, doc) in enumerate(tqdm(list(zip(sentence_keys, sentence_docs)), desc="mentions",
-                                                   unit="sentence", disable=not progress)):
+    for sentence_id, (key, doc) in enumerate(
+        tqdm(list(zip(sentence_keys, sentence_docs)), desc="mentions", unit="sentence", disable=not progress)
+    ):
         for _, name_key in automaton.iter(key):
             by_sentence.setdefault(name_key, set()).add(sentence_id)
             by_document.setdefault(name_key, set()).add(doc)
     return MentionIndex(by_sentence, by_document)
 
 
-def count_statements(facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.Series,
-                     progress: bool = False) -> pd.DataFrame:
+def count_statements(
+    facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.Series, progress: bool = False
+) -> pd.DataFrame:
     """Per fact: idx, subj, rel, obj, cooccur_docs, cooccur_sentences, stated_sentences, example.
 
     ``sentences`` is :func:`split_sentences` output; ``patterns`` the ParaRel patterns
@@ -199,28 +207,47 @@ def count_statements(facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.
     """
     from tqdm import tqdm
 
-    sentence_keys = [token_key(text) for text in tqdm(sentences["sentence"], desc="tokenize", unit="sentence", disable=not progress)]
+    sentence_keys = [
+        token_key(text) for text in tqdm(sentences["sentence"], desc="tokenize", unit="sentence", disable=not progress)
+    ]
     names = set(facts["subj"]) | set(facts["obj"])
     mentions = index_mentions(sentence_keys, sentences["doc"].tolist(), names, progress)
     empty: set[int] = set()
     rows = []
-    for fact, fact_patterns_ in tqdm(zip(facts.itertuples(index=False), patterns), total=len(facts),
-                                      desc="facts", unit="fact", disable=not progress):
+    for fact, fact_patterns_ in tqdm(
+        zip(facts.itertuples(index=False), patterns), total=len(facts), desc="facts", unit="fact", disable=not progress
+    ):
         subj_key, obj_key = token_key(fact.subj), token_key(fact.obj)
         both = mentions.sentences.get(subj_key, empty) & mentions.sentences.get(obj_key, empty)
         docs = mentions.documents.get(subj_key, empty) & mentions.documents.get(obj_key, empty)
         stating = []
         if both:
-            statements = {token_key(fill_pattern(p, fact.subj, fact.obj), strip_trailing=True) for p in fact_patterns_} - {""}
+            statements = {
+                token_key(fill_pattern(p, fact.subj, fact.obj), strip_trailing=True) for p in fact_patterns_
+            } - {""}
             stating = sorted(s for s in both if any(statement in sentence_keys[s] for statement in statements))
-        rows.append({"idx": fact.idx, "subj": fact.subj, "rel": fact.rel, "obj": fact.obj,
-                     "cooccur_docs": len(docs), "cooccur_sentences": len(both), "stated_sentences": len(stating),
-                     "example": sentences["sentence"].iat[stating[0]] if stating else ""})
+        rows.append(
+            {
+                "idx": fact.idx,
+                "subj": fact.subj,
+                "rel": fact.rel,
+                "obj": fact.obj,
+                "cooccur_docs": len(docs),
+                "cooccur_sentences": len(both),
+                "stated_sentences": len(stating),
+                "example": sentences["sentence"].iat[stating[0]] if stating else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def count_in_texts(facts: pd.DataFrame, texts: list[str], pararel_root: Path,
-                   splitter: PunktSentenceTokenizer | None = None, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+def count_in_texts(
+    facts: pd.DataFrame,
+    texts: list[str],
+    pararel_root: Path,
+    splitter: PunktSentenceTokenizer | None = None,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, dict]:
     """Split ``texts`` with Punkt (trained on them unless ``splitter`` is given) and count per fact.
 
     Returns the counts (:func:`count_statements`; one row per fact, same idx) and a
@@ -231,15 +258,18 @@ def count_in_texts(facts: pd.DataFrame, texts: list[str], pararel_root: Path,
     sentences = split_sentences(texts, splitter, progress)
     counts = count_statements(facts, sentences, fact_patterns(facts, pararel_root), progress)
     summary = {
-        "documents": len(texts), "sentences": len(sentences), "facts": len(counts),
+        "documents": len(texts),
+        "sentences": len(sentences),
+        "facts": len(counts),
         "facts_cooccurring": int((counts["cooccur_sentences"] > 0).sum()),
         "facts_stated": int((counts["stated_sentences"] > 0).sum()),
     }
     return counts, summary
 
 
-def sentence_counts(facts: pd.DataFrame, corpus_path: Path, pararel_root: Path,
-                    skip_bad_lines: bool = False, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+def sentence_counts(
+    facts: pd.DataFrame, corpus_path: Path, pararel_root: Path, skip_bad_lines: bool = False, progress: bool = False
+) -> tuple[pd.DataFrame, dict]:
     """The whole step over a JSONL corpus: :func:`read_corpus`, then :func:`count_in_texts`.
 
     The summary also holds ``skipped_lines`` (corpus lines skipped as bad).

@@ -54,7 +54,7 @@ def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series",
             "models": len(members),
             "spearman": float(stats.spearmanr(members[size], members[value])[0]),
             "rises": int((own["change"] > 0).sum()),
-            "falls": int(len(falling)),
+            "falls": len(falling),
             "where it falls": "; ".join(f"{r.smaller} → {r.larger} ({r.change:+.3f})"
                                         for r in falling.itertuples()) or "—",
         })

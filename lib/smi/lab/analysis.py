@@ -17,6 +17,8 @@ and a mean over ten facts is too noisy to rank against its neighbours.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -271,7 +273,7 @@ def size_table(accuracies: pd.DataFrame, bucketed: pd.DataFrame) -> pd.DataFrame
 
 def _increasing(values) -> bool:
     values = list(values)
-    return all(b > a for a, b in zip(values, values[1:]))
+    return all(b > a for a, b in pairwise(values))
 
 
 def paper_claims(checks: dict, specificity: pd.DataFrame, sizes: pd.DataFrame, fits: pd.DataFrame,
@@ -287,7 +289,7 @@ def paper_claims(checks: dict, specificity: pd.DataFrame, sizes: pd.DataFrame, f
     largest = checks["size"]
     spec = specificity.set_index("size").loc[largest]
     smi_best = []
-    for model, rows in fits.groupby("model", sort=False):
+    for _, rows in fits.groupby("model", sort=False):
         r2 = rows.set_index("method")["r2_bucketed"]
         smi_best.append(bool(r2["SMI"] >= r2[["CO-OCCUR", "MI"]].max()))
     score = prediction_scores.set_index("predictor").loc[predictor]

@@ -80,7 +80,7 @@ import pandas as pd
 from smi.errors import SmiError
 from smi.files import atomic_outputs
 from smi.lab import vocabulary
-from smi.lab.settings import CorpusSettings  # noqa: F401 (re-exported: the generator's knobs)
+from smi.lab.settings import CorpusSettings
 
 #: The files of a lab corpus folder, in the order they are renamed into place (lab.json last).
 CORPUS_FILES = ("corpus.jsonl", "facts.json", "templates.json", "unseen_templates.json", "truth.csv", "lab.json")

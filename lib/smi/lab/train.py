@@ -147,7 +147,7 @@ def quiet_transformers() -> None:
 
 def learning_rate(step: int, total: int, peak: float, warmup_share: float) -> float:
     """Linear warm-up, then a half cosine from ``peak`` down to ``peak / 10`` (module docstring)."""
-    warmup = max(1, int(round(warmup_share * total)))
+    warmup = max(1, round(warmup_share * total))
     if step < warmup:
         return peak * (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
@@ -193,7 +193,7 @@ def schedule(documents: list[list[int]], settings: TrainSettings) -> list[tuple[
     while epoch < settings.epochs:
         batches = len(epoch_batches(documents, settings, epoch))
         share = min(1.0, settings.epochs - epoch)
-        steps += [(epoch, number) for number in range(max(1, int(round(share * batches))))]
+        steps += [(epoch, number) for number in range(max(1, round(share * batches)))]
         epoch += 1
     return steps
 
@@ -253,7 +253,7 @@ def _load_checkpoint(path: Path, key: str):
         return None
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # noqa: BLE001 - a torn or foreign file is simply not reused
+    except Exception:
         state = None
     if not isinstance(state, dict) or state.get("key") != key:
         path.unlink(missing_ok=True)
@@ -318,7 +318,7 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
         tokenizer = AutoTokenizer.from_pretrained(work)
         model = AutoModelForCausalLM.from_pretrained(work).to(device)
         eos = tokenizer.eos_token_id
-        documents = [ids + [eos] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        documents = [[*ids, eos] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         if settings.tokens is not None:
             per_epoch = sum(len(ids) for ids in documents)
             steps = schedule(documents, replace(settings, epochs=settings.tokens / per_epoch))

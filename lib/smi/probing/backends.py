@@ -300,7 +300,9 @@ class VllmGenerator:
 
         temperature = 0.0 if self.settings.greedy else self.settings.temperature
         params = [
-            SamplingParams(n=1, temperature=temperature, max_tokens=self.settings.max_new_tokens, seed=int(seed) % 2**31)
+            SamplingParams(
+                n=1, temperature=temperature, max_tokens=self.settings.max_new_tokens, seed=int(seed) % 2**31
+            )
             for seed in seeds
         ]
         outputs = self.llm.generate(list(prompts), params, use_tqdm=False)

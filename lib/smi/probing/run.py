@@ -311,7 +311,8 @@ def probe(
 
     .. math::
 
-        \mathrm{acc}(s, r, o) = \frac{1}{T K} \sum_{t=1}^{T} \sum_{k=1}^{K} \mathbb{1}\left[o \text{ occurs in } a_{t,k}\right]
+        \mathrm{acc}(s, r, o) = \frac{1}{T K} \sum_{t=1}^{T} \sum_{k=1}^{K}
+            \mathbb{1}\left[o \text{ occurs in } a_{t,k}\right]
     """
     from tqdm import tqdm
 
