@@ -184,7 +184,18 @@ def _check_complete_models(path: Path, table: pd.DataFrame) -> None:
 
 
 def main_table_path(release_dir: Path) -> Path:
-    """Path of the authors' ``main_table.xlsx`` inside a release folder."""
+    """Path of the authors' ``main_table.xlsx`` inside a release folder.
+
+    Parameters
+    ----------
+    release_dir : Path
+        The release folder.
+
+    Returns
+    -------
+    Path
+        The spreadsheet.
+    """
     return Path(release_dir) / MAIN_TABLE
 
 
@@ -348,6 +359,11 @@ def compare_with_fit(bucketed: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFram
 
 def largest_differences(comparison: pd.DataFrame) -> pd.DataFrame:
     """Per quantity of a :func:`compare_with_fit` table: the largest ``abs_diff`` and where it is.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`compare_with_fit`'s output.
 
     Returns
     -------

@@ -17,12 +17,36 @@ import seaborn as sns  # noqa: E402
 
 
 def with_size(label: str, n: int) -> str:
-    """A group label with its size: ``"not together (n = 12,058)"``."""
+    """A group label with its size: ``"not together (n = 12,058)"``.
+
+    Parameters
+    ----------
+    label : str
+        The group's label.
+    n : int
+        Its size.
+
+    Returns
+    -------
+    str
+        The label with its size.
+    """
     return f"{label} (n = {n:,})"
 
 
 def parameter_label(parameters: float) -> str:
-    """A parameter count as people write it: 14M, 1.1B, 176B."""
+    """A parameter count as people write it: 14M, 1.1B, 176B.
+
+    Parameters
+    ----------
+    parameters : float
+        A raw parameter count.
+
+    Returns
+    -------
+    str
+        The short label.
+    """
     for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
         if parameters >= scale:
             value = parameters / scale
@@ -34,6 +58,13 @@ def count_ticks(axis, largest: float) -> None:
     """Label an axis drawn in log2(1 + count) with the counts themselves (0, 1, 10, 100, 1k, …).
 
     ``axis`` is ``ax.xaxis`` or ``ax.yaxis``; ``largest`` the largest count shown.
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        The axis.
+    largest : float
+        The largest count shown.
     """
     import numpy as np
 
@@ -58,6 +89,21 @@ def plot_count_pairs(ax, x, y, groups, colors: dict[str, str], order: list[str] 
     gives each group's colour and size and a key of marker sizes. ``x``, ``y`` are
     counts, drawn at log2(1 + count) and labelled with the counts; ``groups`` a label
     per fact, drawn in ``order``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    x, y : array-like of int
+        Each fact's two counts.
+    groups : array-like of str
+        Each fact's group.
+    colors : dict of str to str
+        The colour of each group.
+    order : list of str or None
+        The groups in drawing and legend order; their order of appearance when None.
+    scale : float
+        Marker area per fact.
     """
     import numpy as np
     import pandas as pd
@@ -96,6 +142,18 @@ def plot_rank_agreement(matrices: dict[str, object], vmin: float | None = None) 
     The colour scale starts at the smallest off-diagonal ρ (rounded down to 0.05) so
     that differences between 0.85 and 0.99 stay visible; corpus names are written
     once, on the left panel, and under every panel.
+
+    Parameters
+    ----------
+    matrices : dict of str to pandas.DataFrame
+        A corpus × corpus matrix of ρ per count.
+    vmin : float or None
+        The bottom of the colour scale; derived from the data when None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
     """
     import numpy as np
 
@@ -148,7 +206,22 @@ def use_style() -> None:
 
 
 def save_figure(fig: plt.Figure, name: str, figures_dir: Path | str) -> list[Path]:
-    """Save ``fig`` as ``<figures_dir>/<name>.png`` and ``.pdf``; return both paths."""
+    """Save ``fig`` as ``<figures_dir>/<name>.png`` and ``.pdf``; return both paths.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    name : str
+        The file name without suffix.
+    figures_dir : Path or str
+        The output folder (created when missing).
+
+    Returns
+    -------
+    list of Path
+        The PNG and the PDF.
+    """
     figures_dir = Path(figures_dir)
     figures_dir.mkdir(parents=True, exist_ok=True)
     paths = [figures_dir / f"{name}.png", figures_dir / f"{name}.pdf"]
@@ -158,12 +231,34 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: Path | str) -> list[Pat
 
 
 def short_model_name(name: str) -> str:
-    """A model name short enough for an axis label (drops TinyLlama's checkpoint suffix)."""
+    """A model name short enough for an axis label (drops TinyLlama's checkpoint suffix).
+
+    Parameters
+    ----------
+    name : str
+        A model name.
+
+    Returns
+    -------
+    str
+        The short name.
+    """
     return name.split("-intermediate")[0]
 
 
 def safe_name(text: str) -> str:
-    """A file-name-safe version of a model or method name (``CO-OCCUR`` → ``co-occur``)."""
+    """A file-name-safe version of a model or method name (``CO-OCCUR`` → ``co-occur``).
+
+    Parameters
+    ----------
+    text : str
+        A model or method name.
+
+    Returns
+    -------
+    str
+        Lower-case text with only letters, digits, ``-``, ``_`` and ``.``.
+    """
     return "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in text).lower()
 
 
@@ -172,6 +267,19 @@ def plot_bucketed_fit(ax, buckets, fit, method: str, title: str | None = None) -
 
     ``buckets`` is :func:`smi.regression.bucket_means` output (x, mean_acc, n_facts);
     ``fit`` a :class:`smi.regression.BucketedFit`.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    buckets : pandas.DataFrame
+        The bucket means.
+    fit : BucketedFit
+        The fitted line.
+    method : str
+        The predictor, for the x label.
+    title : str or None
+        The panel's title.
     """
     import numpy as np
 
@@ -197,7 +305,17 @@ def plot_bucketed_fit(ax, buckets, fit, method: str, title: str | None = None) -
 
 
 def plot_r2_overview(ax, bucketed, model_order: list[str]) -> None:
-    """Grouped bars: bucketed R² of CO-OCCUR, MI and SMI for every model, in ``model_order``."""
+    """Grouped bars: bucketed R² of CO-OCCUR, MI and SMI for every model, in ``model_order``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    bucketed : pandas.DataFrame
+        The bucketed table of :func:`smi.regression.fit_all`.
+    model_order : list of str
+        The models, left to right.
+    """
     data = bucketed.assign(model=bucketed["model"].map(short_model_name))
     sns.barplot(
         data=data,
@@ -229,12 +347,29 @@ ALL_FACTS_AS_IN_PAPER = "all facts, as in the paper"
 
 
 def corpus_label(corpus: str) -> str:
-    """A corpus name for a reader (``pile`` → ``The Pile``); unknown names are returned unchanged."""
+    """A corpus name for a reader (``pile`` → ``The Pile``); unknown names are returned unchanged.
+
+    Parameters
+    ----------
+    corpus : str
+        A corpus name.
+
+    Returns
+    -------
+    str
+        Its label.
+    """
     return CORPUS_LABELS.get(corpus, corpus)
 
 
 def series_colors() -> dict[str, tuple]:
-    """One fixed colour per model series, the same in every figure."""
+    """One fixed colour per model series, the same in every figure.
+
+    Returns
+    -------
+    dict of str to tuple
+        An RGB colour per series.
+    """
     return dict(zip(SERIES_ORDER, sns.color_palette("deep", len(SERIES_ORDER))))
 
 
@@ -247,6 +382,21 @@ def plot_fit_pair(
     line (solid); hollow grey markers and the dashed line are the same with all facts. The corner
     gives both R². ``buckets``/``paper_buckets`` are :func:`smi.regression.bucket_means` output,
     ``fit``/``paper_fit`` :class:`smi.regression.BucketedFit`.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    buckets, paper_buckets : pandas.DataFrame
+        Bucket means without the answer-in-subject facts and with all facts.
+    fit, paper_fit : BucketedFit
+        The two fitted lines.
+    method : str
+        The predictor, for the x label.
+    title : str or None
+        The panel's title.
+    fontsize : float
+        Size of the corner text.
     """
     import numpy as np
 
@@ -294,7 +444,13 @@ def plot_fit_pair(
 
 
 def fit_pair_legend_handles() -> list:
-    """Legend entries explaining :func:`plot_fit_pair`'s markers and lines (for a figure-level legend)."""
+    """Legend entries explaining :func:`plot_fit_pair`'s markers and lines (for a figure-level legend).
+
+    Returns
+    -------
+    list of matplotlib.artist.Artist
+        Labelled artists.
+    """
     from matplotlib.lines import Line2D
 
     return [
@@ -327,6 +483,19 @@ def plot_series_trend(
     """``y`` against model size (log axis), one solid line per series; ``paper_y`` the same, dashed and faded.
 
     No legend is drawn: use :func:`add_series_legend` once per figure.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    frame : pandas.DataFrame
+        One row per model.
+    y : str
+        The column drawn.
+    paper_y : str or None
+        A column drawn dashed, e.g. the paper's value.
+    x, series : str
+        The columns holding each model's size and series.
     """
     colors = series_colors()
     for name in [s for s in SERIES_ORDER if s in set(frame[series])] + sorted(set(frame[series]) - set(SERIES_ORDER)):
@@ -346,7 +515,28 @@ def add_series_legend(
 ):
     """One legend for :func:`plot_series_trend` figures: each series with its number of models, and, with
     ``paper_label``, what the solid and dashed lines mean; ``extra_handles`` (artists with labels) are
-    appended. ``target`` is an Axes or a Figure."""
+    appended. ``target`` is an Axes or a Figure.
+
+    Parameters
+    ----------
+    target : matplotlib.axes.Axes or matplotlib.figure.Figure
+        Where the legend goes.
+    frame : pandas.DataFrame
+        One row per model.
+    series : str
+        The column holding each model's series.
+    paper_label : str or None
+        What the dashed lines show; no line key when None.
+    extra_handles : sequence of matplotlib.artist.Artist
+        More labelled artists.
+    **kwargs
+        Passed to ``legend``.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+        The legend.
+    """
     from matplotlib.lines import Line2D
 
     colors = series_colors()
@@ -372,7 +562,18 @@ def add_series_legend(
 
 
 def predictor_palette(predictors) -> dict:
-    """A fixed colour per held-out predictor name."""
+    """A fixed colour per held-out predictor name.
+
+    Parameters
+    ----------
+    predictors : iterable of str
+        The predictor names.
+
+    Returns
+    -------
+    dict of str to tuple
+        A colour per name.
+    """
     return dict(zip(predictors, sns.color_palette("deep", len(predictors))))
 
 
@@ -384,6 +585,21 @@ def plot_heldout_r2(
     ``summary`` has columns model, predictor, r2, r2_lo, r2_hi (``smi evaluate``'s summary.csv).
     Values below ``left_edge`` are drawn as a left-pointing triangle at the edge, and each such
     model row gets one label listing them, at the right end of its row.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    summary : pandas.DataFrame
+        The rows described above.
+    order : list of str
+        The models, top to bottom.
+    predictors : list of str
+        The predictors drawn.
+    left_edge : float
+        The smallest R² drawn as a point.
+    threshold : float or None
+        Draw a vertical reference line there.
     """
     import numpy as np
 
@@ -436,6 +652,17 @@ def plot_predicted_mean_accuracy(ax, rows, band: float = 0.02, label_models=()) 
 
     ``rows`` has model, corpus, mean_acc, mean_acc_lo/hi, mean_pred, mean_pred_lo/hi (one predictor's
     rows of summary.csv). Both 95 % intervals are drawn with caps; ``label_models`` are named.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    rows : pandas.DataFrame
+        The rows described above.
+    band : float
+        Half-width of the shaded band around the diagonal.
+    label_models : sequence of str
+        Models to name on the plot.
     """
     import numpy as np
 
@@ -471,7 +698,18 @@ def plot_predicted_mean_accuracy(ax, rows, band: float = 0.02, label_models=()) 
 
 
 def models_in_series_order(models) -> list[str]:
-    """Model names of a models table grouped by series (in :data:`SERIES_ORDER`) and by size within a series."""
+    """Model names of a models table grouped by series (in :data:`SERIES_ORDER`) and by size within a series.
+
+    Parameters
+    ----------
+    models : pandas.DataFrame
+        The models table (name, series, parameters).
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     rank = {name: i for i, name in enumerate(SERIES_ORDER)}
     ranked = models.assign(_rank=models["series"].map(lambda s: rank.get(s, len(rank))))
     ordered = ranked.sort_values(["_rank", "parameters"], kind="stable")

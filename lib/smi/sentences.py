@@ -47,6 +47,25 @@ def read_corpus(path: Path, skip_bad_lines: bool = False) -> tuple[list[str], in
 
     A line that is not a JSON object with a non-empty string ``text`` raises
     :class:`SmiError` naming the file and line, unless ``skip_bad_lines``.
+
+    Parameters
+    ----------
+    path : Path
+        The JSONL corpus.
+    skip_bad_lines : bool
+        Skip and count bad lines instead of raising.
+
+    Returns
+    -------
+    texts : list of str
+        The documents' texts, in file order.
+    skipped : int
+        How many lines were skipped.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing, a line is bad (without ``skip_bad_lines``), or no document is left.
     """
     records, skipped = triples.read_jsonl(path, ("text",), skip_bad_lines)
     if not records:
@@ -60,6 +79,16 @@ def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
     Punkt (Kiss & Strunk, 2006) is unsupervised: a word that is short and mostly
     followed by a period (``Dr.``, ``St.``, ``U.S.``) is taken for an abbreviation,
     so its period does not end a sentence.
+
+    Parameters
+    ----------
+    texts : list of str
+        The corpus texts.
+
+    Returns
+    -------
+    nltk.tokenize.punkt.PunktSentenceTokenizer
+        The trained splitter.
     """
     trainer = PunktTrainer()
     trainer.train("\n\n".join(texts), finalize=True)
@@ -67,7 +96,22 @@ def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
 
 
 def split_sentences(texts: list[str], splitter: PunktSentenceTokenizer, progress: bool = False) -> pd.DataFrame:
-    """One row per sentence: doc (position of the text), sentence (its text)."""
+    """One row per sentence: doc (position of the text), sentence (its text).
+
+    Parameters
+    ----------
+    texts : list of str
+        The documents.
+    splitter : PunktSentenceTokenizer
+        The sentence splitter (:func:`train_punkt`).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns doc and sentence, in document then sentence order.
+    """
     from tqdm import tqdm
 
     rows = [(doc, sentence) for doc, text in enumerate(tqdm(texts, desc="split", unit="doc", disable=not progress))
@@ -84,7 +128,18 @@ def _word_tokenizer() -> NLTKWordTokenizer:
 
 
 def tokens(text: str) -> list[str]:
-    """NLTK word tokens of ``text``, lower-cased."""
+    """NLTK word tokens of ``text``, lower-cased.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    list of str
+        The tokens.
+    """
     return [token.lower() for token in _word_tokenizer().tokenize(text)]
 
 
@@ -93,6 +148,18 @@ def token_key(text: str, strip_trailing: bool = False) -> str:
 
     Framing makes substring search on keys match whole tokens only; with
     ``strip_trailing`` final punctuation tokens (a pattern's full stop) are dropped.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+    strip_trailing : bool
+        Drop final punctuation tokens.
+
+    Returns
+    -------
+    str
+        The key.
     """
     words = tokens(text)
     while strip_trailing and words and words[-1] in TRAILING_PUNCTUATION:
@@ -101,7 +168,20 @@ def token_key(text: str, strip_trailing: bool = False) -> str:
 
 
 def fill_pattern(pattern: str, subj: str, obj: str) -> str:
-    """A ParaRel pattern with the subject for ``[X]`` and the object for ``[Y]``."""
+    """A ParaRel pattern with the subject for ``[X]`` and the object for ``[Y]``.
+
+    Parameters
+    ----------
+    pattern : str
+        A pattern with ``[X]`` and ``[Y]``.
+    subj, obj : str
+        The fact's subject and object.
+
+    Returns
+    -------
+    str
+        The filled sentence.
+    """
     return pattern.replace("[X]", subj).replace("[Y]", obj)
 
 
@@ -115,6 +195,25 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
     A fact's relation is its ``pid`` column when present, otherwise found by
     looking the fact up in ParaRel, in either direction for ``capital``'s P36; a
     fact found in neither gets every pattern of its class.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with subj, rel, obj (and optionally pid).
+    pararel_root : Path
+        The ParaRel folder.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+
+    Returns
+    -------
+    pandas.Series
+        A list of patterns per fact.
+
+    Raises
+    ------
+    SmiError
+        When a fact's class is not in ``mapping`` or a ParaRel file is invalid.
     """
     check_classes(facts, mapping)
     mapping = {rel: pids for rel, pids in mapping.items() if rel in set(facts["rel"])}
@@ -135,7 +234,20 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
 
 
 def check_classes(facts: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> None:
-    """Every fact's ``rel`` must be a class of ``mapping``."""
+    """Every fact's ``rel`` must be a class of ``mapping``.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with ``rel``.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+
+    Raises
+    ------
+    SmiError
+        Naming the first unknown class (in sorted order) and the valid ones.
+    """
     for rel in sorted(set(facts["rel"])):
         check_one_of(rel, mapping, "relation class", "relation classes")
 
@@ -176,7 +288,24 @@ class MentionIndex:
 def index_mentions(
     sentence_keys: list[str], sentence_docs: list[int], names: set[str], progress: bool = False
 ) -> MentionIndex:
-    """Find every name (by :func:`token_key`) in every sentence key with one Aho-Corasick pass."""
+    """Find every name (by :func:`token_key`) in every sentence key with one Aho-Corasick pass.
+
+    Parameters
+    ----------
+    sentence_keys : list of str
+        The :func:`token_key` of each sentence.
+    sentence_docs : list of int
+        The document of each sentence.
+    names : set of str
+        The keys of the subjects and objects to find.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    MentionIndex
+        For each name, the sentences and documents that mention it.
+    """
     from tqdm import tqdm
 
     automaton = ahocorasick.Automaton()
@@ -204,6 +333,22 @@ def count_statements(
     ``sentences`` is :func:`split_sentences` output; ``patterns`` the ParaRel patterns
     per fact (:func:`fact_patterns`). ``example`` is the first sentence that states
     the fact (empty when none does).
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with idx, subj, rel, obj.
+    sentences : pandas.DataFrame
+        :func:`split_sentences`' output.
+    patterns : pandas.Series
+        :func:`fact_patterns`' output.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact with the columns above.
     """
     from tqdm import tqdm
 
@@ -253,6 +398,31 @@ def count_in_texts(
     Returns the counts (:func:`count_statements`; one row per fact, same idx) and a
     summary: documents, sentences, facts, and how many facts are mentioned together
     / stated at least once.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with idx, subj, rel, obj.
+    texts : list of str
+        The documents.
+    pararel_root : Path
+        The ParaRel folder.
+    splitter : PunktSentenceTokenizer or None
+        A trained splitter; one is trained on ``texts`` when None.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    counts : pandas.DataFrame
+        One row per fact (:func:`count_statements`).
+    summary : dict
+        documents, sentences, facts, facts_cooccurring, facts_stated.
+
+    Raises
+    ------
+    SmiError
+        When a fact's class is unknown or a ParaRel file is invalid.
     """
     splitter = splitter or train_punkt(texts)
     sentences = split_sentences(texts, splitter, progress)
@@ -273,6 +443,31 @@ def sentence_counts(
     """The whole step over a JSONL corpus: :func:`read_corpus`, then :func:`count_in_texts`.
 
     The summary also holds ``skipped_lines`` (corpus lines skipped as bad).
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with idx, subj, rel, obj.
+    corpus_path : Path
+        The JSONL corpus.
+    pararel_root : Path
+        The ParaRel folder.
+    skip_bad_lines : bool
+        Skip and count bad corpus lines instead of raising.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    counts : pandas.DataFrame
+        One row per fact.
+    summary : dict
+        As for :func:`count_in_texts`, plus skipped_lines.
+
+    Raises
+    ------
+    SmiError
+        When the corpus or a ParaRel file is invalid.
     """
     texts, skipped = read_corpus(corpus_path, skip_bad_lines)
     counts, summary = count_in_texts(facts, texts, pararel_root, progress=progress)
@@ -284,6 +479,22 @@ def rank_correlations(counts: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.
 
     ρ is Pearson's correlation of the ranks (ties get their mean rank), so it asks
     whether facts are *ordered* alike by both counts, whatever their scales.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Per-fact counts.
+    pairs : list of tuple of str
+        Pairs (x, y) of column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per pair (all facts, facts with x > 0): x, y, facts, n, spearman_rho, p_value.
+
+    Notes
+    -----
+    ρ = 1 − 6 Σ d_i² / (n (n² − 1)) for ranks without ties, d_i the difference of a fact's two ranks.
     """
     from scipy.stats import spearmanr
 

@@ -86,7 +86,23 @@ SIZES: dict[str, ModelSize] = {size.name: size for size in (
 
 
 def model_size(name: str) -> ModelSize:
-    """The :class:`ModelSize` called ``name``; a :class:`SmiError` lists the valid names."""
+    """The :class:`ModelSize` called ``name``; a :class:`SmiError` lists the valid names.
+
+    Parameters
+    ----------
+    name : str
+        A size name of :data:`SIZES`.
+
+    Returns
+    -------
+    ModelSize
+        The size.
+
+    Raises
+    ------
+    SmiError
+        When the name is unknown.
+    """
     return SIZES[check_one_of(name, SIZES, "size")]
 
 
@@ -146,7 +162,29 @@ def quiet_transformers() -> None:
 
 
 def learning_rate(step: int, total: int, peak: float, warmup_share: float) -> float:
-    """Linear warm-up, then a half cosine from ``peak`` down to ``peak / 10`` (module docstring)."""
+    """Linear warm-up, then a half cosine from ``peak`` down to ``peak / 10`` (module docstring).
+
+    Parameters
+    ----------
+    step : int
+        The optimiser step, from 0.
+    total : int
+        The number of steps.
+    peak : float
+        The largest learning rate.
+    warmup_share : float
+        The share of steps spent warming up.
+
+    Returns
+    -------
+    float
+        The learning rate of ``step``.
+
+    Notes
+    -----
+    With w = max(1, round(warmup_share · total)): η = peak · (step + 1) / w for step < w, then
+    η = peak / 10 + (peak − peak / 10) · (1 + cos(π · (step − w) / (total − w))) / 2.
+    """
     warmup = max(1, round(warmup_share * total))
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -159,6 +197,20 @@ def pack_documents(documents: list[list[int]], order: np.ndarray, block_size: in
 
     A document never straddles two blocks unless it is longer than a block, in
     which case it is cut into block-sized pieces. Blocks are not padded here.
+
+    Parameters
+    ----------
+    documents : list of list of int
+        Token ids of each document.
+    order : numpy.ndarray
+        The order in which documents are taken.
+    block_size : int
+        Tokens per block.
+
+    Returns
+    -------
+    list of list of int
+        The blocks.
     """
     blocks: list[list[int]] = []
     current: list[int] = []
@@ -176,7 +228,22 @@ def pack_documents(documents: list[list[int]], order: np.ndarray, block_size: in
 
 
 def epoch_batches(documents: list[list[int]], settings: TrainSettings, epoch: int) -> list[list[list[int]]]:
-    """The batches of one epoch: documents shuffled by ``(seed, epoch)``, packed, grouped by ``batch_size``."""
+    """The batches of one epoch: documents shuffled by ``(seed, epoch)``, packed, grouped by ``batch_size``.
+
+    Parameters
+    ----------
+    documents : list of list of int
+        Token ids of each document.
+    settings : TrainSettings
+        Seed, block size and batch size.
+    epoch : int
+        The epoch, from 0.
+
+    Returns
+    -------
+    list of list of list of int
+        The batches, each a list of blocks.
+    """
     order = np.random.default_rng([settings.seed, epoch]).permutation(len(documents))
     blocks = pack_documents(documents, order, settings.block_size)
     return [blocks[i:i + settings.batch_size] for i in range(0, len(blocks), settings.batch_size)]
@@ -187,6 +254,18 @@ def schedule(documents: list[list[int]], settings: TrainSettings) -> list[tuple[
 
     Every whole epoch contributes all its batches (their number varies a little
     with the packing order); a fractional last epoch takes that share of its batches.
+
+    Parameters
+    ----------
+    documents : list of list of int
+        Token ids of each document.
+    settings : TrainSettings
+        Epochs, seed, block size and batch size.
+
+    Returns
+    -------
+    list of tuple of int
+        One (epoch, batch number) per step.
     """
     steps: list[tuple[int, int]] = []
     epoch = 0
@@ -199,7 +278,20 @@ def schedule(documents: list[list[int]], settings: TrainSettings) -> list[tuple[
 
 
 def batch_tensors(batch: list[list[int]], pad_id: int):
-    """(input ids, labels) tensors of a batch; padding is labelled -100 so it carries no loss."""
+    """(input ids, labels) tensors of a batch; padding is labelled -100 so it carries no loss.
+
+    Parameters
+    ----------
+    batch : list of list of int
+        The blocks of a batch.
+    pad_id : int
+        The padding token.
+
+    Returns
+    -------
+    input_ids, labels : torch.Tensor
+        Blocks padded to the longest one.
+    """
     import torch
 
     width = max(len(block) for block in batch)
@@ -213,7 +305,29 @@ def batch_tensors(batch: list[list[int]], pad_id: int):
 
 def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, device: str) -> str:
     """SHA-256 of what decides the trained model: corpus files, size, settings, device, CPU threads and
-    code versions (on the CPU, the thread count changes how sums are split and so the last digits)."""
+    code versions (on the CPU, the thread count changes how sums are split and so the last digits).
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+    size : ModelSize
+        The model size.
+    settings : TrainSettings
+        The training settings.
+    device : str
+        Where the model trains.
+
+    Returns
+    -------
+    str
+        The hex digest.
+
+    Raises
+    ------
+    SmiError
+        When the corpus folder's files changed since ``lab.json``.
+    """
     import torch
     import transformers
 
@@ -226,13 +340,35 @@ def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, dev
 
 
 def checkpoint_path(out_dir: Path) -> Path:
-    """Where a run in progress keeps its training state (``OUT.checkpoint.pt``)."""
+    """Where a run in progress keeps its training state (``OUT.checkpoint.pt``).
+
+    Parameters
+    ----------
+    out_dir : Path
+        The model folder.
+
+    Returns
+    -------
+    Path
+        The checkpoint file.
+    """
     out_dir = Path(out_dir)
     return out_dir.with_name(out_dir.name + ".checkpoint.pt")
 
 
 def read_train_record(model_dir: Path) -> dict | None:
-    """``lab_train.json`` of a finished model folder, or None when there is none (or it is unreadable)."""
+    """``lab_train.json`` of a finished model folder, or None when there is none (or it is unreadable).
+
+    Parameters
+    ----------
+    model_dir : Path
+        The model folder.
+
+    Returns
+    -------
+    dict or None
+        The record.
+    """
     path = Path(model_dir) / TRAIN_RECORD
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -241,7 +377,18 @@ def read_train_record(model_dir: Path) -> dict | None:
 
 
 def parameter_count(model) -> int:
-    """Number of parameters of a torch model (every weight and bias, embeddings included)."""
+    """Number of parameters of a torch model (every weight and bias, embeddings included).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+
+    Returns
+    -------
+    int
+        The count.
+    """
     return int(sum(p.numel() for p in model.parameters()))
 
 
@@ -288,6 +435,37 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
     ``out_dir`` already holds a finished model of the same key.
     ``stop_after_steps`` (tests) saves a checkpoint and raises :class:`KeyboardInterrupt`
     after that many steps of this call, as a killed run would stop.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+    size_name : str
+        The model size.
+    out_dir : Path
+        The model folder written.
+    settings : TrainSettings
+        Epochs, learning rate, batches and seed.
+    device : str
+        Where the model trains.
+    checkpoint_seconds : float
+        How often the training state is saved.
+    progress : bool
+        Show a progress bar.
+    stop_after_steps : int or None
+        Stop (as if killed) after that many steps; for tests.
+
+    Returns
+    -------
+    TrainResult
+        The folder, parameters, steps, tokens, final loss and speed.
+
+    Raises
+    ------
+    SmiError
+        When the size is unknown, the device is unavailable, ``out_dir`` is a file or the corpus is invalid.
+    KeyboardInterrupt
+        After ``stop_after_steps`` steps.
     """
     import torch
     from tqdm.auto import tqdm

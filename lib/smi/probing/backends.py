@@ -310,7 +310,18 @@ class VllmGenerator:
 
 
 def first_line(error: BaseException) -> str:
-    """The first non-empty line of an exception's message (``"no message"`` when it has none)."""
+    """The first non-empty line of an exception's message (``"no message"`` when it has none).
+
+    Parameters
+    ----------
+    error : BaseException
+        The exception.
+
+    Returns
+    -------
+    str
+        The line.
+    """
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[0] if lines else "no message"
 

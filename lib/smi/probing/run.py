@@ -46,7 +46,18 @@ PARTS_OF_HEADER = {
 
 
 def partial_path(out_path: Path) -> Path:
-    """Where a run in progress appends its records: ``OUT.partial.jsonl`` beside ``out_path``."""
+    """Where a run in progress appends its records: ``OUT.partial.jsonl`` beside ``out_path``.
+
+    Parameters
+    ----------
+    out_path : Path
+        The run's output file.
+
+    Returns
+    -------
+    Path
+        The partial file.
+    """
     out_path = Path(out_path)
     return out_path.with_name(out_path.name + ".partial.jsonl")
 
@@ -77,7 +88,18 @@ def protocol_code_sha256() -> str:
 
 
 def facts_sha256(facts: pd.DataFrame) -> str:
-    """SHA-256 of the facts to probe: every column name, dtype and value (counts included), in order."""
+    """SHA-256 of the facts to probe: every column name, dtype and value (counts included), in order.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        The facts.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     digest = hashlib.sha256(json.dumps([[str(c) for c in facts.columns], [str(t) for t in facts.dtypes]]).encode())
     digest.update(pd.util.hash_pandas_object(facts, index=False).to_numpy().tobytes())
     return digest.hexdigest()
@@ -119,12 +141,36 @@ def run_header(
 
 
 def header_name(header: dict) -> str:
-    """A short hash of a header (12 hex digits), naming a partial file set aside for it."""
+    """A short hash of a header (12 hex digits), naming a partial file set aside for it.
+
+    Parameters
+    ----------
+    header : dict
+        A :func:`run_header`.
+
+    Returns
+    -------
+    str
+        The name.
+    """
     return hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def set_aside_path(out_path: Path, header: dict) -> Path:
-    """Where a partial file written for ``header`` is kept when a run with another header starts."""
+    """Where a partial file written for ``header`` is kept when a run with another header starts.
+
+    Parameters
+    ----------
+    out_path : Path
+        The run's output file.
+    header : dict
+        The header the partial file was written for.
+
+    Returns
+    -------
+    Path
+        ``OUT.partial-<header_name>.jsonl`` beside ``out_path``.
+    """
     out_path = Path(out_path)
     return out_path.with_name(f"{out_path.name}.partial-{header_name(header)}.jsonl")
 
