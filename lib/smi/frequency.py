@@ -102,10 +102,8 @@ def wide_counts(all_counts: pd.DataFrame, field: str) -> pd.DataFrame:
 
     Parameters
     ----------
-    all_counts : pandas.DataFrame
-        :func:`load_all_counts`' output.
-    field : str
-        The count column.
+    all_counts, field
+        As for :func:`zero_share`.
 
     Returns
     -------
@@ -122,10 +120,8 @@ def rank_agreement(all_counts: pd.DataFrame, field: str = "time_s1j1") -> pd.Dat
 
     Parameters
     ----------
-    all_counts : pandas.DataFrame
-        :func:`load_all_counts`' output.
-    field : str
-        The count column.
+    all_counts, field
+        As for :func:`zero_share`.
 
     Returns
     -------
@@ -140,10 +136,8 @@ def per_relation_summary(all_counts: pd.DataFrame, field: str = "time_s1j1") -> 
 
     Parameters
     ----------
-    all_counts : pandas.DataFrame
-        :func:`load_all_counts`' output.
-    field : str
-        The count column.
+    all_counts, field
+        As for :func:`zero_share`.
 
     Returns
     -------

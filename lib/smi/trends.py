@@ -63,12 +63,8 @@ def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series",
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        One row per model.
-    value : str
-        The column that moves.
-    series, size, name : str
-        The columns holding each model's series, size and name.
+    frame, value, series, size, name
+        As for :func:`series_steps`.
 
     Returns
     -------
@@ -105,12 +101,8 @@ def falling_steps(frame: pd.DataFrame, value: str, series: str = "series", size:
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        One row per model.
-    value : str
-        The column that moves.
-    series, size, name : str
-        The columns holding each model's series, size and name.
+    frame, value, series, size, name
+        As for :func:`series_steps`.
 
     Returns
     -------
