@@ -12,7 +12,7 @@ KERNEL := smi
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data corpus reproduce notebooks fit test bench lab labrun clean
+.PHONY: help setup data corpus reproduce notebooks fit test lint bench lab labrun clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -59,6 +59,11 @@ reproduce: fit labrun notebooks panels ## everything: venv, data, the lab, all n
 
 test: data corpus ## run the test suite: unit, integration on the released data, notebooks (quick mode, and nbval on the committed outputs)
 	$(PY) -m pytest
+
+LINTED := lib tests bench
+lint: setup ## ruff check and ruff format --check on lib, tests and bench (configured in pyproject.toml)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 bench: data corpus ## speed benchmarks in bench/ (ratios measured side by side)
 	@for script in $(sort $(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -18,9 +18,16 @@ RELATION_OFFSETS = {"capital": 0.8, "born": -0.6, "plays": 0.0}
 CORPUS_DOCS = {"alpha": 2e6, "beta": 3e7, "gamma": 4e8, "delta": 9e9}
 
 
-def true_accuracy(p_obj_given_subj: np.ndarray, relation_offset: np.ndarray, copyable: np.ndarray, parameters: float) -> np.ndarray:
-    """The synthetic law: a = σ(1.5 + 1.2 log10 p(o|s) + offset(relation) + 1.5 [answer in subject] + 0.5 (log10 P − 9))."""
-    return special.expit(1.5 + 1.2 * np.log10(p_obj_given_subj) + relation_offset + 1.5 * copyable + 0.5 * (np.log10(parameters) - 9))
+def true_accuracy(
+    p_obj_given_subj: np.ndarray, relation_offset: np.ndarray, copyable: np.ndarray, parameters: float
+) -> np.ndarray:
+    """The synthetic law.
+
+    a = σ(1.5 + 1.2 log10 p(o|s) + offset(relation) + 1.5 [answer in subject] + 0.5 (log10 P − 9))
+    """
+    return special.expit(
+        1.5 + 1.2 * np.log10(p_obj_given_subj) + relation_offset + 1.5 * copyable + 0.5 * (np.log10(parameters) - 9)
+    )
 
 
 def synthetic_accuracies(n_facts: int = 400, seed: int = 0, corpora: dict[str, float] | None = None) -> pd.DataFrame:
@@ -38,7 +45,9 @@ def synthetic_accuracies(n_facts: int = 400, seed: int = 0, corpora: dict[str, f
     relation = rng.choice(list(RELATION_OFFSETS), n_facts)
     answer = np.array([f"Place{number}" for number in rng.integers(0, 60, n_facts)])
     copyable = rng.uniform(size=n_facts) < 0.25
-    subject = np.where(copyable, np.char.add("University of ", answer), np.char.add("Person ", np.arange(n_facts).astype(str)))
+    subject = np.where(
+        copyable, np.char.add("University of ", answer), np.char.add("Person ", np.arange(n_facts).astype(str))
+    )
     share = 10 ** rng.uniform(-3, 0, n_facts)  # p(o|s)
     subject_rate = 10 ** rng.uniform(-6, -3, n_facts)
     object_rate = 10 ** rng.uniform(-3, -1.5, n_facts)
@@ -48,13 +57,29 @@ def synthetic_accuracies(n_facts: int = 400, seed: int = 0, corpora: dict[str, f
         n_joint = rng.binomial(n_subj, share)
         n_obj = np.maximum(rng.poisson(object_rate * n_docs), n_joint) + 1
         for parameters in (1e8 * 3**number, 3e9 * 2**number):
-            truth = true_accuracy(np.maximum(n_joint, 0.5) / n_subj, np.vectorize(RELATION_OFFSETS.get)(relation), copyable, parameters)
-            frames.append(pd.DataFrame({
-                "model": f"{corpus}-{parameters:.0e}", "series": corpus, "parameters": int(parameters), "corpus": corpus,
-                "idx": np.arange(n_facts), "subj": subject, "rel": relation, "obj": answer,
-                "acc": rng.binomial(400, truth) / 400, "truth": truth,
-                "time_seqs": int(n_docs), "time_subj": n_subj, "time_obj": n_obj, "time_s1j1": n_joint,
-            }))
+            truth = true_accuracy(
+                np.maximum(n_joint, 0.5) / n_subj, np.vectorize(RELATION_OFFSETS.get)(relation), copyable, parameters
+            )
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": f"{corpus}-{parameters:.0e}",
+                        "series": corpus,
+                        "parameters": int(parameters),
+                        "corpus": corpus,
+                        "idx": np.arange(n_facts),
+                        "subj": subject,
+                        "rel": relation,
+                        "obj": answer,
+                        "acc": rng.binomial(400, truth) / 400,
+                        "truth": truth,
+                        "time_seqs": int(n_docs),
+                        "time_subj": n_subj,
+                        "time_obj": n_obj,
+                        "time_s1j1": n_joint,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -69,13 +94,23 @@ def write_release(accuracies: pd.DataFrame, folder: Path) -> Path:
         records = []
         for row in rows.itertuples(index=False):
             seqs, subj, obj, joint = (int(row.time_seqs), int(row.time_subj), int(row.time_obj), int(row.time_s1j1))
-            records.append({
-                "idx": int(row.idx), "subj": str(row.subj), "rel": str(row.rel), "obj": str(row.obj),
-                "qus": f"{row.subj} {row.rel}", "time_seqs": seqs, "time_subj": subj, "time_obj": obj,
-                "time_s1j1": joint,
-                "time_s1j0": subj - joint, "time_s0j1": obj - joint, "time_s0j0": seqs - subj - obj + joint,
-                "acc": float(row.acc),
-            })
+            records.append(
+                {
+                    "idx": int(row.idx),
+                    "subj": str(row.subj),
+                    "rel": str(row.rel),
+                    "obj": str(row.obj),
+                    "qus": f"{row.subj} {row.rel}",
+                    "time_seqs": seqs,
+                    "time_subj": subj,
+                    "time_obj": obj,
+                    "time_s1j1": joint,
+                    "time_s1j0": subj - joint,
+                    "time_s0j1": obj - joint,
+                    "time_s0j0": seqs - subj - obj + joint,
+                    "acc": float(row.acc),
+                }
+            )
         (outputs / f"{model}.json").write_text(json.dumps(records))
     table = accuracies.groupby("model", sort=False).first().reset_index()[["model", "series", "parameters", "corpus"]]
     path = folder / "models.csv"
@@ -90,7 +125,6 @@ def run_cli_quietly(argv: list[str]) -> None:
     """
     import os
     import sys
-
     import threading
 
     from threadpoolctl import threadpool_limits

@@ -92,7 +92,7 @@ def test_manifest_covers_both_releases_and_matches_the_mirror():
 
 @pytest.mark.shared_data
 def test_fit_command_writes_the_72_row_table(release_dir, tmp_path, run_cli):
-    code, out, err = run_cli("fit", "--release", release_dir, "--out", tmp_path)
+    code, _out, err = run_cli("fit", "--release", release_dir, "--out", tmp_path)
     assert code == 0, err
     table = pd.read_csv(tmp_path / "r2_bucketed.csv")
     assert list(table.columns) == regression.BUCKETED_COLUMNS
@@ -122,8 +122,10 @@ def fact(idx, s1j1, acc, **extra):
 
 
 def test_fit_on_a_small_release(tmp_path, run_cli):
-    folder, table = small_release(tmp_path, [fact(i, s1j1, acc) for i, (s1j1, acc) in enumerate([(5, 0.1), (10, 0.3), (20, 0.5), (40, 0.8)])])
-    code, out, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", tmp_path / "out")
+    folder, table = small_release(
+        tmp_path, [fact(i, s1j1, acc) for i, (s1j1, acc) in enumerate([(5, 0.1), (10, 0.3), (20, 0.5), (40, 0.8)])]
+    )
+    code, _out, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", tmp_path / "out")
     assert code == 0, err
     result = pd.read_csv(tmp_path / "out" / "r2_bucketed.csv")
     assert len(result) == 3 and result.notna().all().all()
@@ -132,9 +134,21 @@ def test_fit_on_a_small_release(tmp_path, run_cli):
 @pytest.mark.parametrize(
     "records, table_line, message",
     [
-        ([{k: v for k, v in fact(0, 5, 0.1).items() if k != "time_obj"}, fact(1, 9, 0.2)], None, r"tiny-model\.json: record 0 \(idx 0\): missing field 'time_obj'"),
-        ([fact(0, 5, 0.1), fact(1, 9, 0.2)], "tiny-model,tiny,0,toy", r"models\.csv: line 2: model 'tiny-model' has size 0"),
-        ([fact(0, 0, 0.1), fact(1, 0, 0.2)], None, r"tiny-model\.json: all co-occurrence counts \(time_s1j1\) are zero"),
+        (
+            [{k: v for k, v in fact(0, 5, 0.1).items() if k != "time_obj"}, fact(1, 9, 0.2)],
+            None,
+            r"tiny-model\.json: record 0 \(idx 0\): missing field 'time_obj'",
+        ),
+        (
+            [fact(0, 5, 0.1), fact(1, 9, 0.2)],
+            "tiny-model,tiny,0,toy",
+            r"models\.csv: line 2: model 'tiny-model' has size 0",
+        ),
+        (
+            [fact(0, 0, 0.1), fact(1, 0, 0.2)],
+            None,
+            r"tiny-model\.json: all co-occurrence counts \(time_s1j1\) are zero",
+        ),
         ([fact(0, 5, 0.1), fact(1, 9, 1.7)], None, r"record 1: field 'acc' must be in \[0, 1\]"),
         ([fact(0, 5, 0.1), fact(1, 5, 0.2)], None, r"two distinct buckets"),
     ],
@@ -143,7 +157,7 @@ def test_bad_release_input_gives_one_line_error(tmp_path, run_cli, records, tabl
     folder, table = small_release(tmp_path, records)
     if table_line:
         table.write_text("name,series,parameters,corpus\n" + table_line + "\n")
-    code, out, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", tmp_path / "out")
+    code, _out, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", tmp_path / "out")
     assert code == 2
     error_lines = [line for line in err.splitlines() if line.startswith("smi: error: ")]
     assert len(error_lines) == 1 and err.rstrip("\n").endswith(error_lines[0]), err

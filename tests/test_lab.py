@@ -263,7 +263,7 @@ def test_same_seed_gives_the_same_acquisition_table(quick_run, tmp_path, run_cli
 def test_a_rerun_reuses_every_stage(quick_run, run_cli):
     out, _ = quick_run
     before = (out / "acquisition.csv").read_bytes()
-    code, stdout, err = run_cli("lab", "run", "--out", out, "--quick", "--no-progress")
+    code, _stdout, err = run_cli("lab", "run", "--out", out, "--quick", "--no-progress")
     assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
     assert all(record["reused"] for record in summary["training"].values())

@@ -84,7 +84,11 @@ def test_unknown_method_names_the_choices():
 
 def test_derivation_table_steps_agree_with_each_other():
     counts = counts_frame(
-        idx=[1, 2, 3, 4], time_seqs=[1000] * 4, time_subj=[10, 40, 100, 7], time_obj=[20, 80, 100, 7], time_s1j1=[5, 30, 0, 7]
+        idx=[1, 2, 3, 4],
+        time_seqs=[1000] * 4,
+        time_subj=[10, 40, 100, 7],
+        time_obj=[20, 80, 100, 7],
+        time_s1j1=[5, 30, 0, 7],
     )
     table = metrics.derivation_table(counts, parameters=2**30)
     assert list(table["idx"]) == [1, 2, 4]  # fact 3 never co-occurs: dropped

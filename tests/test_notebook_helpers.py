@@ -12,7 +12,6 @@ from smi import notebook
 from smi.errors import SmiError
 from smi.notebook import ParameterError
 
-
 # --------------------------------------------------------------------------- parameters
 
 
@@ -28,7 +27,9 @@ def test_list_parameter_none_means_all(value):
 
 
 def test_list_parameter_names_the_parameter_the_wrong_value_and_the_valid_ones():
-    with pytest.raises(ParameterError, match=r"^parameter 'models': unknown value 'pythia-13b'; valid values: a, pythia-12b$"):
+    with pytest.raises(
+        ParameterError, match=r"^parameter 'models': unknown value 'pythia-13b'; valid values: a, pythia-12b$"
+    ):
         notebook.list_parameter('["pythia-13b"]', "models", ["a", "pythia-12b"])
     with pytest.raises(ParameterError, match="not a JSON list"):
         notebook.list_parameter('["pythia-12b"', "models")
@@ -44,12 +45,18 @@ def test_parameter_errors_are_smi_errors():
 
 def test_choice_number_bool_and_path_parameters():
     assert notebook.choice_parameter("capital", "relation", ["born", "capital"]) == "capital"
-    with pytest.raises(ParameterError, match="parameter 'relation': unknown value 'capitol'; valid values: born, capital"):
+    with pytest.raises(
+        ParameterError, match="parameter 'relation': unknown value 'capitol'; valid values: born, capital"
+    ):
         notebook.choice_parameter("capitol", "relation", ["born", "capital"])
     assert notebook.number_parameter("0.5", "bucket_width", minimum=0.01) == 0.5
     assert notebook.number_parameter(6.0, "n_examples", integer=True) == 6
-    for bad, message in ((0, "at least 0.01"), ("wide", "expected a number"), (True, "expected a number"),
-                         (float("nan"), "finite")):
+    for bad, message in (
+        (0, "at least 0.01"),
+        ("wide", "expected a number"),
+        (True, "expected a number"),
+        (float("nan"), "finite"),
+    ):
         with pytest.raises(ParameterError, match=message):
             notebook.number_parameter(bad, "bucket_width", minimum=0.01)
     with pytest.raises(ParameterError, match="whole number"):
@@ -77,10 +84,21 @@ def test_default_output_folders_follow_the_environment(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------- display
 
 
-@pytest.mark.parametrize("value, text", [
-    (0.0, "0"), (12.0, "12"), (12_000_000_000.0, "12,000,000,000"), (1234.5678, "1,234.6"), (0.856241, "0.8562"),
-    (-0.03871, "-0.03871"), (0.0012345, "0.001234"), (0.0000123, "1.23e-05"), (float("nan"), "nan"), (math.inf, "inf"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (0.0, "0"),
+        (12.0, "12"),
+        (12_000_000_000.0, "12,000,000,000"),
+        (1234.5678, "1,234.6"),
+        (0.856241, "0.8562"),
+        (-0.03871, "-0.03871"),
+        (0.0012345, "0.001234"),
+        (0.0000123, "1.23e-05"),
+        (float("nan"), "nan"),
+        (math.inf, "inf"),
+    ],
+)
 def test_format_number(value, text):
     assert notebook.format_number(value) == text
 
@@ -145,10 +163,18 @@ def test_clean_strips_run_metadata_and_keeps_outputs(tmp_path):
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("1 + 1", execution_count=1,
-                                     outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)])
-    cell.metadata.update({"tags": ["parameters"], "papermill": {"duration": 0.5, "status": "completed"},
-                          "execution": {"iopub.execute_input": "2026-01-01T00:00:00Z"}})
+    cell = nbformat.v4.new_code_cell(
+        "1 + 1",
+        execution_count=1,
+        outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)],
+    )
+    cell.metadata.update(
+        {
+            "tags": ["parameters"],
+            "papermill": {"duration": 0.5, "status": "completed"},
+            "execution": {"iopub.execute_input": "2026-01-01T00:00:00Z"},
+        }
+    )
     nb.cells = [cell]
     nb.metadata["papermill"] = {"input_path": "/home/someone/notebooks/x.ipynb", "duration": 3.2}
     nb.metadata["kernelspec"] = {"name": "smi", "display_name": "Python (smi)", "language": "python"}

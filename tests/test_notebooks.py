@@ -89,7 +89,9 @@ def test_every_parameter_has_a_type_and_a_description(notebook):
         assert info["help"], f"{notebook.name}: parameter '{name}' has no description"
     for name, info in parameters.items():
         if name.endswith(("_dir", "_path")):
-            assert info["default"] == "None", f"{notebook.name}: path '{name}' must default to None (resolved via smi.data)"
+            assert info["default"] == "None", (
+                f"{notebook.name}: path '{name}' must default to None (resolved via smi.data)"
+            )
 
 
 @pytest.mark.notebooks
@@ -98,7 +100,7 @@ def test_notebook_cites_the_paper_and_links_its_neighbours(notebook):
     first = source(cells(notebook)[0])
     assert PAPER_LINK in first, f"{notebook.name}: the first cell must cite the paper ({PAPER_LINK})"
     position = ALL_NOTEBOOKS.index(notebook)
-    neighbours = ALL_NOTEBOOKS[max(position - 1, 0):position] + ALL_NOTEBOOKS[position + 1:position + 2]
+    neighbours = ALL_NOTEBOOKS[max(position - 1, 0) : position] + ALL_NOTEBOOKS[position + 1 : position + 2]
     for neighbour in neighbours:
         assert f"({neighbour.name})" in first, f"{notebook.name}: no link to {neighbour.name} at the top"
     if notebook != GLOSSARY:
@@ -121,7 +123,9 @@ def test_committed_notebook_carries_clean_outputs_and_its_figures(notebook):
             found = FORBIDDEN_OUTPUT.search(text)
             assert not found, f"{where}: output shows {found.group()!r}"
         if "save_figure(" in source(cell):
-            assert any("image/png" in o.get("data", {}) for o in outputs), f"{where}: saves a figure but does not show it"
+            assert any("image/png" in o.get("data", {}) for o in outputs), (
+                f"{where}: saves a figure but does not show it"
+            )
         # nbval runs cells outside IPython's history, where a trailing ';' does not hide the value:
         # the committed output and nbval's would then differ (end a figure cell with plt.show() instead)
         assert not source(cell).rstrip().endswith(";"), f"{where}: ends with ';', which nbval does not honour"
@@ -129,8 +133,13 @@ def test_committed_notebook_carries_clean_outputs_and_its_figures(notebook):
 
 def test_papermill_help_lists_types_and_descriptions():
     """The command line a reader uses: every parameter line of 02 shows a type and its description."""
-    result = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", "notebooks/02_frequency_analysis.ipynb"],
-                            cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "papermill", "--help-notebook", "notebooks/02_frequency_analysis.ipynb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Unknown type" not in result.stdout
     assert re.search(r"corpora: Optional\[list\[str\]\] \(default None\)\s+release corpora to compare", result.stdout)
     assert re.search(r"corpus_path: Optional\[str\] \(default None\)\s+JSONL corpus", result.stdout)
@@ -179,7 +188,13 @@ def test_a_bad_parameter_stops_with_one_line_naming_it(tmp_path, release_dir):
     assert failure.value.ename == "ParameterError"
     assert "parameter 'model'" in failure.value.evalue and "pythia-12b" in failure.value.evalue
     executed = json.loads((tmp_path / "03_smi_derivation.ipynb").read_text())
-    errors = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"] if o["output_type"] == "error"]
+    errors = [
+        o
+        for cell in executed["cells"]
+        if cell["cell_type"] == "code"
+        for o in cell["outputs"]
+        if o["output_type"] == "error"
+    ]
     assert len(errors) == 1 and errors[0]["traceback"] == [f"ParameterError: {errors[0]['evalue']}"]
     assert not (tmp_path / "figures").exists()  # stopped before any work
 

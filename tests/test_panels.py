@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from smi import metrics, panels, plots
 
@@ -31,7 +30,7 @@ def test_write_fit_panels_writes_one_panel_per_model_and_method_and_the_grid(tmp
     stems = sorted({p.stem for p in paths})
     panels_expected = [f"04_fit_{model}_{plots.safe_name(method)}"
                        for model in ("model-a", "model-b") for method in metrics.METHODS]
-    assert stems == sorted(panels_expected + ["04_fits_grid_all"])
+    assert stems == sorted([*panels_expected, "04_fits_grid_all"])
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     assert {p.suffix for p in paths} == {".png", ".pdf"}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smi import probing, release
+from smi import probing, release, testing
 from smi.errors import SmiError
 
 FACTS = [
@@ -46,14 +46,18 @@ def facts() -> pd.DataFrame:
 @pytest.fixture(scope="module", params=["gpt_neox", "llama"])
 def tiny_model(request, tmp_path_factory) -> Path:
     """A random tiny model of each architecture whose tokenizer knows every word of the facts and templates."""
-    texts = probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES)
-    return probing.save_tiny_model(tmp_path_factory.mktemp(request.param), texts, architecture=request.param, seed=1)
+    texts = testing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + testing.facts_vocabulary(
+        pd.DataFrame(FACTS), TEMPLATES
+    )
+    return testing.save_tiny_model(tmp_path_factory.mktemp(request.param), texts, architecture=request.param, seed=1)
 
 
 @pytest.fixture(scope="module")
 def neox_model(tmp_path_factory) -> Path:
-    texts = probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + probing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES)
-    return probing.save_tiny_model(tmp_path_factory.mktemp("neox"), texts, architecture="gpt_neox", seed=2)
+    texts = testing.facts_vocabulary(pd.DataFrame(FACTS), TEMPLATES_20) + testing.facts_vocabulary(
+        pd.DataFrame(FACTS), TEMPLATES
+    )
+    return testing.save_tiny_model(tmp_path_factory.mktemp("neox"), texts, architecture="gpt_neox", seed=2)
 
 
 class ScriptedGenerator:
@@ -95,7 +99,7 @@ class InterruptedGenerator:
 @pytest.mark.parametrize(
     ("answer", "obj", "match", "ignore_case", "expected"),
     [
-        ("Romeo and Juliet", "Rome", "substring", False, True),   # the paper's rule counts part of a word
+        ("Romeo and Juliet", "Rome", "substring", False, True),  # the paper's rule counts part of a word
         ("Romeo and Juliet", "Rome", "word", False, False),
         ("in Rome.", "Rome", "word", False, True),
         ("rome", "Rome", "substring", False, False),
@@ -133,11 +137,15 @@ def test_accuracy_arithmetic_with_scripted_answers():
 
 
 def test_probe_with_scripted_generator_scores_each_fact(tmp_path):
-    facts = pd.DataFrame([{"idx": 1, "subj": "A", "rel": "r", "obj": "x"}, {"idx": 2, "subj": "B", "rel": "r", "obj": "y"}])
+    facts = pd.DataFrame(
+        [{"idx": 1, "subj": "A", "rel": "r", "obj": "x"}, {"idx": 2, "subj": "B", "rel": "r", "obj": "y"}]
+    )
     templates = {"r": ["[S] one", "[S] two"]}
     script = {"A one": ["x", "no"], "A two": ["xx", "x y"], "B one": ["y", "y"], "B two": ["x", "Y"]}
     settings = probing.ProbeSettings(samples=2)
-    records = probing.probe(facts, templates, ScriptedGenerator(script), settings, tmp_path / "out.json", progress=False)
+    records = probing.probe(
+        facts, templates, ScriptedGenerator(script), settings, tmp_path / "out.json", progress=False
+    )
     assert [r["acc"] for r in records] == [0.75, 0.5]
     assert json.loads((tmp_path / "out.json").read_text()) == records
     assert not probing.partial_path(tmp_path / "out.json").exists()
@@ -169,8 +177,10 @@ def test_tiny_model_six_facts_twenty_templates_two_samples(tiny_model, facts, tm
     runs = []
     for name in ("first.json", "second.json"):
         generator = probing.load_transformers_generator(tiny_model, settings, batch_size=32)
-        runs.append(probing.probe(facts, TEMPLATES_20, generator, settings, tmp_path / name, keep_answers=True, progress=False))
-    first, second = runs
+        runs.append(
+            probing.probe(facts, TEMPLATES_20, generator, settings, tmp_path / name, keep_answers=True, progress=False)
+        )
+    first, _second = runs
     assert [r["n_answers"] for r in first] == [40] * 6
     assert all(0.0 <= r["acc"] <= 1.0 for r in first)
     assert all(len(r["answers"]) == 20 and all(len(a) == 2 for a in r["answers"]) for r in first)
@@ -185,7 +195,9 @@ def test_batch_size_does_not_change_answers(tiny_model, facts, tmp_path):
     for batch_size in (1, 5, 64):
         generator = probing.load_transformers_generator(tiny_model, settings, batch_size=batch_size)
         out = tmp_path / f"bs{batch_size}.json"
-        probing.probe(facts.head(3), TEMPLATES, generator, settings, out, keep_answers=True, chunk_facts=2, progress=False)
+        probing.probe(
+            facts.head(3), TEMPLATES, generator, settings, out, keep_answers=True, chunk_facts=2, progress=False
+        )
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1] == outputs[2]
 
@@ -195,12 +207,21 @@ def test_seed_changes_answers_and_greedy_gives_one_per_template(neox_model, fact
     for seed in (0, 1):
         settings = probing.ProbeSettings(samples=2, max_new_tokens=5, seed=seed)
         generator = probing.load_transformers_generator(neox_model, settings)
-        records = probing.probe(facts.head(2), TEMPLATES, generator, settings, tmp_path / f"s{seed}.json", keep_answers=True, progress=False)
+        records = probing.probe(
+            facts.head(2), TEMPLATES, generator, settings, tmp_path / f"s{seed}.json", keep_answers=True, progress=False
+        )
         answers[seed] = [r["answers"] for r in records]
     assert answers[0] != answers[1]
     greedy = probing.ProbeSettings(samples=20, max_new_tokens=5, greedy=True)
-    records = probing.probe(facts.head(2), TEMPLATES, probing.load_transformers_generator(neox_model, greedy), greedy,
-                            tmp_path / "greedy.json", keep_answers=True, progress=False)
+    records = probing.probe(
+        facts.head(2),
+        TEMPLATES,
+        probing.load_transformers_generator(neox_model, greedy),
+        greedy,
+        tmp_path / "greedy.json",
+        keep_answers=True,
+        progress=False,
+    )
     assert [r["n_answers"] for r in records] == [3, 3]
 
 
@@ -223,16 +244,33 @@ def test_resume_after_interruption_equals_uninterrupted_run(neox_model, facts, t
     said = []
     other = probing.ProbeSettings(samples=2, max_new_tokens=5, seed=6)
     with pytest.raises(KeyboardInterrupt):
-        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=1), other, out, keep_answers=True,
-                      progress=False, say=said.append)
+        probing.probe(
+            facts,
+            TEMPLATES,
+            InterruptedGenerator(model, fail_on=1),
+            other,
+            out,
+            keep_answers=True,
+            progress=False,
+            say=said.append,
+        )
     assert len(said) == 1 and "written for other settings" in said[0] and "recomputing" in said[0]
     assert len(list(tmp_path.glob("resumed.json.partial-*.jsonl"))) == 1
 
     # the first settings again: their partial file is taken back and resumed where it stopped
     resumed_generator = InterruptedGenerator(model)
     said.clear()
-    resumed = probing.probe(facts, TEMPLATES, resumed_generator, settings, out, keep_answers=True, chunk_facts=2,
-                            progress=False, say=said.append)
+    resumed = probing.probe(
+        facts,
+        TEMPLATES,
+        resumed_generator,
+        settings,
+        out,
+        keep_answers=True,
+        chunk_facts=2,
+        progress=False,
+        say=said.append,
+    )
     assert any("set aside earlier" in line and "2 facts done" in line for line in said), said
     done_first = sum(len(TEMPLATES[f["rel"]]) * 2 for f in FACTS[:2])
     assert resumed_generator.prompts == sum(len(TEMPLATES[f["rel"]]) * 2 for f in FACTS) - done_first
@@ -240,16 +278,26 @@ def test_resume_after_interruption_equals_uninterrupted_run(neox_model, facts, t
     assert not partial.exists()
 
 
-def interrupted_then_rerun(facts_before, facts_after, generator_before, generator_after, settings, out,
-                           templates=TEMPLATES):
+def interrupted_then_rerun(
+    facts_before, facts_after, generator_before, generator_after, settings, out, templates=TEMPLATES
+):
     """Probe ``facts_before`` until the second chunk, then rerun on ``facts_after``:
     (records, lines said, prompts asked)."""
     with pytest.raises(KeyboardInterrupt):
-        probing.probe(facts_before, templates, InterruptedGenerator(generator_before, fail_on=2), settings, out,
-                      chunk_facts=2, progress=False, say=lambda line: None)
+        probing.probe(
+            facts_before,
+            templates,
+            InterruptedGenerator(generator_before, fail_on=2),
+            settings,
+            out,
+            chunk_facts=2,
+            progress=False,
+            say=lambda line: None,
+        )
     said, rerun = [], InterruptedGenerator(generator_after)
-    records = probing.probe(facts_after, templates, rerun, settings, out, chunk_facts=2, progress=False,
-                            say=said.append)
+    records = probing.probe(
+        facts_after, templates, rerun, settings, out, chunk_facts=2, progress=False, say=said.append
+    )
     return records, said, rerun.prompts
 
 
@@ -268,8 +316,9 @@ def test_changed_facts_or_counts_are_recomputed_not_resumed(neox_model, facts, t
     counts = pd.DataFrame({"idx": facts["idx"], **{field: 100 for field in release.COUNT_FIELDS}}).set_index("idx")
     with_counts = probing.attach_counts(facts, counts, Path("counts.json"))
     other_counts = probing.attach_counts(facts, counts.assign(time_s1j1=7), Path("counts.json"))
-    records, said, prompts = interrupted_then_rerun(with_counts, other_counts, model, model, settings,
-                                                    tmp_path / "counts.json")
+    records, said, prompts = interrupted_then_rerun(
+        with_counts, other_counts, model, model, settings, tmp_path / "counts.json"
+    )
     assert "written for other facts" in said[0] and prompts == every_prompt
     assert [r["time_s1j1"] for r in records] == [7] * len(facts)
 
@@ -277,8 +326,8 @@ def test_changed_facts_or_counts_are_recomputed_not_resumed(neox_model, facts, t
 def test_other_weights_tokenizer_or_templates_are_recomputed_not_resumed(neox_model, facts, tmp_path):
     settings = probing.ProbeSettings(samples=2, max_new_tokens=4, seed=1)
     model = probing.load_transformers_generator(neox_model, settings)
-    texts = probing.facts_vocabulary(facts, TEMPLATES_20) + probing.facts_vocabulary(facts, TEMPLATES)
-    other_weights = probing.save_tiny_model(tmp_path / "other", texts, architecture="gpt_neox", seed=3)
+    texts = testing.facts_vocabulary(facts, TEMPLATES_20) + testing.facts_vocabulary(facts, TEMPLATES)
+    other_weights = testing.save_tiny_model(tmp_path / "other", texts, architecture="gpt_neox", seed=3)
     other = probing.load_transformers_generator(other_weights, settings)
     assert other.fingerprint()["tokenizer_sha256"] == model.fingerprint()["tokenizer_sha256"]
     assert other.fingerprint()["weights_sha256"] != model.fingerprint()["weights_sha256"]
@@ -294,8 +343,16 @@ def test_other_weights_tokenizer_or_templates_are_recomputed_not_resumed(neox_mo
 
     reworded = {**TEMPLATES, "born": ["[S] was born in the city of", "The birthplace of [S] is"]}
     with pytest.raises(KeyboardInterrupt):
-        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, tmp_path / "t.json",
-                      chunk_facts=2, progress=False, say=lambda line: None)
+        probing.probe(
+            facts,
+            TEMPLATES,
+            InterruptedGenerator(model, fail_on=2),
+            settings,
+            tmp_path / "t.json",
+            chunk_facts=2,
+            progress=False,
+            say=lambda line: None,
+        )
     said = []
     probing.probe(facts, reworded, model, settings, tmp_path / "t.json", chunk_facts=2, progress=False, say=said.append)
     assert "written for other templates" in said[0]
@@ -307,14 +364,16 @@ def test_a_torn_last_line_is_cut_so_later_records_stay_readable(neox_model, fact
     model = probing.load_transformers_generator(neox_model, settings)
     out = tmp_path / "out.json"
     with pytest.raises(KeyboardInterrupt):
-        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, out, chunk_facts=2,
-                      progress=False)
+        probing.probe(
+            facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, out, chunk_facts=2, progress=False
+        )
     partial = probing.partial_path(out)
     with open(partial, "a") as handle:
         handle.write('{"idx": 3, "subj": "Mar')
     with pytest.raises(KeyboardInterrupt):  # resumes, writes one more chunk, is killed again
-        probing.probe(facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, out, chunk_facts=2,
-                      progress=False)
+        probing.probe(
+            facts, TEMPLATES, InterruptedGenerator(model, fail_on=2), settings, out, chunk_facts=2, progress=False
+        )
     lines = partial.read_text().splitlines()
     assert len(lines) == 1 + 4 and all(json.loads(line) for line in lines)
     said = []
@@ -327,16 +386,42 @@ def test_a_torn_last_line_is_cut_so_later_records_stay_readable(neox_model, fact
 
 
 def test_cli_output_reads_like_a_release_model_file(neox_model, tmp_path, run_cli):
-    counts = [{**fact, "time_seqs": 1000, "time_subj": 10 + n, "time_obj": 20, "time_s1j1": 3 + n, "time_s1j0": 7,
-               "time_s0j1": 17 - n, "time_s0j0": 973} for n, fact in enumerate(FACTS)]
+    counts = [
+        {
+            **fact,
+            "time_seqs": 1000,
+            "time_subj": 10 + n,
+            "time_obj": 20,
+            "time_s1j1": 3 + n,
+            "time_s1j0": 7,
+            "time_s0j1": 17 - n,
+            "time_s0j0": 973,
+        }
+        for n, fact in enumerate(FACTS)
+    ]
     facts_file = write_json(tmp_path / "facts.json", FACTS)
     counts_file = write_json(tmp_path / "counts.json", counts)
     templates_file = write_json(tmp_path / "templates.json", TEMPLATES)
     fake_release = tmp_path / "release"
     out = fake_release / "infer" / "merge_outputs" / "tiny.json"
-    code, stdout, stderr = run_cli("probe", "--model", neox_model, "--facts", facts_file, "--templates", templates_file,
-                                   "--out", out, "--counts", counts_file, "--samples", "3", "--max-new-tokens", "4",
-                                   "--no-progress")
+    code, stdout, stderr = run_cli(
+        "probe",
+        "--model",
+        neox_model,
+        "--facts",
+        facts_file,
+        "--templates",
+        templates_file,
+        "--out",
+        out,
+        "--counts",
+        counts_file,
+        "--samples",
+        "3",
+        "--max-new-tokens",
+        "4",
+        "--no-progress",
+    )
     assert code == 0, stderr
     assert "6 facts" in stdout
     frame = release.load_model_output(fake_release, "tiny")
@@ -348,13 +433,26 @@ def test_cli_output_reads_like_a_release_model_file(neox_model, tmp_path, run_cl
 def test_cli_on_release_facts_and_templates(release_dir, tmp_path, run_cli):
     facts = release.load_facts(release.facts_path(release_dir)).groupby("rel").head(1).head(6)
     templates = release.load_templates(release_dir / "infer" / "multi_templates.json")
-    model = probing.save_tiny_model(tmp_path / "model", probing.facts_vocabulary(facts, templates))
+    model = testing.save_tiny_model(tmp_path / "model", testing.facts_vocabulary(facts, templates))
     facts_file = write_json(tmp_path / "facts.json", facts.to_dict("records"))
     outputs = []
     for name in ("a.json", "b.json"):
-        code, _, stderr = run_cli("probe", "--model", model, "--facts", facts_file, "--templates",
-                                  release_dir / "infer" / "multi_templates.json", "--out", tmp_path / name,
-                                  "--samples", "2", "--max-new-tokens", "6", "--no-progress")
+        code, _, stderr = run_cli(
+            "probe",
+            "--model",
+            model,
+            "--facts",
+            facts_file,
+            "--templates",
+            release_dir / "infer" / "multi_templates.json",
+            "--out",
+            tmp_path / name,
+            "--samples",
+            "2",
+            "--max-new-tokens",
+            "6",
+            "--no-progress",
+        )
         assert code == 0, stderr
         outputs.append((tmp_path / name).read_text())
     assert outputs[0] == outputs[1]
@@ -384,8 +482,18 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(templates, facts, model, m
     else:
         model_path = neox_model
     out = tmp_path / "out.json"
-    code, stdout, stderr = run_cli("probe", "--model", model_path, "--facts", write_json(tmp_path / "f.json", facts),
-                                   "--templates", write_json(tmp_path / "t.json", templates), "--out", out, "--no-progress")
+    code, _stdout, stderr = run_cli(
+        "probe",
+        "--model",
+        model_path,
+        "--facts",
+        write_json(tmp_path / "f.json", facts),
+        "--templates",
+        write_json(tmp_path / "t.json", templates),
+        "--out",
+        out,
+        "--no-progress",
+    )
     assert code == 2
     assert message in stderr and stderr.startswith("smi: error: ") and stderr.count("\n") == 1
     assert not out.exists() and not probing.partial_path(out).exists()
@@ -412,7 +520,9 @@ def test_only_the_continuation_is_scored_not_the_prompt(neox_model, tmp_path):
     facts = pd.DataFrame([{"idx": 9, "subj": "Real Madrid", "rel": "capital", "obj": "Madrid"}])
     settings = probing.ProbeSettings(samples=2, max_new_tokens=3, seed=0)
     generator = probing.load_transformers_generator(neox_model, settings)
-    record = probing.probe(facts, TEMPLATES, generator, settings, tmp_path / "copy.json", keep_answers=True, progress=False)[0]
+    record = probing.probe(
+        facts, TEMPLATES, generator, settings, tmp_path / "copy.json", keep_answers=True, progress=False
+    )[0]
     answers = [answer for per_template in record["answers"] for answer in per_template]
     assert not any(answer.startswith("Real Madrid") for answer in answers)  # no prompt echoed back
     assert record["acc"] == pytest.approx(sum("Madrid" in answer for answer in answers) / len(answers))

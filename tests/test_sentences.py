@@ -33,7 +33,9 @@ def abbreviation_corpus(documents: int = 40) -> list[str]:
     texts = []
     for year in range(1800, 1800 + documents):
         forms = rng.sample(sentence_forms, 4)
-        texts.append(" ".join(form.format(name=rng.choice(names), place=rng.choice(places), year=year) for form in forms))
+        texts.append(
+            " ".join(form.format(name=rng.choice(names), place=rng.choice(places), year=year) for form in forms)
+        )
     return texts
 
 
@@ -56,7 +58,10 @@ def test_split_sentences_numbers_documents():
 def test_token_key_matches_whole_tokens_only():
     assert sentences.token_key("Leeds") in sentences.token_key("She was born in Leeds, England.")
     assert sentences.token_key("Leeds") not in sentences.token_key("She was born in Leedsville.")
-    assert sentences.token_key("[X] was born in [Y].".replace("[X]", "Al").replace("[Y]", "Rome"), strip_trailing=True) == " al was born in rome "
+    assert (
+        sentences.token_key("[X] was born in [Y].".replace("[X]", "Al").replace("[Y]", "Rome"), strip_trailing=True)
+        == " al was born in rome "
+    )
 
 
 def facts_frame(rows: list[tuple[int, str, str, str]]) -> pd.DataFrame:
@@ -74,7 +79,9 @@ def test_a_statement_needs_the_relations_wording_not_mere_cooccurrence():
         "Bob Stone died in Leeds after a long illness.",
         "Leeds is a city. Bob Stone never went there.",
     ]
-    facts = facts_frame([(10, "Ann Ward", "born", "Leeds"), (11, "Bob Stone", "born", "Leeds"), (12, "Bob Stone", "die", "Leeds")])
+    facts = facts_frame(
+        [(10, "Ann Ward", "born", "Leeds"), (11, "Bob Stone", "born", "Leeds"), (12, "Bob Stone", "die", "Leeds")]
+    )
     counts = count(texts, facts, [BORN, BORN, DIED])
     assert counts.loc[10, ["cooccur_sentences", "stated_sentences"]].tolist() == [2, 1]
     assert counts.loc[10, "example"] == "Ann Ward was born in Leeds."
@@ -98,7 +105,10 @@ def write_corpus(path: Path, lines: list[str]) -> Path:
 
 
 def test_corpus_line_without_text_names_file_and_line(tmp_path):
-    path = write_corpus(tmp_path / "c.jsonl", [json.dumps({"text": "One."}), json.dumps({"title": "no text"}), json.dumps({"text": "Two."})])
+    path = write_corpus(
+        tmp_path / "c.jsonl",
+        [json.dumps({"text": "One."}), json.dumps({"title": "no text"}), json.dumps({"text": "Two."})],
+    )
     with pytest.raises(SmiError, match=rf"{path}: line 2: missing field 'text'"):
         sentences.read_corpus(path)
     texts, skipped = sentences.read_corpus(path, skip_bad_lines=True)
@@ -111,24 +121,37 @@ def test_sentences_cli_counts_per_fact_with_the_same_idx(tmp_path, run_cli):
         (root / "data" / "trex_lms_vocab").mkdir(parents=True, exist_ok=True)
         (root / "data" / "pattern_data" / "graphs_json").mkdir(parents=True, exist_ok=True)
         (root / "data" / "trex_lms_vocab" / f"{pid}.jsonl").write_text(
-            "".join(json.dumps({"sub_label": s, "obj_label": o, "uuid": s}) + "\n" for s, o in facts))
+            "".join(json.dumps({"sub_label": s, "obj_label": o, "uuid": s}) + "\n" for s, o in facts)
+        )
         (root / "data" / "pattern_data" / "graphs_json" / f"{pid}.jsonl").write_text(
-            "".join(json.dumps({"pattern": p}) + "\n" for p in patterns))
+            "".join(json.dumps({"pattern": p}) + "\n" for p in patterns)
+        )
     facts_path = tmp_path / "facts.csv"
     facts_frame([(7, "Ann Ward", "born", "Leeds"), (3, "Bob Stone", "die", "Leeds")]).to_csv(facts_path, index=False)
-    corpus = write_corpus(tmp_path / "c.jsonl", [json.dumps({"text": t}) for t in
-                                                 ["Ann Ward was born in Leeds.", "Bob Stone lived in Leeds.", "Ann Ward is originally from Leeds."]])
+    corpus = write_corpus(
+        tmp_path / "c.jsonl",
+        [
+            json.dumps({"text": t})
+            for t in ["Ann Ward was born in Leeds.", "Bob Stone lived in Leeds.", "Ann Ward is originally from Leeds."]
+        ],
+    )
     out = tmp_path / "counts.csv"
-    code, stdout, err = run_cli("triples", "sentences", "--facts", facts_path, "--corpus", corpus, "--pararel", root, "--out", out)
+    code, stdout, err = run_cli(
+        "triples", "sentences", "--facts", facts_path, "--corpus", corpus, "--pararel", root, "--out", out
+    )
     assert code == 0, err
     assert "mentioned together in a sentence: 2, stated: 1" in stdout
     counts = pd.read_csv(out).set_index("idx")
     assert counts.loc[7, "stated_sentences"] == 2 and counts.loc[3, "stated_sentences"] == 0
 
     bad_corpus = write_corpus(tmp_path / "bad.jsonl", [json.dumps({"text": "A."}), "{not json"])
-    code, _, err = run_cli("triples", "sentences", "--facts", facts_path, "--corpus", bad_corpus, "--pararel", root, "--out", out)
+    code, _, err = run_cli(
+        "triples", "sentences", "--facts", facts_path, "--corpus", bad_corpus, "--pararel", root, "--out", out
+    )
     assert code == 2 and f"{bad_corpus}: line 2: invalid JSON" in err
 
     facts_frame([(1, "Ann Ward", "married", "Leeds")]).to_csv(facts_path, index=False)
-    code, _, err = run_cli("triples", "sentences", "--facts", facts_path, "--corpus", corpus, "--pararel", root, "--out", out)
+    code, _, err = run_cli(
+        "triples", "sentences", "--facts", facts_path, "--corpus", corpus, "--pararel", root, "--out", out
+    )
     assert code == 2 and "unknown relation class 'married'" in err

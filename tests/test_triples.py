@@ -47,22 +47,33 @@ def small_pararel(tmp_path) -> Path:
     return root
 
 
-SMALL_MAPPING = {"play": ("P1303",), "plays": ("P136",), "found": ("P740",), "headquarter": ("P159",), "capital": ("P36",)}
+SMALL_MAPPING = {
+    "play": ("P1303",),
+    "plays": ("P136",),
+    "found": ("P740",),
+    "headquarter": ("P159",),
+    "capital": ("P36",),
+}
 
 
 def mapping_csv(tmp_path: Path, mapping: dict[str, tuple[str, ...]]) -> Path:
     path = tmp_path / "mapping.csv"
-    pd.DataFrame([(rel, pid) for rel, pids in mapping.items() for pid in pids], columns=["rel", "pid"]).to_csv(path, index=False)
+    pd.DataFrame([(rel, pid) for rel, pids in mapping.items() for pid in pids], columns=["rel", "pid"]).to_csv(
+        path, index=False
+    )
     return path
 
 
-@pytest.mark.parametrize("pattern, prefix", [
-    ("[X] was born in [Y].", "[S] was born in"),
-    ("The capital of [X] is [Y] .", "The capital of [S] is"),
-    ("[X] plays [Y] music .", None),
-    ("[Y] musicians such as [X].", None),
-    ("as a citizen of [Y], [X]", None),
-])
+@pytest.mark.parametrize(
+    "pattern, prefix",
+    [
+        ("[X] was born in [Y].", "[S] was born in"),
+        ("The capital of [X] is [Y] .", "The capital of [S] is"),
+        ("[X] plays [Y] music .", None),
+        ("[Y] musicians such as [X].", None),
+        ("as a citizen of [Y], [X]", None),
+    ],
+)
 def test_object_last_prefix_keeps_only_patterns_ending_in_the_object(pattern, prefix):
     assert triples.object_last_prefix(pattern) == prefix
 
@@ -118,8 +129,17 @@ def test_compare_with_release_counts_recall_and_precision():
 def test_build_cli_writes_csv_and_parquet(small_pararel, tmp_path, run_cli):
     mapping = mapping_csv(tmp_path, SMALL_MAPPING)
     for name in ("facts.csv", "facts.parquet"):
-        code, out, err = run_cli("triples", "build", "--pararel", small_pararel, "--mapping", mapping,
-                                 "--release-filter", "--out", tmp_path / name)
+        code, out, err = run_cli(
+            "triples",
+            "build",
+            "--pararel",
+            small_pararel,
+            "--mapping",
+            mapping,
+            "--release-filter",
+            "--out",
+            tmp_path / name,
+        )
         assert code == 0, err
         assert "6 facts in 5 classes" in out
     assert triples.read_table(tmp_path / "facts.csv").equals(triples.read_table(tmp_path / "facts.parquet"))
@@ -129,10 +149,21 @@ def test_malformed_line_names_file_and_line(small_pararel, tmp_path, run_cli):
     path = small_pararel / "data" / "trex_lms_vocab" / "P740.jsonl"
     write_jsonl(path, [fact("Acme", "Rome"), '{"sub_label": "Zeta", "obj_la', fact("Nox", "Kyiv")])
     mapping = mapping_csv(tmp_path, SMALL_MAPPING)
-    code, _, err = run_cli("triples", "build", "--pararel", small_pararel, "--mapping", mapping, "--out", tmp_path / "f.csv")
+    code, _, err = run_cli(
+        "triples", "build", "--pararel", small_pararel, "--mapping", mapping, "--out", tmp_path / "f.csv"
+    )
     assert code == 2 and f"{path}: line 2: invalid JSON" in err and len(err.strip().splitlines()) == 1
-    code, out, _ = run_cli("triples", "build", "--pararel", small_pararel, "--mapping", mapping,
-                           "--skip-bad-lines", "--out", tmp_path / "f.csv")
+    code, out, _ = run_cli(
+        "triples",
+        "build",
+        "--pararel",
+        small_pararel,
+        "--mapping",
+        mapping,
+        "--skip-bad-lines",
+        "--out",
+        tmp_path / "f.csv",
+    )
     assert code == 0 and "skipped lines 1" in out
 
 
@@ -145,7 +176,9 @@ def test_missing_field_names_file_and_line(small_pararel):
 
 def test_unknown_pid_in_mapping_is_one_line_error(small_pararel, tmp_path, run_cli):
     mapping = mapping_csv(tmp_path, {**SMALL_MAPPING, "born": ("P19",)})
-    code, _, err = run_cli("triples", "build", "--pararel", small_pararel, "--mapping", mapping, "--out", tmp_path / "f.csv")
+    code, _, err = run_cli(
+        "triples", "build", "--pararel", small_pararel, "--mapping", mapping, "--out", tmp_path / "f.csv"
+    )
     assert code == 2 and "unknown PID P19 (class 'born')" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SmiError, match="not a Wikidata relation id"):
         triples.check_mapping({"born": ("19",)}, small_pararel)
@@ -153,8 +186,16 @@ def test_unknown_pid_in_mapping_is_one_line_error(small_pararel, tmp_path, run_c
 
 def test_templates_cli_reports_dropped_patterns(small_pararel, tmp_path, run_cli):
     out = tmp_path / "templates.json"
-    code, stdout, err = run_cli("triples", "templates", "--pararel", small_pararel,
-                                "--mapping", mapping_csv(tmp_path, SMALL_MAPPING), "--out", out)
+    code, stdout, err = run_cli(
+        "triples",
+        "templates",
+        "--pararel",
+        small_pararel,
+        "--mapping",
+        mapping_csv(tmp_path, SMALL_MAPPING),
+        "--out",
+        out,
+    )
     assert code == 0, err
     assert "from 10 patterns (3 dropped" in stdout
     assert json.loads(out.read_text())["found"] == ["[S] was founded in"]
@@ -179,7 +220,10 @@ def test_read_table_checks_like_smi_count_and_keeps_extra_columns(tmp_path):
     table = tmp_path / "facts.csv"
     table.write_text("idx,subj,rel,obj,pid\n1,Ada Lovelace,born,London,P19\n2,NA,born,Namibia,P19\n")
     frame = triples.read_table(table)
-    assert frame["pid"].tolist() == ["P19", "P19"] and frame["subj"].tolist() == ["Ada Lovelace", "NA"]  # "NA" is a name
+    assert frame["pid"].tolist() == ["P19", "P19"] and frame["subj"].tolist() == [
+        "Ada Lovelace",
+        "NA",
+    ]  # "NA" is a name
     table.write_text("idx,subj,rel,obj\n1,Ada Lovelace,born,London\n1,Alan Turing,born,London\n")
     with pytest.raises(SmiError, match=r"facts.csv: line 3: duplicate idx 1"):
         triples.read_table(table)

@@ -1,12 +1,42 @@
 """smi: predict how much of a fact a language model will know from its pre-training data.
 
-The package follows the pipeline of the project:
+The pipeline, step by step, and the module that holds each idea:
 
-* :mod:`smi.data`       fetch and verify the released data and ParaRel;
-* :mod:`smi.release`    load the release into tidy pandas frames;
-* :mod:`smi.metrics`    CO-OCCUR, mutual information, bucketing and SMI;
-* :mod:`smi.regression` bucketed and per-fact R² fits;
-* :mod:`smi.plots`      figures shared by the notebooks.
+1. Data
+   * :mod:`smi.data`           where the data lives; fetch the release and ParaRel with SHA-256 checks;
+   * :mod:`smi.corpus`         small corpora shipped in packages (the vital-article summaries), as JSONL.
+2. Reading
+   * :mod:`smi.records`        the release's JSON records, read and checked without pandas;
+   * :mod:`smi.formats`        the one validated reader of each file format;
+   * :mod:`smi.release`        the release as tidy pandas frames (facts, counts, model outputs, templates).
+3. Facts and templates
+   * :mod:`smi.triples`        rebuild the probe facts and templates from ParaRel's T-REx data;
+   * :mod:`smi.sentences`      sentence-level evidence: sentences that mention and that state a fact.
+4. Counting
+   * :mod:`smi.corpus_io`      read a corpus's documents from JSON-lines or parquet, shard by shard;
+   * :mod:`smi.counting`       document counts of each fact's subject and object over a corpus;
+   * :mod:`smi.frequency`      summaries of the counts and how corpora agree.
+5. Predictors and fits
+   * :mod:`smi.metrics`        CO-OCCUR, mutual information, bucketing and SMI;
+   * :mod:`smi.regression`     the bucketed (paper's) and per-fact R² fits;
+   * :mod:`smi.paper_tables`   the authors' own results and their comparison with ours;
+   * :mod:`smi.trends`         whether a quantity grows with model size within each series.
+6. Probing
+   * :mod:`smi.probing`        per-fact accuracy of a causal LM (protocol, inputs, backends, run, analysis);
+   * :mod:`smi.probe_choices`  the probe's option choices, light enough for the command line;
+   * :mod:`smi.testing`        tiny models built from text, for tests, demonstrations and the lab.
+7. Prediction
+   * :mod:`smi.prediction`     out-of-sample prediction of per-fact accuracy before training.
+8. The knowledge lab
+   * :mod:`smi.lab`            a corpus whose knowledge is known, small models pre-trained on it, the whole loop.
+9. Presentation
+   * :mod:`smi.plots`          figure helpers shared by the notebooks;
+   * :mod:`smi.panels`         the paper's per-model figure panels;
+   * :mod:`smi.notebook`       notebook parameters, defaults and a clean display.
+10. Plumbing
+   * :mod:`smi.errors`         the one input-error type and the checks that raise it;
+   * :mod:`smi.files`          atomic output files;
+   * :mod:`smi.cli` and :mod:`smi.commands`  the ``smi`` command line, one sub-command per step.
 """
 
 from smi.errors import SmiError

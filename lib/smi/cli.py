@@ -32,7 +32,9 @@ COMMAND_MODULES = [
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(prog="smi", description="Predict knowledge retention of language models from pre-training data.")
+    parser = argparse.ArgumentParser(
+        prog="smi", description="Predict knowledge retention of language models from pre-training data."
+    )
     parser.add_argument("--version", action="version", version=f"smi {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:

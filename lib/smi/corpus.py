@@ -21,7 +21,18 @@ VITAL_FILE = "summaries_en-us.json"
 
 
 def vital_articles_path() -> Path:
-    """Where the installed package keeps the summaries file."""
+    """Where the installed package keeps the summaries file.
+
+    Returns
+    -------
+    Path
+        The summaries file.
+
+    Raises
+    ------
+    SmiError
+        When the package is not installed or lacks the file.
+    """
     try:
         files = importlib.metadata.files(VITAL_PACKAGE) or []
     except importlib.metadata.PackageNotFoundError:
@@ -33,14 +44,43 @@ def vital_articles_path() -> Path:
 
 
 def vital_articles() -> list[dict]:
-    """The vital-article summaries as [{"title": ..., "text": ...}], in the package's order."""
+    """The vital-article summaries as [{"title": ..., "text": ...}], in the package's order.
+
+    Returns
+    -------
+    list of dict
+        One record per article.
+
+    Raises
+    ------
+    SmiError
+        When the package is not installed or lacks the file.
+    """
     path = vital_articles_path()
     summaries = json.loads(path.read_text(encoding="utf-8"))
     return [{"title": item["title"], "text": item["extract"]} for item in summaries.values()]
 
 
 def write_jsonl(records: list[dict], out: Path) -> Path:
-    """Write records as JSON lines, atomically (temporary file, then rename)."""
+    """Write records as JSON lines, atomically (temporary file, then rename).
+
+    Parameters
+    ----------
+    records : list of dict
+        The records.
+    out : Path
+        The output file.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    SmiError
+        When the file cannot be written.
+    """
     out = Path(out)
     with atomic_output(out) as temporary, open(temporary, "w", encoding="utf-8") as handle:
         for record in records:

@@ -51,7 +51,13 @@ class ManifestEntry:
 
 
 def read_manifest() -> list[ManifestEntry]:
-    """The files the project needs, read from the packaged ``manifest.csv``."""
+    """The files the project needs, read from the packaged ``manifest.csv``.
+
+    Returns
+    -------
+    list of ManifestEntry
+        One entry per file: release, path and SHA-256.
+    """
     text = resources.files("smi.resources").joinpath("manifest.csv").read_text()
     return [ManifestEntry(**row) for row in csv.DictReader(text.splitlines())]
 
@@ -60,6 +66,16 @@ def project_root(start: Path | None = None) -> Path:
     """The nearest folder above ``start`` (default: the working directory) holding ``lib/smi``.
 
     Falls back to ``start`` itself when the package is used outside a checkout.
+
+    Parameters
+    ----------
+    start : Path or None
+        Where to start looking.
+
+    Returns
+    -------
+    Path
+        The project folder.
     """
     start = Path(start or Path.cwd()).resolve()
     for folder in (start, *start.parents):
@@ -69,24 +85,48 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def external_dir() -> Path:
-    """Where fetched releases live: ``$SMI_DATA_DIR`` or ``<project>/data/external``."""
+    """Where fetched releases live: ``$SMI_DATA_DIR`` or ``<project>/data/external``.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     if os.environ.get(DATA_DIR_ENV):
         return Path(os.environ[DATA_DIR_ENV])
     return project_root() / "data" / "external"
 
 
 def release_dir() -> Path:
-    """The fetched SMI release (``data/external/smi-release``)."""
+    """The fetched SMI release (``data/external/smi-release``).
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     return external_dir() / "smi-release"
 
 
 def pararel_dir() -> Path:
-    """The fetched ParaRel release (``data/external/pararel``)."""
+    """The fetched ParaRel release (``data/external/pararel``).
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     return external_dir() / "pararel"
 
 
 def default_mirror() -> Path | None:
-    """A local copy of the releases: ``$SMI_DATA_MIRROR``, else ``../shared/data`` if present."""
+    """A local copy of the releases: ``$SMI_DATA_MIRROR``, else ``../shared/data`` if present.
+
+    Returns
+    -------
+    Path or None
+        The mirror folder, or None when there is none.
+    """
     if os.environ.get(MIRROR_ENV):
         return Path(os.environ[MIRROR_ENV])
     candidate = project_root().parent / "shared" / "data"
@@ -94,7 +134,18 @@ def default_mirror() -> Path | None:
 
 
 def sha256_of(path: Path) -> str:
-    """Hex SHA256 digest of a file (:func:`smi.files.file_sha256`)."""
+    """Hex SHA256 digest of a file (:func:`smi.files.file_sha256`).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     return file_sha256(path)
 
 
@@ -118,6 +169,25 @@ def fetch_entry(entry: ManifestEntry, dest: Path, mirror: Path | None) -> bool:
 
     A file already present with the right hash is left alone. A new copy goes to a
     temporary name beside the target and is renamed only after its hash matches.
+
+    Parameters
+    ----------
+    entry : ManifestEntry
+        The file to fetch.
+    dest : Path
+        The data folder.
+    mirror : Path or None
+        A local copy to take the file from; it is downloaded when None.
+
+    Returns
+    -------
+    bool
+        True when the file was written, False when a verified copy was already there.
+
+    Raises
+    ------
+    SmiError
+        When the target cannot be written or the fetched file's hash differs from the manifest's.
     """
     target = dest / entry.release / entry.path
     if target.is_file() and sha256_of(target) == entry.sha256:
@@ -153,6 +223,21 @@ def check_dest(dest: Path) -> Path:
     The folder is created when missing. Raises :class:`SmiError` naming ``dest`` when it
     is a file, when a parent of it is a file, or when no file can be created in it
     (read-only, full disk).
+
+    Parameters
+    ----------
+    dest : Path
+        The data folder.
+
+    Returns
+    -------
+    Path
+        ``dest`` itself.
+
+    Raises
+    ------
+    SmiError
+        When ``dest`` cannot hold the fetched files.
     """
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
@@ -174,6 +259,25 @@ def fetch(dest: Path | None = None, mirror: Path | None = None, progress: bool =
 
     ``mirror`` defaults to :func:`default_mirror`; without one, files are downloaded
     from their origin at the pinned commit.
+
+    Parameters
+    ----------
+    dest : Path or None
+        The data folder; :func:`external_dir` when None.
+    mirror : Path or None
+        A local copy of the releases.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict of str to int
+        ``written`` and ``kept`` file counts.
+
+    Raises
+    ------
+    SmiError
+        When the mirror is missing, a file cannot be written, or a hash differs.
     """
     from tqdm.auto import tqdm
 

@@ -1,4 +1,11 @@
-"""The one exception type the command line turns into a one-line message."""
+"""Input errors: the one exception type the command line reports as one line, and the checks that raise it."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import TypeVar
+
+Choice = TypeVar("Choice", bound=Hashable)
 
 
 class SmiError(ValueError):
@@ -8,3 +15,34 @@ class SmiError(ValueError):
     fix it without reading a traceback. It subclasses :class:`ValueError`, so
     library users can catch it as they catch any bad-value error.
     """
+
+
+def check_one_of(value: Choice, valid: Iterable[Choice], what: str, plural: str | None = None) -> Choice:
+    """``value`` when it is one of ``valid``; else a one-line :class:`SmiError` listing the valid ones.
+
+    Parameters
+    ----------
+    value
+        The value to check, e.g. a name given by the user.
+    valid
+        The accepted values, in the order the message lists them (a dict's keys when a dict is given).
+    what
+        What the value names, in the singular, e.g. ``"model"`` or ``"match rule"``.
+    plural
+        The plural used in the list of valid values; ``what + "s"`` when None.
+
+    Returns
+    -------
+    object
+        ``value`` itself, so a check can stand in an assignment.
+
+    Raises
+    ------
+    SmiError
+        ``unknown {what} {value!r}; valid {plural}: a, b, c`` when ``value`` is not in ``valid``.
+    """
+    choices = list(valid)
+    if value not in choices:
+        listed = ", ".join(str(choice) for choice in choices)
+        raise SmiError(f"unknown {what} {value!r}; valid {plural or what + 's'}: {listed}")
+    return value

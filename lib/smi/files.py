@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from smi.errors import SmiError
 
@@ -23,7 +23,18 @@ TEMPORARY_SUFFIX = ".tmp"
 
 
 def temporary_path(path: Path) -> Path:
-    """A new, unique, empty file beside ``path`` (created, so no other run can take its name)."""
+    """A new, unique, empty file beside ``path`` (created, so no other run can take its name).
+
+    Parameters
+    ----------
+    path : Path
+        The final output path; its folder must exist.
+
+    Returns
+    -------
+    Path
+        The new empty file, named after ``path`` with a unique suffix.
+    """
     path = Path(path)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
@@ -60,6 +71,23 @@ def check_writable(path: Path, what: str = "output") -> Path:
     The parent folder is created when missing. Raises :class:`SmiError` naming
     ``path`` when it is a folder, when a parent is a file, or when the folder does
     not accept a new file (read-only, full disk).
+
+    Parameters
+    ----------
+    path : Path
+        The output file.
+    what : str
+        What the file is, for the message.
+
+    Returns
+    -------
+    Path
+        ``path`` itself.
+
+    Raises
+    ------
+    SmiError
+        When ``path`` is a folder, a parent is a file, or the folder does not accept a new file.
     """
     path = Path(path)
     if path.is_dir():
@@ -88,6 +116,21 @@ def atomic_output(path: Path) -> Iterator[Path]:
     rename. If the block raises, the temporary file is removed and ``path`` is left
     as it was (absent, or its previous complete version). An :class:`OSError` while
     writing (full disk, read-only folder) becomes a one-line :class:`SmiError`.
+
+    Parameters
+    ----------
+    path : Path
+        The output file.
+
+    Yields
+    ------
+    Path
+        The temporary file to write.
+
+    Raises
+    ------
+    SmiError
+        When writing or renaming fails with an :class:`OSError`, or ``path`` is a folder.
     """
     with atomic_outputs([path]) as (temporary,):
         yield temporary
@@ -101,6 +144,21 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
     last the file whose presence says the set is finished (e.g. metadata holding
     the hash of the table it describes). A kill between two renames can leave a
     new file next to an old one; readers that must pair them check the hash.
+
+    Parameters
+    ----------
+    paths : list of Path
+        The output files, the one that marks the set complete last.
+
+    Yields
+    ------
+    list of Path
+        One temporary file per output, in the same order.
+
+    Raises
+    ------
+    SmiError
+        When writing or renaming fails with an :class:`OSError`, or a path is a folder.
     """
     paths = [Path(path) for path in paths]
     temporaries: list[Path] = []
@@ -129,7 +187,20 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
 
 
 def file_sha256(path: Path, chunk: int = 2**20) -> str:
-    """SHA-256 of a file's bytes, as hex."""
+    """SHA-256 of a file's bytes, as hex.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    chunk : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
     import hashlib
 
     digest = hashlib.sha256()

@@ -58,18 +58,22 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 
 
 class ParameterError(SmiError):
     """A notebook parameter with a wrong value; the message names the parameter."""
 
 
-def _valid_list(valid: Iterable[str]) -> str:
-    return ", ".join(str(value) for value in valid)
+def _check_value(value: object, name: str, valid: Iterable[str]) -> object:
+    """``value`` if it is one of ``valid``; else a :class:`ParameterError` naming the parameter and the valid values."""
+    try:
+        return check_one_of(value, valid, "value")
+    except SmiError as error:
+        raise ParameterError(f"parameter '{name}': {error}") from None
 
 
 def list_parameter(value: object, name: str, valid: Sequence[str] | None = None) -> list[str] | None:
@@ -79,6 +83,25 @@ def list_parameter(value: object, name: str, valid: Sequence[str] | None = None)
     of comma-separated names (``"a,b"``). With ``valid``, every name must be one
     of them; otherwise :class:`ParameterError` names the parameter, the wrong
     name and the valid ones.
+
+    Parameters
+    ----------
+    value : object
+        The parameter's value.
+    name : str
+        The parameter's name, for the message.
+    valid : sequence of str or None
+        The accepted names; any name when None.
+
+    Returns
+    -------
+    list of str or None
+        The names, or None.
+
+    Raises
+    ------
+    ParameterError
+        When ``value`` is not a list of names, is empty, or holds a name outside ``valid``.
     """
     if value is None:
         return None
@@ -98,21 +121,60 @@ def list_parameter(value: object, name: str, valid: Sequence[str] | None = None)
     if not value:
         raise ParameterError(f"parameter '{name}': the list is empty; use None for all")
     if valid is not None:
-        unknown = [item for item in value if item not in set(valid)]
-        if unknown:
-            raise ParameterError(f"parameter '{name}': unknown value '{unknown[0]}'; valid values: {_valid_list(valid)}")
+        for item in value:
+            _check_value(item, name, valid)
     return list(value)
 
 
 def choice_parameter(value: object, name: str, valid: Sequence[str]) -> str:
-    """``value`` if it is one of ``valid``; otherwise :class:`ParameterError` listing them."""
-    if value not in set(valid):
-        raise ParameterError(f"parameter '{name}': unknown value {value!r}; valid values: {_valid_list(valid)}")
-    return str(value)
+    """``value`` if it is one of ``valid``; otherwise :class:`ParameterError` listing them.
+
+    Parameters
+    ----------
+    value : object
+        The parameter's value.
+    name : str
+        The parameter's name, for the message.
+    valid : sequence of str
+        The accepted values.
+
+    Returns
+    -------
+    str
+        ``value``.
+
+    Raises
+    ------
+    ParameterError
+        When ``value`` is not one of ``valid``.
+    """
+    return str(_check_value(value, name, valid))
 
 
 def number_parameter(value: object, name: str, minimum: float | None = None, integer: bool = False) -> float | int:
-    """``value`` as a finite number (an int with ``integer``), at least ``minimum`` when given."""
+    """``value`` as a finite number (an int with ``integer``), at least ``minimum`` when given.
+
+    Parameters
+    ----------
+    value : object
+        The parameter's value (a number or its text).
+    name : str
+        The parameter's name, for the message.
+    minimum : float or None
+        The smallest accepted value.
+    integer : bool
+        Require a whole number.
+
+    Returns
+    -------
+    float or int
+        The number.
+
+    Raises
+    ------
+    ParameterError
+        When ``value`` is not a finite number, not whole when ``integer``, or below ``minimum``.
+    """
     if isinstance(value, bool):
         raise ParameterError(f"parameter '{name}': expected a number, got {value!r}")
     try:
@@ -131,7 +193,25 @@ def number_parameter(value: object, name: str, minimum: float | None = None, int
 
 
 def bool_parameter(value: object, name: str) -> bool:
-    """``value`` as a boolean; the strings true/false/1/0/yes/no are accepted too."""
+    """``value`` as a boolean; the strings true/false/1/0/yes/no are accepted too.
+
+    Parameters
+    ----------
+    value : object
+        The parameter's value.
+    name : str
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    bool
+        The value.
+
+    Raises
+    ------
+    ParameterError
+        When ``value`` is neither a boolean nor one of the accepted strings.
+    """
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
@@ -142,7 +222,20 @@ def bool_parameter(value: object, name: str) -> bool:
 
 
 def path_parameter(value: object, default: Path) -> Path:
-    """``value`` as a path, or ``default`` (e.g. :func:`smi.data.release_dir`) when it is None or empty."""
+    """``value`` as a path, or ``default`` (e.g. :func:`smi.data.release_dir`) when it is None or empty.
+
+    Parameters
+    ----------
+    value : object
+        The parameter's value.
+    default : Path
+        The path used when ``value`` is None or empty.
+
+    Returns
+    -------
+    Path
+        The path.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return Path(default)
     return Path(str(value))
@@ -159,21 +252,39 @@ RESULTS_DIR_ENV = "SMI_RESULTS_DIR"
 
 
 def figures_dir() -> Path:
-    """Where the notebooks save their PNG and PDF figures: ``$SMI_FIGURES_DIR`` or ``<project>/figures``."""
+    """Where the notebooks save their PNG and PDF figures: ``$SMI_FIGURES_DIR`` or ``<project>/figures``.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     from smi.data import project_root
 
     return Path(os.environ[FIGURES_DIR_ENV]) if os.environ.get(FIGURES_DIR_ENV) else project_root() / "figures"
 
 
 def results_dir() -> Path:
-    """Where the notebooks write their tables: ``$SMI_RESULTS_DIR`` or ``<project>/results``."""
+    """Where the notebooks write their tables: ``$SMI_RESULTS_DIR`` or ``<project>/results``.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
     from smi.data import project_root
 
     return Path(os.environ[RESULTS_DIR_ENV]) if os.environ.get(RESULTS_DIR_ENV) else project_root() / "results"
 
 
 def corpus_path() -> Path:
-    """``<project>/data/corpus/vital_en.jsonl``: the vital-article corpus (``smi corpus vital-articles``)."""
+    """``<project>/data/corpus/vital_en.jsonl``: the vital-article corpus (``smi corpus vital-articles``).
+
+    Returns
+    -------
+    Path
+        The corpus file.
+    """
     from smi.data import project_root
 
     return project_root() / "data" / "corpus" / "vital_en.jsonl"
@@ -194,6 +305,16 @@ def format_number(value: float) -> str:
     1,000 one decimal, values down to 0.001 four significant digits (``0.8562``,
     ``0.001234``), smaller ones scientific notation (``3.21e-05``); NaN and
     infinities as Python writes them.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+
+    Returns
+    -------
+    str
+        Its text.
     """
     if not math.isfinite(value):
         return str(value)
@@ -242,6 +363,20 @@ def one_line_error(shell, etype, value, tb, tb_offset=None) -> list[str]:
     The cell still fails (IPython records the error and the kernel replies
     ``status: error``), so papermill raises ``PapermillExecutionError`` and nbval
     reports the cell; only the display is shortened.
+
+    Parameters
+    ----------
+    shell : IPython.core.interactiveshell.InteractiveShell
+        The shell.
+    etype, value, tb
+        The exception's type, value and traceback.
+    tb_offset : int or None
+        Unused; part of IPython's handler signature.
+
+    Returns
+    -------
+    list of str
+        The lines shown: ``Name: message``.
     """
     lines = [f"{etype.__name__}: {value}"]
     show = getattr(shell, "_showtraceback", None)
@@ -264,6 +399,13 @@ def setup(inline_dpi: int = INLINE_DPI, max_rows: int = 60) -> None:
       line (:func:`one_line_error`).
 
     Outside IPython only the pandas, matplotlib-style and tqdm settings apply.
+
+    Parameters
+    ----------
+    inline_dpi : int
+        Resolution of inline figures.
+    max_rows : int
+        Rows pandas shows before eliding.
     """
     import pandas as pd
 
@@ -296,6 +438,23 @@ def formatted(frame, formats: dict[str, str]):
 
     For columns a reader wants in a unit other than :func:`format_number`'s (percentages,
     a fixed number of decimals, p-values); missing values stay empty.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    formats : dict of str to str
+        A format string per column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The copy.
+
+    Raises
+    ------
+    KeyError
+        When a named column is not in ``frame``.
     """
     unknown = [column for column in formats if column not in frame.columns]
     if unknown:
@@ -320,6 +479,16 @@ def strip_run_metadata(notebook: dict) -> dict:
 
     Outputs, execution counts and tags are kept; only timings, the input and output
     paths and the injected parameters that papermill records are removed.
+
+    Parameters
+    ----------
+    notebook : dict
+        The notebook.
+
+    Returns
+    -------
+    dict
+        A copy without the per-run metadata.
     """
     for key in RUN_METADATA_KEYS:
         notebook.get("metadata", {}).pop(key, None)
@@ -330,7 +499,13 @@ def strip_run_metadata(notebook: dict) -> dict:
 
 
 def clean_executed(path: Path) -> None:
-    """Rewrite an executed notebook at ``path`` without its per-run metadata (read and written by nbformat, atomically)."""
+    """Rewrite an executed notebook at ``path`` without its per-run metadata (read and written by nbformat, atomically).
+
+    Parameters
+    ----------
+    path : Path
+        The executed notebook.
+    """
     import nbformat
 
     from smi.files import atomic_output
@@ -346,7 +521,18 @@ def clean_executed(path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m smi.notebook clean NOTEBOOK...``: strip per-run metadata (``make notebooks`` calls it)."""
+    """``python -m smi.notebook clean NOTEBOOK...``: strip per-run metadata (``make notebooks`` calls it).
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 2 after a one-line error.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) < 2 or argv[0] != "clean":
         print("usage: python -m smi.notebook clean NOTEBOOK...", file=sys.stderr)

@@ -39,6 +39,29 @@ def fit_grid_figure(predictors: dict[str, pd.DataFrame], predictors_without: dic
 
     ``predictors`` and ``predictors_without`` are :func:`smi.regression.release_predictors` output
     with all facts and with ``drop_answer_in_subject=True``.
+
+    Parameters
+    ----------
+    predictors, predictors_without : dict of str to pandas.DataFrame
+        Predictors of each model with all facts and without the facts whose answer is in the subject.
+    models : list of str
+        The models, one row each.
+    methods : sequence of str
+        The methods, one column each.
+    panel_size : tuple of float
+        Width and height of one panel, in inches.
+    title : str or None
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+
+    Raises
+    ------
+    SmiError
+        When ``models`` is empty.
     """
     import matplotlib.pyplot as plt
 
@@ -71,7 +94,22 @@ SHOWCASE_MODELS = ("pythia-14m", "pythia-410m", "pythia-12b", "bloom-7b1", "bloo
 
 def showcase_models(names: list[str], count: int = 6, preferred=SHOWCASE_MODELS) -> list[str]:
     """At most ``count`` of ``names`` to draw: those of ``preferred`` first (in its order), then the others in
-    their given order."""
+    their given order.
+
+    Parameters
+    ----------
+    names : list of str
+        The models available.
+    count : int
+        How many to keep at most.
+    preferred : sequence of str
+        The models shown first when available.
+
+    Returns
+    -------
+    list of str
+        The models to draw.
+    """
     chosen = [name for name in preferred if name in set(names)]
     chosen += [name for name in names if name not in chosen]
     return chosen[:count]
@@ -80,7 +118,27 @@ def showcase_models(names: list[str], count: int = 6, preferred=SHOWCASE_MODELS)
 def write_fit_panels(predictors: dict[str, pd.DataFrame], predictors_without: dict[str, pd.DataFrame],
                      figures_dir: Path | str, methods=metrics.METHODS) -> list[Path]:
     """Write one panel per model and method (``04_fit_<model>_<method>``) and the grid of every model
-    (``04_fits_grid_all``), each as PNG and PDF, into ``figures_dir``; return the paths."""
+    (``04_fits_grid_all``), each as PNG and PDF, into ``figures_dir``; return the paths.
+
+    Parameters
+    ----------
+    predictors, predictors_without : dict of str to pandas.DataFrame
+        As for :func:`fit_grid_figure`.
+    figures_dir : Path or str
+        The output folder.
+    methods : sequence of str
+        The methods drawn.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    SmiError
+        When a fit is impossible or a file cannot be written.
+    """
     import matplotlib.pyplot as plt
 
     paths = []
@@ -101,7 +159,18 @@ def write_fit_panels(predictors: dict[str, pd.DataFrame], predictors_without: di
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m smi.panels``: fit every model of the release and write the panels (see the module docstring)."""
+    """``python -m smi.panels``: fit every model of the release and write the panels (see the module docstring).
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit status: 0, or 2 after a one-line error.
+    """
     from smi import data, release
 
     parser = argparse.ArgumentParser(prog="python -m smi.panels",

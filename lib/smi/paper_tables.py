@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from smi import metrics, release
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 
 #: Paths inside a release folder.
 MAIN_TABLE = Path("analysis") / "main_tables" / "main_table.xlsx"
@@ -114,10 +114,10 @@ def _check_header(path: Path, header: list, expected: list) -> None:
 
 def _name(path: Path, number: int, column: str, value, names: dict[str, str], what: str) -> str:
     """Our name for the release's ``value`` of a name column, or a one-line error."""
-    if not isinstance(value, str) or value not in names:
-        raise SmiError(f"{path}: row {number}: column '{column}': unknown {what} {value!r} "
-                       f"(expected one of {', '.join(names)})")
-    return names[value]
+    try:
+        return names[check_one_of(value, names, what)]
+    except SmiError as error:
+        raise SmiError(f"{path}: row {number}: column '{column}': {error}") from None
 
 
 def _number(path: Path, number: int, column: str, value) -> float:
@@ -184,7 +184,18 @@ def _check_complete_models(path: Path, table: pd.DataFrame) -> None:
 
 
 def main_table_path(release_dir: Path) -> Path:
-    """Path of the authors' ``main_table.xlsx`` inside a release folder."""
+    """Path of the authors' ``main_table.xlsx`` inside a release folder.
+
+    Parameters
+    ----------
+    release_dir : Path
+        The release folder.
+
+    Returns
+    -------
+    Path
+        The spreadsheet.
+    """
     return Path(release_dir) / MAIN_TABLE
 
 
@@ -270,8 +281,7 @@ def load_wide_table(release_dir: Path, quantity: str) -> pd.DataFrame:
     pandas.DataFrame
         Long form: model, method, and a column named ``quantity``, one row per cell.
     """
-    if quantity not in WIDE_TABLES:
-        raise SmiError(f"unknown quantity {quantity!r}; choose one of {', '.join(WIDE_TABLES)}")
+    check_one_of(quantity, WIDE_TABLES, "quantity", "quantities")
     path = Path(release_dir) / WIDE_TABLES[quantity]
     header, body = _read_sheet(path)
     _check_header(path, header, ["model", *METHOD_NAMES])
@@ -350,6 +360,11 @@ def compare_with_fit(bucketed: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFram
 def largest_differences(comparison: pd.DataFrame) -> pd.DataFrame:
     """Per quantity of a :func:`compare_with_fit` table: the largest ``abs_diff`` and where it is.
 
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        :func:`compare_with_fit`'s output.
+
     Returns
     -------
     pandas.DataFrame
@@ -360,5 +375,5 @@ def largest_differences(comparison: pd.DataFrame) -> pd.DataFrame:
     for quantity, group in comparison.groupby("quantity", sort=False):
         worst = group.loc[group["abs_diff"].idxmax()]
         rows.append({"quantity": quantity, "max_abs_diff": float(worst["abs_diff"]),
-                     "model": worst["model"], "method": worst["method"], "n_rows": int(len(group))})
+                     "model": worst["model"], "method": worst["method"], "n_rows": len(group)})
     return pd.DataFrame(rows, columns=["quantity", "max_abs_diff", "model", "method", "n_rows"])

@@ -7,8 +7,8 @@ use them at start-up; :mod:`smi.release` builds its pandas frames on top of them
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from smi.errors import SmiError
 
@@ -25,7 +25,23 @@ COUNT_FIELDS = (
 
 
 def read_json(path: Path) -> object:
-    """Parse a JSON file, turning a missing file or bad JSON into a one-line :class:`SmiError`."""
+    """Parse a JSON file, turning a missing file or bad JSON into a one-line :class:`SmiError`.
+
+    Parameters
+    ----------
+    path : Path
+        The JSON file.
+
+    Returns
+    -------
+    object
+        The parsed value.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing, not UTF-8, not JSON, or nested too deeply (naming the line).
+    """
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: file not found")
@@ -40,12 +56,37 @@ def read_json(path: Path) -> object:
         raise SmiError(f"{path}: invalid JSON (nested too deeply)") from None
 
 
-def require_records(records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0) -> list[dict]:
+def require_records(
+    records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0
+) -> list[dict]:
     """``records`` (already parsed) if it is a non-empty list of objects each holding every field of ``required``.
 
     A field set to null counts as missing. Errors name ``path`` and the record as
     ``<unit> <number>``, numbered from ``first`` (records of a JSON list from 0,
     lines of a JSON-lines file from 1).
+
+    Parameters
+    ----------
+    records : object
+        A parsed JSON value.
+    required : tuple or list of str
+        Fields every record must hold (not null).
+    path : Path
+        Where the records came from, for the message.
+    unit : str
+        What a record is called in the message (``record``, ``line``).
+    first : int
+        The number of the first record.
+
+    Returns
+    -------
+    list of dict
+        ``records`` itself.
+
+    Raises
+    ------
+    SmiError
+        When ``records`` is not a non-empty list, an item is not an object, or a field is missing.
     """
     if not isinstance(records, list) or not records:
         raise SmiError(f"{path}: expected a non-empty JSON list of records")
@@ -61,7 +102,20 @@ def require_records(records: object, required: tuple[str, ...] | list[str], path
 
 
 def parse_json_line(line: str) -> tuple[object, str | None]:
-    """One line of a JSON-lines file parsed: (value, None), or (None, what is wrong with it)."""
+    """One line of a JSON-lines file parsed: (value, None), or (None, what is wrong with it).
+
+    Parameters
+    ----------
+    line : str
+        One line of text.
+
+    Returns
+    -------
+    value : object or None
+        The parsed value, None when the line is not valid JSON.
+    problem : str or None
+        What is wrong with the line, None when it parsed.
+    """
     try:
         return json.loads(line), None
     except json.JSONDecodeError as error:
@@ -74,6 +128,18 @@ def decoded_lines(path: Path) -> Iterator[tuple[int, str | None]]:
     """(line number from 1, text) of each line of a file; text is None where the bytes are not UTF-8.
 
     A UTF-8 byte-order mark at the start of the file is dropped.
+
+    Parameters
+    ----------
+    path : Path
+        The text file.
+
+    Yields
+    ------
+    number : int
+        The line number, from 1.
+    text : str or None
+        The line without its line break, or None when its bytes are not UTF-8.
     """
     with open(path, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -91,6 +157,23 @@ def read_json_lines(path: Path) -> tuple[list[dict], list[int]]:
     Blank lines are skipped and a UTF-8 byte-order mark at the start is accepted;
     a line that is not a JSON object, or bytes that are not UTF-8, raise a one-line
     :class:`SmiError` naming the line.
+
+    Parameters
+    ----------
+    path : Path
+        The JSON-lines file.
+
+    Returns
+    -------
+    records : list of dict
+        The objects, in file order.
+    line_numbers : list of int
+        The line of each object.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing, or a line is not UTF-8 or not a JSON object (naming the line).
     """
     path = Path(path)
     if not path.is_file():

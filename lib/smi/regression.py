@@ -59,7 +59,20 @@ class PerFactFit:
 
 
 def bucket_means(x: np.ndarray, acc: np.ndarray) -> pd.DataFrame:
-    """Per distinct x: the mean accuracy and the number of facts, sorted by x."""
+    """Per distinct x: the mean accuracy and the number of facts, sorted by x.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Each fact's predictor value (already bucketed).
+    acc : numpy.ndarray
+        Each fact's accuracy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``x``, ``mean_acc`` and ``n_facts``, one row per distinct x.
+    """
     frame = pd.DataFrame({"x": np.asarray(x, dtype=float), "acc": np.asarray(acc, dtype=float)})
     return frame.groupby("x")["acc"].agg(mean_acc="mean", n_facts="size").reset_index()
 
@@ -70,7 +83,30 @@ def _ols(x: np.ndarray, y: np.ndarray):
 
 
 def bucketed_fit(x: np.ndarray, acc: np.ndarray) -> BucketedFit:
-    """Fit group-mean accuracy on group value (see module docstring for every output)."""
+    """Fit group-mean accuracy on group value (see module docstring for every output).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Each fact's predictor value (already bucketed).
+    acc : numpy.ndarray
+        Each fact's accuracy.
+
+    Returns
+    -------
+    BucketedFit
+        R², slope, intercept, MSE, upper bound, mean accuracy and sizes of the fit.
+
+    Raises
+    ------
+    SmiError
+        When there are fewer than two buckets, or the bucket means are all equal.
+
+    Notes
+    -----
+    Ordinary least squares of the bucket means ā_b on the bucket values x_b, one point per bucket:
+    R² = 1 − Σ_b (ā_b − β0 − β1 x_b)² / Σ_b (ā_b − mean ā)².
+    """
     x = np.asarray(x, dtype=float)
     acc = np.asarray(acc, dtype=float)
     groups = bucket_means(x, acc)
@@ -91,13 +127,35 @@ def bucketed_fit(x: np.ndarray, acc: np.ndarray) -> BucketedFit:
         upper_bound=intercept + slope,
         x_intercept=-intercept / slope if slope != 0 else float("nan"),
         mean_acc=float(acc.mean()),
-        n_facts=int(len(acc)),
-        n_buckets=int(len(groups)),
+        n_facts=len(acc),
+        n_buckets=len(groups),
     )
 
 
 def per_fact_fit(x: np.ndarray, acc: np.ndarray) -> PerFactFit:
-    """Fit each fact's accuracy on its value: the share of per-fact variance explained."""
+    """Fit each fact's accuracy on its value: the share of per-fact variance explained.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Each fact's predictor value.
+    acc : numpy.ndarray
+        Each fact's accuracy.
+
+    Returns
+    -------
+    PerFactFit
+        R², slope, intercept, mean accuracy and the number of facts.
+
+    Raises
+    ------
+    SmiError
+        When the predictor has one distinct value or the accuracy does not vary.
+
+    Notes
+    -----
+    R² = 1 − Σ_i (a_i − β0 − β1 x_i)² / Σ_i (a_i − ā)², with the least-squares line over facts.
+    """
     x = np.asarray(x, dtype=float)
     acc = np.asarray(acc, dtype=float)
     if len(np.unique(x)) < 2:
@@ -106,11 +164,33 @@ def per_fact_fit(x: np.ndarray, acc: np.ndarray) -> PerFactFit:
         raise SmiError(f"accuracy is {acc[0]:g} for every fact; R² needs accuracies that vary")
     model = _ols(x, acc)
     intercept, slope = (float(v) for v in model.params)
-    return PerFactFit(float(model.rsquared), slope, intercept, float(acc.mean()), int(len(acc)))
+    return PerFactFit(float(model.rsquared), slope, intercept, float(acc.mean()), len(acc))
 
 
-def model_predictors(output: pd.DataFrame, parameters: float, width: float = metrics.DEFAULT_BUCKET_WIDTH) -> pd.DataFrame:
-    """The usable facts of one model (MI > 0) with a column per method: idx, rel, acc, CO-OCCUR, MI, SMI."""
+def model_predictors(
+    output: pd.DataFrame, parameters: float, width: float = metrics.DEFAULT_BUCKET_WIDTH
+) -> pd.DataFrame:
+    """The usable facts of one model (MI > 0) with a column per method: idx, rel, acc, CO-OCCUR, MI, SMI.
+
+    Parameters
+    ----------
+    output : pandas.DataFrame
+        One model's per-fact records with counts and ``acc`` (:func:`smi.release.load_model_output`).
+    parameters : float
+        The model's parameter count.
+    width : float
+        Bucket width on the log2 scale.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per usable fact: idx, subj, rel, obj, acc and one column per method.
+
+    Raises
+    ------
+    SmiError
+        When no fact has MI > 0, or a predictor cannot be normalised.
+    """
     usable = output[metrics.usable_facts(output)].reset_index(drop=True)
     if len(usable) == 0:
         raise SmiError("no fact has MI > 0; nothing to fit")
@@ -120,11 +200,30 @@ def model_predictors(output: pd.DataFrame, parameters: float, width: float = met
     return frame
 
 
-def fit_predictors(predictors: pd.DataFrame, model: str) -> tuple[list[dict], list[dict]]:
+def predictor_r2_rows(predictors: pd.DataFrame, model: str) -> tuple[list[dict], list[dict]]:
     """Bucketed and per-fact fits of every method on one model's :func:`model_predictors` frame.
 
     A model whose accuracy is the same on every usable fact has no variance to
     explain (R² would be 0/0) and raises :class:`SmiError`.
+
+    Parameters
+    ----------
+    predictors : pandas.DataFrame
+        One model's :func:`model_predictors` frame.
+    model : str
+        The model's name, written in every row.
+
+    Returns
+    -------
+    bucketed : list of dict
+        One row per method: model, method and the fields of :class:`BucketedFit`.
+    per_fact : list of dict
+        One row per method: model, method and the fields of :class:`PerFactFit`.
+
+    Raises
+    ------
+    SmiError
+        When the accuracy is the same on every usable fact, or a fit is impossible.
     """
     acc = predictors["acc"].to_numpy(dtype=float)
     if len(acc) and (acc == acc[0]).all():
@@ -138,7 +237,18 @@ def fit_predictors(predictors: pd.DataFrame, model: str) -> tuple[list[dict], li
     return bucketed, per_fact
 
 
-BUCKETED_COLUMNS = ["model", "method", "r2", "slope", "intercept", "mse", "upper_bound", "mean_acc", "n_facts", "n_buckets"]
+BUCKETED_COLUMNS = [
+    "model",
+    "method",
+    "r2",
+    "slope",
+    "intercept",
+    "mse",
+    "upper_bound",
+    "mean_acc",
+    "n_facts",
+    "n_buckets",
+]
 PER_FACT_COLUMNS = ["model", "method", "r2", "slope", "intercept", "mean_acc", "n_facts"]
 
 
@@ -152,7 +262,33 @@ def release_predictors(
 ) -> dict[str, pd.DataFrame]:
     """{model name: :func:`model_predictors` frame} for every row of the models table; with
     ``drop_answer_in_subject``, without the facts of :func:`smi.release.answer_written_in_subject`.
-    ``outputs`` is a folder of ``<model>.json`` files read instead of the release's ``infer/merge_outputs``."""
+    ``outputs`` is a folder of ``<model>.json`` files read instead of the release's ``infer/merge_outputs``.
+
+    Parameters
+    ----------
+    release_dir : Path
+        The release folder.
+    models : pandas.DataFrame or None
+        The models table (name, parameters, …); the paper's models when None.
+    width : float
+        Bucket width on the log2 scale.
+    progress : bool
+        Show a progress bar.
+    drop_answer_in_subject : bool
+        Leave out the facts whose object is written inside the subject's name.
+    outputs : Path or None
+        A folder of per-model files read instead of the release's.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The predictors frame of each model, in the table's order.
+
+    Raises
+    ------
+    SmiError
+        When a model's file is missing or invalid, or its predictors cannot be computed (naming the file).
+    """
     from tqdm.auto import tqdm
 
     models = release.load_models() if models is None else models
@@ -173,16 +309,33 @@ def fit_all(predictors: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataF
 
     The bucketed table has exactly the columns of ``r2_bucketed.csv``
     (:data:`BUCKETED_COLUMNS`) followed by ``x_intercept``. NaN anywhere is an error.
+
+    Parameters
+    ----------
+    predictors : dict of str to pandas.DataFrame
+        :func:`release_predictors`' output.
+
+    Returns
+    -------
+    bucketed : pandas.DataFrame
+        One row per (model, method): :data:`BUCKETED_COLUMNS` and ``x_intercept``.
+    per_fact : pandas.DataFrame
+        One row per (model, method): :data:`PER_FACT_COLUMNS`.
+
+    Raises
+    ------
+    SmiError
+        When a model cannot be fitted (naming it) or a fit gives NaN.
     """
     bucketed, per_fact = [], []
     for model, frame in predictors.items():
         try:
-            rows_b, rows_p = fit_predictors(frame, model)
+            rows_b, rows_p = predictor_r2_rows(frame, model)
         except SmiError as error:
             raise SmiError(f"model '{model}': {error}") from None
         bucketed += rows_b
         per_fact += rows_p
-    bucketed_frame = pd.DataFrame(bucketed)[BUCKETED_COLUMNS + ["x_intercept"]]
+    bucketed_frame = pd.DataFrame(bucketed)[[*BUCKETED_COLUMNS, "x_intercept"]]
     per_fact_frame = pd.DataFrame(per_fact)[PER_FACT_COLUMNS]
     for frame in (bucketed_frame, per_fact_frame):
         if frame.drop(columns=["model", "method"]).isna().any().any():
@@ -198,12 +351,41 @@ def fit_release(
     drop_answer_in_subject: bool = False,
     outputs: Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Load and fit every model of the models table: (bucketed table, per-fact table)."""
+    """Load and fit every model of the models table: (bucketed table, per-fact table).
+
+    Parameters
+    ----------
+    release_dir, models, width, progress, drop_answer_in_subject, outputs
+        As for :func:`release_predictors`.
+
+    Returns
+    -------
+    bucketed, per_fact : pandas.DataFrame
+        As for :func:`fit_all`.
+
+    Raises
+    ------
+    SmiError
+        As :func:`release_predictors` and :func:`fit_all`.
+    """
     return fit_all(release_predictors(release_dir, models, width, progress, drop_answer_in_subject, outputs))
 
 
 def markdown_table(bucketed: pd.DataFrame, value: str = "r2") -> str:
-    """A model × method markdown table of one column of the bucketed fits (default R²)."""
+    """A model × method markdown table of one column of the bucketed fits (default R²).
+
+    Parameters
+    ----------
+    bucketed : pandas.DataFrame
+        The bucketed table of :func:`fit_all`.
+    value : str
+        The column shown in the cells.
+
+    Returns
+    -------
+    str
+        A markdown table, one row per model and one column per method.
+    """
     wide = bucketed.pivot(index="model", columns="method", values=value)
     wide = wide.reindex(index=list(dict.fromkeys(bucketed["model"])), columns=list(metrics.METHODS))
     lines = ["| model | " + " | ".join(wide.columns) + " |", "|---|" + "---:|" * len(wide.columns)]
@@ -216,7 +398,18 @@ FIT_OUTPUTS = ("r2_bucketed.csv", "r2_per_fact.csv", "r2_table.md")
 
 
 def fit_output_paths(out_dir: Path) -> list[Path]:
-    """The three files :func:`write_fit_outputs` writes into ``out_dir``."""
+    """The three files :func:`write_fit_outputs` writes into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder.
+
+    Returns
+    -------
+    list of Path
+        ``r2_bucketed.csv``, ``r2_per_fact.csv`` and ``r2_table.md`` in ``out_dir``.
+    """
     return [Path(out_dir) / name for name in FIT_OUTPUTS]
 
 
@@ -224,6 +417,21 @@ def check_fit_outputs(out_dir: Path) -> list[Path]:
     """Refuse, before any fitting, an output folder whose files cannot be written.
 
     The folder is created when missing; see :func:`smi.files.check_writable` for what is refused.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder.
+
+    Returns
+    -------
+    list of Path
+        :func:`fit_output_paths` of ``out_dir``.
+
+    Raises
+    ------
+    SmiError
+        When ``out_dir`` is a file or one of the outputs cannot be written.
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -236,6 +444,23 @@ def write_fit_outputs(bucketed: pd.DataFrame, per_fact: pd.DataFrame, out_dir: P
 
     The three belong together: each is written under a temporary name and all are
     renamed into place only once all are complete (:func:`smi.files.atomic_outputs`).
+
+    Parameters
+    ----------
+    bucketed, per_fact : pandas.DataFrame
+        The tables of :func:`fit_all`.
+    out_dir : Path
+        The output folder.
+
+    Returns
+    -------
+    list of Path
+        The files written (:func:`fit_output_paths`).
+
+    Raises
+    ------
+    SmiError
+        When the files cannot be written.
     """
     paths = fit_output_paths(out_dir)
     with atomic_outputs(paths) as (bucketed_tmp, per_fact_tmp, table_tmp):
@@ -247,6 +472,25 @@ def write_fit_outputs(bucketed: pd.DataFrame, per_fact: pd.DataFrame, out_dir: P
 
 def line_r2(x: np.ndarray, acc: np.ndarray, intercept: float, slope: float) -> float:
     """Share of the per-fact variance of ``acc`` that a given line explains (can be negative).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Each fact's predictor value.
+    acc : numpy.ndarray
+        Each fact's accuracy.
+    intercept, slope : float
+        The line.
+
+    Returns
+    -------
+    float
+        R² of the line on the facts.
+
+    Raises
+    ------
+    SmiError
+        When there is no fact or the accuracy does not vary.
 
     Notes
     -----
@@ -264,6 +508,23 @@ def bucketed_line_on_facts(predictors: dict[str, pd.DataFrame], bucketed: pd.Dat
 
     ``predictors`` is :func:`release_predictors`' output and ``bucketed`` the bucketed table
     :func:`fit_all` made from it; a (model, method) missing from ``bucketed`` is an error.
+
+    Parameters
+    ----------
+    predictors : dict of str to pandas.DataFrame
+        :func:`release_predictors`' output.
+    bucketed : pandas.DataFrame
+        The bucketed table of :func:`fit_all`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns model, method, r2 (:func:`line_r2` of the bucketed line on the facts).
+
+    Raises
+    ------
+    SmiError
+        When ``bucketed`` has no row for a (model, method), or a model's accuracy does not vary.
     """
     lines = bucketed.set_index(["model", "method"])
     rows = []
@@ -272,6 +533,11 @@ def bucketed_line_on_facts(predictors: dict[str, pd.DataFrame], bucketed: pd.Dat
             if (model, method) not in lines.index:
                 raise SmiError(f"no bucketed fit for model '{model}', method '{method}'")
             line = lines.loc[(model, method)]
-            rows.append({"model": model, "method": method,
-                         "r2": line_r2(frame[method], frame["acc"], float(line["intercept"]), float(line["slope"]))})
+            rows.append(
+                {
+                    "model": model,
+                    "method": method,
+                    "r2": line_r2(frame[method], frame["acc"], float(line["intercept"]), float(line["slope"])),
+                }
+            )
     return pd.DataFrame(rows, columns=["model", "method", "r2"])

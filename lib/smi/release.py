@@ -22,49 +22,158 @@ import numpy as np
 import pandas as pd
 
 from smi import formats
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 from smi.formats import MODEL_FIELDS, load_facts, load_models  # noqa: F401 (the readers, under their old names)
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records  # noqa: F401 (re-exported)
 
 
-def check_records(records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0) -> pd.DataFrame:
+def check_records(
+    records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0
+) -> pd.DataFrame:
     """Records already parsed (a list of objects) as a DataFrame, requiring each of ``required`` in every one.
 
     The checks and their messages are :func:`smi.records.require_records`'.
+
+    Parameters
+    ----------
+    records : object
+        A parsed JSON value.
+    required : tuple or list of str
+        Fields every record must hold.
+    path : Path
+        Where the records came from, for the message.
+    unit, first
+        As for :func:`smi.records.require_records`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record.
+
+    Raises
+    ------
+    SmiError
+        When ``records`` is not a non-empty list of objects holding every required field.
     """
     return pd.DataFrame.from_records(require_records(records, required, path, unit, first))
 
 
 def records_frame(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """A JSON file holding a list of objects as a DataFrame, requiring each of ``required`` in every record."""
+    """A JSON file holding a list of objects as a DataFrame, requiring each of ``required`` in every record.
+
+    Parameters
+    ----------
+    path : Path
+        The JSON file.
+    required : tuple of str
+        Fields every record must hold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing or invalid, or a record lacks a field (naming it).
+    """
     return check_records(read_json(path), required, path)
 
 
 def check_counts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """:func:`smi.formats.check_counts` (unique idx, valid counts), then at least one co-occurrence."""
+    """:func:`smi.formats.check_counts` (unique idx, valid counts), then at least one co-occurrence.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Per-fact counts.
+    path : Path
+        Where they came from, for the message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The checked counts.
+
+    Raises
+    ------
+    SmiError
+        When an idx repeats, a count is invalid, or no fact has a co-occurrence.
+    """
     return formats.require_cooccurrence(formats.check_counts(frame, path), path)
 
 
 def facts_path(release: Path) -> Path:
-    """Path of the probe facts inside a release."""
+    """Path of the probe facts inside a release.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+
+    Returns
+    -------
+    Path
+        The facts file.
+    """
     return Path(release) / "search" / "pararel_15classes.json"
 
 
 def corpus_counts_path(release: Path, corpus: str) -> Path:
-    """Path of one corpus's counts inside a release."""
+    """Path of one corpus's counts inside a release.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+    corpus : str
+        The corpus name (e.g. ``pile``).
+
+    Returns
+    -------
+    Path
+        ``<release>/search/<corpus>/merge.json``.
+    """
     return Path(release) / "search" / corpus / "merge.json"
 
 
 def model_output_path(release: Path, model: str, outputs: Path | None = None) -> Path:
     """Path of one model's accuracies: ``<release>/infer/merge_outputs/<model>.json``, or
-    ``<outputs>/<model>.json`` when a folder of per-model files (e.g. ``smi probe`` outputs) is given."""
+    ``<outputs>/<model>.json`` when a folder of per-model files (e.g. ``smi probe`` outputs) is given.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+    model : str
+        The model's name.
+    outputs : Path or None
+        A folder of per-model files, used instead of the release's when given.
+
+    Returns
+    -------
+    Path
+        The model's per-fact file.
+    """
     if outputs is not None:
         return Path(outputs) / f"{model}.json"
     return Path(release) / "infer" / "merge_outputs" / f"{model}.json"
 
 
 def available_corpora(release: Path) -> list[str]:
-    """Corpora that have a counts file in the release."""
+    """Corpora that have a counts file in the release.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+
+    Returns
+    -------
+    list of str
+        The corpus names, sorted.
+    """
     return sorted(p.parent.name for p in (Path(release) / "search").glob("*/merge.json"))
 
 
@@ -72,6 +181,23 @@ def load_corpus_counts(release: Path, corpus: str) -> pd.DataFrame:
     """Per-fact document counts over one corpus: idx, subj, rel, obj, time_seqs, time_subj, …
 
     Read and checked by :func:`smi.formats.read_counts`.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+    corpus : str
+        The corpus name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact.
+
+    Raises
+    ------
+    SmiError
+        When the corpus has no counts file (listing the available ones) or the file is invalid.
     """
     path = corpus_counts_path(release, corpus)
     if not path.is_file():
@@ -84,6 +210,25 @@ def load_model_output(release: Path, model: str, outputs: Path | None = None) ->
     """One model's per-fact accuracy with the counts of its corpus (idx, …, time_*, acc).
 
     Read and checked by :func:`smi.formats.read_model_output`; see :func:`model_output_path` for ``outputs``.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+    model : str
+        The model's name.
+    outputs : Path or None
+        A folder of per-model files, used instead of the release's when given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing or invalid.
     """
     path = model_output_path(release, model, outputs)
     if not path.is_file():
@@ -92,28 +237,78 @@ def load_model_output(release: Path, model: str, outputs: Path | None = None) ->
 
 
 def select_models(models: pd.DataFrame, names: list[str] | None) -> pd.DataFrame:
-    """Rows of the models table for ``names`` (all when None), in the table's order."""
+    """Rows of the models table for ``names`` (all when None), in the table's order.
+
+    Parameters
+    ----------
+    models : pandas.DataFrame
+        The models table.
+    names : list of str or None
+        The models wanted; None for all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Their rows.
+
+    Raises
+    ------
+    SmiError
+        When a name is not in the table (listing the valid ones).
+    """
     if names is None:
         return models
-    unknown = [name for name in names if name not in set(models["name"])]
-    if unknown:
-        raise SmiError(f"unknown model '{unknown[0]}'; valid names: {', '.join(models['name'])}")
+    for name in names:
+        check_one_of(name, models["name"], "model")
     return models[models["name"].isin(names)]
 
 
 def select_corpora(release: Path, names: list[str] | None) -> list[str]:
-    """Validate corpus names against the release; all corpora when None."""
+    """Validate corpus names against the release; all corpora when None.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+    names : list of str or None
+        The corpora wanted; None for all.
+
+    Returns
+    -------
+    list of str
+        ``names``, or every corpus of the release.
+
+    Raises
+    ------
+    SmiError
+        When a name has no counts in the release (listing the valid ones).
+    """
     known = available_corpora(release)
     if names is None:
         return known
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise SmiError(f"unknown corpus '{unknown[0]}'; valid names: {', '.join(known)}")
+    for name in names:
+        check_one_of(name, known, "corpus", "corpora")
     return list(names)
 
 
 def load_templates(path: Path) -> dict[str, list[str]]:
-    """Prompt templates per relation: {relation: ["[S] was born in", ...]}; each must hold [S]."""
+    """Prompt templates per relation: {relation: ["[S] was born in", ...]}; each must hold [S].
+
+    Parameters
+    ----------
+    path : Path
+        A JSON object mapping each relation to its list of templates.
+
+    Returns
+    -------
+    dict of str to list of str
+        The templates by relation.
+
+    Raises
+    ------
+    SmiError
+        When the file is not such an object, a relation has no templates, or a template has no [S].
+    """
     templates = read_json(path)
     if not isinstance(templates, dict) or not templates:
         raise SmiError(f"{path}: expected a JSON object mapping relation -> list of templates")
@@ -127,7 +322,25 @@ def load_templates(path: Path) -> dict[str, list[str]]:
 
 
 def load_accuracies(release: Path, models: pd.DataFrame) -> pd.DataFrame:
-    """Long frame of every model's per-fact accuracy: model, series, parameters, corpus, idx, rel, acc, counts."""
+    """Long frame of every model's per-fact accuracy: model, series, parameters, corpus, idx, rel, acc, counts.
+
+    Parameters
+    ----------
+    release : Path
+        The release folder.
+    models : pandas.DataFrame
+        The models table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, fact).
+
+    Raises
+    ------
+    SmiError
+        When a model's file is missing or invalid.
+    """
     frames = []
     for model in models.itertuples(index=False):
         frame = load_model_output(release, model.name)
@@ -148,12 +361,37 @@ def answer_written_in_subject(facts: pd.DataFrame) -> np.ndarray:
     which is right on 0.4 % of the other facts); only BLOOM-176B, apparently scored on
     its answers alone, has ordinary accuracies there (mean 0.51). Their accuracy
     measures the scorer, not the model.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with ``subj`` and ``obj``.
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask aligned with ``facts``.
     """
-    return np.fromiter((str(obj) in str(subj) for subj, obj in zip(facts["subj"], facts["obj"])), dtype=bool, count=len(facts))
+    return np.fromiter(
+        (str(obj) in str(subj) for subj, obj in zip(facts["subj"], facts["obj"])), dtype=bool, count=len(facts)
+    )
 
 
 def drop_answer_in_subject(accuracies: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """``accuracies`` without the facts of :func:`answer_written_in_subject`, and how many facts (per model) were dropped."""
+    """``accuracies`` without the facts of :func:`answer_written_in_subject`.
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        Per-fact records with ``idx``, ``subj`` and ``obj`` (one model or several).
+
+    Returns
+    -------
+    kept : pandas.DataFrame
+        The other facts.
+    dropped : int
+        How many distinct facts were dropped.
+    """
     flagged = answer_written_in_subject(accuracies)
     dropped = accuracies.loc[flagged, "idx"].nunique()
     return accuracies[~flagged].reset_index(drop=True), int(dropped)

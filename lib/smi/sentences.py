@@ -33,7 +33,7 @@ from nltk.tokenize import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
 
 from smi import triples
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 
 COUNT_COLUMNS = ["cooccur_docs", "cooccur_sentences", "stated_sentences"]
 TRAILING_PUNCTUATION = {".", "!", "?", ";", ","}
@@ -47,6 +47,25 @@ def read_corpus(path: Path, skip_bad_lines: bool = False) -> tuple[list[str], in
 
     A line that is not a JSON object with a non-empty string ``text`` raises
     :class:`SmiError` naming the file and line, unless ``skip_bad_lines``.
+
+    Parameters
+    ----------
+    path : Path
+        The JSONL corpus.
+    skip_bad_lines : bool
+        Skip and count bad lines instead of raising.
+
+    Returns
+    -------
+    texts : list of str
+        The documents' texts, in file order.
+    skipped : int
+        How many lines were skipped.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing, a line is bad (without ``skip_bad_lines``), or no document is left.
     """
     records, skipped = triples.read_jsonl(path, ("text",), skip_bad_lines)
     if not records:
@@ -60,6 +79,16 @@ def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
     Punkt (Kiss & Strunk, 2006) is unsupervised: a word that is short and mostly
     followed by a period (``Dr.``, ``St.``, ``U.S.``) is taken for an abbreviation,
     so its period does not end a sentence.
+
+    Parameters
+    ----------
+    texts : list of str
+        The corpus texts.
+
+    Returns
+    -------
+    nltk.tokenize.punkt.PunktSentenceTokenizer
+        The trained splitter.
     """
     trainer = PunktTrainer()
     trainer.train("\n\n".join(texts), finalize=True)
@@ -67,7 +96,22 @@ def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
 
 
 def split_sentences(texts: list[str], splitter: PunktSentenceTokenizer, progress: bool = False) -> pd.DataFrame:
-    """One row per sentence: doc (position of the text), sentence (its text)."""
+    """One row per sentence: doc (position of the text), sentence (its text).
+
+    Parameters
+    ----------
+    texts : list of str
+        The documents.
+    splitter : PunktSentenceTokenizer
+        The sentence splitter (:func:`train_punkt`).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns doc and sentence, in document then sentence order.
+    """
     from tqdm import tqdm
 
     rows = [(doc, sentence) for doc, text in enumerate(tqdm(texts, desc="split", unit="doc", disable=not progress))
@@ -84,7 +128,18 @@ def _word_tokenizer() -> NLTKWordTokenizer:
 
 
 def tokens(text: str) -> list[str]:
-    """NLTK word tokens of ``text``, lower-cased."""
+    """NLTK word tokens of ``text``, lower-cased.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    list of str
+        The tokens.
+    """
     return [token.lower() for token in _word_tokenizer().tokenize(text)]
 
 
@@ -93,6 +148,18 @@ def token_key(text: str, strip_trailing: bool = False) -> str:
 
     Framing makes substring search on keys match whole tokens only; with
     ``strip_trailing`` final punctuation tokens (a pattern's full stop) are dropped.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+    strip_trailing : bool
+        Drop final punctuation tokens.
+
+    Returns
+    -------
+    str
+        The key.
     """
     words = tokens(text)
     while strip_trailing and words and words[-1] in TRAILING_PUNCTUATION:
@@ -101,7 +168,20 @@ def token_key(text: str, strip_trailing: bool = False) -> str:
 
 
 def fill_pattern(pattern: str, subj: str, obj: str) -> str:
-    """A ParaRel pattern with the subject for ``[X]`` and the object for ``[Y]``."""
+    """A ParaRel pattern with the subject for ``[X]`` and the object for ``[Y]``.
+
+    Parameters
+    ----------
+    pattern : str
+        A pattern with ``[X]`` and ``[Y]``.
+    subj, obj : str
+        The fact's subject and object.
+
+    Returns
+    -------
+    str
+        The filled sentence.
+    """
     return pattern.replace("[X]", subj).replace("[Y]", obj)
 
 
@@ -115,11 +195,30 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
     A fact's relation is its ``pid`` column when present, otherwise found by
     looking the fact up in ParaRel, in either direction for ``capital``'s P36; a
     fact found in neither gets every pattern of its class.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with subj, rel, obj (and optionally pid).
+    pararel_root : Path
+        The ParaRel folder.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+
+    Returns
+    -------
+    pandas.Series
+        A list of patterns per fact.
+
+    Raises
+    ------
+    SmiError
+        When a fact's class is not in ``mapping`` or a ParaRel file is invalid.
     """
     check_classes(facts, mapping)
     mapping = {rel: pids for rel, pids in mapping.items() if rel in set(facts["rel"])}
     by_pid = {}
-    for rel, pids in mapping.items():
+    for pids in mapping.values():
         for pid in pids:
             patterns = triples.load_patterns(pararel_root, pid)
             by_pid[(pid, False)] = patterns
@@ -135,19 +234,35 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
 
 
 def check_classes(facts: pd.DataFrame, mapping: dict[str, tuple[str, ...]]) -> None:
-    """Every fact's ``rel`` must be a class of ``mapping``."""
-    unknown = sorted(set(facts["rel"]) - set(mapping))
-    if unknown:
-        raise SmiError(f"unknown relation class '{unknown[0]}'; valid names: {', '.join(mapping)}")
+    """Every fact's ``rel`` must be a class of ``mapping``.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with ``rel``.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+
+    Raises
+    ------
+    SmiError
+        Naming the first unknown class (in sorted order) and the valid ones.
+    """
+    for rel in sorted(set(facts["rel"])):
+        check_one_of(rel, mapping, "relation class", "relation classes")
 
 
 def _lookup_relations(facts: pd.DataFrame, pararel_root: Path, mapping) -> pd.DataFrame:
     """pid and direction (swapped: subject and object exchanged w.r.t. ParaRel) of each fact."""
     trex, _ = triples.read_trex_facts(pararel_root, mapping)
     keys = ["subj", "rel", "obj"]
-    known = trex[keys + ["pid"]].drop_duplicates(keys).assign(swapped=False)
-    reversed_ = (trex[trex["pid"] == triples.REGION_FIRST_CAPITAL]
-                 .rename(columns={"subj": "obj", "obj": "subj"})[keys + ["pid"]].drop_duplicates(keys).assign(swapped=True))
+    known = trex[[*keys, "pid"]].drop_duplicates(keys).assign(swapped=False)
+    reversed_ = (
+        trex[trex["pid"] == triples.REGION_FIRST_CAPITAL]
+        .rename(columns={"subj": "obj", "obj": "subj"})[[*keys, "pid"]]
+        .drop_duplicates(keys)
+        .assign(swapped=True)
+    )
     lookup = pd.concat([known, reversed_]).drop_duplicates(keys)
     found = facts[keys].merge(lookup, on=keys, how="left")
     found.index = facts.index
@@ -170,8 +285,27 @@ class MentionIndex:
     documents: dict[str, set[int]]
 
 
-def index_mentions(sentence_keys: list[str], sentence_docs: list[int], names: set[str], progress: bool = False) -> MentionIndex:
-    """Find every name (by :func:`token_key`) in every sentence key with one Aho-Corasick pass."""
+def index_mentions(
+    sentence_keys: list[str], sentence_docs: list[int], names: set[str], progress: bool = False
+) -> MentionIndex:
+    """Find every name (by :func:`token_key`) in every sentence key with one Aho-Corasick pass.
+
+    Parameters
+    ----------
+    sentence_keys : list of str
+        The :func:`token_key` of each sentence.
+    sentence_docs : list of int
+        The document of each sentence.
+    names : set of str
+        The keys of the subjects and objects to find.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    MentionIndex
+        For each name, the sentences and documents that mention it.
+    """
     from tqdm import tqdm
 
     automaton = ahocorasick.Automaton()
@@ -182,68 +316,158 @@ def index_mentions(sentence_keys: list[str], sentence_docs: list[int], names: se
     if len(automaton) == 0:
         return MentionIndex(by_sentence, by_document)
     automaton.make_automaton()
-    for sentence_id, (key, doc) in enumerate(tqdm(list(zip(sentence_keys, sentence_docs)), desc="mentions",
-                                                   unit="sentence", disable=not progress)):
+    for sentence_id, (key, doc) in enumerate(
+        tqdm(list(zip(sentence_keys, sentence_docs)), desc="mentions", unit="sentence", disable=not progress)
+    ):
         for _, name_key in automaton.iter(key):
             by_sentence.setdefault(name_key, set()).add(sentence_id)
             by_document.setdefault(name_key, set()).add(doc)
     return MentionIndex(by_sentence, by_document)
 
 
-def count_statements(facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.Series,
-                     progress: bool = False) -> pd.DataFrame:
+def count_statements(
+    facts: pd.DataFrame, sentences: pd.DataFrame, patterns: pd.Series, progress: bool = False
+) -> pd.DataFrame:
     """Per fact: idx, subj, rel, obj, cooccur_docs, cooccur_sentences, stated_sentences, example.
 
     ``sentences`` is :func:`split_sentences` output; ``patterns`` the ParaRel patterns
     per fact (:func:`fact_patterns`). ``example`` is the first sentence that states
     the fact (empty when none does).
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with idx, subj, rel, obj.
+    sentences : pandas.DataFrame
+        :func:`split_sentences`' output.
+    patterns : pandas.Series
+        :func:`fact_patterns`' output.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact with the columns above.
     """
     from tqdm import tqdm
 
-    sentence_keys = [token_key(text) for text in tqdm(sentences["sentence"], desc="tokenize", unit="sentence", disable=not progress)]
+    sentence_keys = [
+        token_key(text) for text in tqdm(sentences["sentence"], desc="tokenize", unit="sentence", disable=not progress)
+    ]
     names = set(facts["subj"]) | set(facts["obj"])
     mentions = index_mentions(sentence_keys, sentences["doc"].tolist(), names, progress)
     empty: set[int] = set()
     rows = []
-    for fact, fact_patterns_ in tqdm(zip(facts.itertuples(index=False), patterns), total=len(facts),
-                                      desc="facts", unit="fact", disable=not progress):
+    for fact, fact_patterns_ in tqdm(
+        zip(facts.itertuples(index=False), patterns), total=len(facts), desc="facts", unit="fact", disable=not progress
+    ):
         subj_key, obj_key = token_key(fact.subj), token_key(fact.obj)
         both = mentions.sentences.get(subj_key, empty) & mentions.sentences.get(obj_key, empty)
         docs = mentions.documents.get(subj_key, empty) & mentions.documents.get(obj_key, empty)
         stating = []
         if both:
-            statements = {token_key(fill_pattern(p, fact.subj, fact.obj), strip_trailing=True) for p in fact_patterns_} - {""}
+            statements = {
+                token_key(fill_pattern(p, fact.subj, fact.obj), strip_trailing=True) for p in fact_patterns_
+            } - {""}
             stating = sorted(s for s in both if any(statement in sentence_keys[s] for statement in statements))
-        rows.append({"idx": fact.idx, "subj": fact.subj, "rel": fact.rel, "obj": fact.obj,
-                     "cooccur_docs": len(docs), "cooccur_sentences": len(both), "stated_sentences": len(stating),
-                     "example": sentences["sentence"].iat[stating[0]] if stating else ""})
+        rows.append(
+            {
+                "idx": fact.idx,
+                "subj": fact.subj,
+                "rel": fact.rel,
+                "obj": fact.obj,
+                "cooccur_docs": len(docs),
+                "cooccur_sentences": len(both),
+                "stated_sentences": len(stating),
+                "example": sentences["sentence"].iat[stating[0]] if stating else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def count_in_texts(facts: pd.DataFrame, texts: list[str], pararel_root: Path,
-                   splitter: PunktSentenceTokenizer | None = None, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+def count_in_texts(
+    facts: pd.DataFrame,
+    texts: list[str],
+    pararel_root: Path,
+    splitter: PunktSentenceTokenizer | None = None,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, dict]:
     """Split ``texts`` with Punkt (trained on them unless ``splitter`` is given) and count per fact.
 
     Returns the counts (:func:`count_statements`; one row per fact, same idx) and a
     summary: documents, sentences, facts, and how many facts are mentioned together
     / stated at least once.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with idx, subj, rel, obj.
+    texts : list of str
+        The documents.
+    pararel_root : Path
+        The ParaRel folder.
+    splitter : PunktSentenceTokenizer or None
+        A trained splitter; one is trained on ``texts`` when None.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    counts : pandas.DataFrame
+        One row per fact (:func:`count_statements`).
+    summary : dict
+        documents, sentences, facts, facts_cooccurring, facts_stated.
+
+    Raises
+    ------
+    SmiError
+        When a fact's class is unknown or a ParaRel file is invalid.
     """
     splitter = splitter or train_punkt(texts)
     sentences = split_sentences(texts, splitter, progress)
     counts = count_statements(facts, sentences, fact_patterns(facts, pararel_root), progress)
     summary = {
-        "documents": len(texts), "sentences": len(sentences), "facts": len(counts),
+        "documents": len(texts),
+        "sentences": len(sentences),
+        "facts": len(counts),
         "facts_cooccurring": int((counts["cooccur_sentences"] > 0).sum()),
         "facts_stated": int((counts["stated_sentences"] > 0).sum()),
     }
     return counts, summary
 
 
-def sentence_counts(facts: pd.DataFrame, corpus_path: Path, pararel_root: Path,
-                    skip_bad_lines: bool = False, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+def sentence_counts(
+    facts: pd.DataFrame, corpus_path: Path, pararel_root: Path, skip_bad_lines: bool = False, progress: bool = False
+) -> tuple[pd.DataFrame, dict]:
     """The whole step over a JSONL corpus: :func:`read_corpus`, then :func:`count_in_texts`.
 
     The summary also holds ``skipped_lines`` (corpus lines skipped as bad).
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with idx, subj, rel, obj.
+    corpus_path : Path
+        The JSONL corpus.
+    pararel_root : Path
+        The ParaRel folder.
+    skip_bad_lines : bool
+        Skip and count bad corpus lines instead of raising.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    counts : pandas.DataFrame
+        One row per fact.
+    summary : dict
+        As for :func:`count_in_texts`, plus skipped_lines.
+
+    Raises
+    ------
+    SmiError
+        When the corpus or a ParaRel file is invalid.
     """
     texts, skipped = read_corpus(corpus_path, skip_bad_lines)
     counts, summary = count_in_texts(facts, texts, pararel_root, progress=progress)
@@ -255,6 +479,22 @@ def rank_correlations(counts: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.
 
     ρ is Pearson's correlation of the ranks (ties get their mean rank), so it asks
     whether facts are *ordered* alike by both counts, whatever their scales.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Per-fact counts.
+    pairs : list of tuple of str
+        Pairs (x, y) of column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Two rows per pair (all facts, facts with x > 0): x, y, facts, n, spearman_rho, p_value.
+
+    Notes
+    -----
+    ρ = 1 − 6 Σ d_i² / (n (n² − 1)) for ranks without ties, d_i the difference of a fact's two ranks.
     """
     from scipy.stats import spearmanr
 

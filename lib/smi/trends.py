@@ -19,6 +19,25 @@ def series_steps(frame: pd.DataFrame, value: str, series: str = "series", size: 
 
     Columns: series, smaller, larger (model names), ``value`` of both (``before``, ``after``)
     and ``change`` = after − before. Series with a single model have no step.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per model.
+    value : str
+        The column that moves.
+    series, size, name : str
+        The columns holding each model's series, size and name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step.
+
+    Raises
+    ------
+    SmiError
+        When a column is missing.
     """
     missing = [column for column in (value, series, size, name) if column not in frame.columns]
     if missing:
@@ -41,6 +60,21 @@ def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series",
     Columns: series, models, spearman (Spearman's ρ between size and ``value``; 1 when it
     rises at every step), rises and falls (steps up and down, see :func:`series_steps`) and
     ``where it falls`` (the falling steps, e.g. ``gpt-j-6b → gpt-neox-20b (−0.004)``).
+
+    Parameters
+    ----------
+    frame, value, series, size, name
+        As for :func:`series_steps`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series.
+
+    Raises
+    ------
+    SmiError
+        When a column is missing.
     """
     steps = series_steps(frame, value, series, size, name)
     rows = []
@@ -54,7 +88,7 @@ def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series",
             "models": len(members),
             "spearman": float(stats.spearmanr(members[size], members[value])[0]),
             "rises": int((own["change"] > 0).sum()),
-            "falls": int(len(falling)),
+            "falls": len(falling),
             "where it falls": "; ".join(f"{r.smaller} → {r.larger} ({r.change:+.3f})"
                                         for r in falling.itertuples()) or "—",
         })
@@ -63,7 +97,23 @@ def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series",
 
 def falling_steps(frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters",
                   name: str = "model") -> list[str]:
-    """The falling steps of :func:`series_steps` as ``"smaller → larger"`` texts (empty when none)."""
+    """The falling steps of :func:`series_steps` as ``"smaller → larger"`` texts (empty when none).
+
+    Parameters
+    ----------
+    frame, value, series, size, name
+        As for :func:`series_steps`.
+
+    Returns
+    -------
+    list of str
+        One text per falling step.
+
+    Raises
+    ------
+    SmiError
+        When a column is missing.
+    """
     steps = series_steps(frame, value, series, size, name)
     return [f"{row.smaller} → {row.larger}" for row in steps[steps["change"] < 0].itertuples()]
 
@@ -73,6 +123,18 @@ def trend_sentence(trend: pd.DataFrame, quantity: str) -> str:
 
     E.g. "Mean accuracy rises at 17 of 19 steps to a larger model of the same series; it falls at
     gpt-j-6b → gpt-neox-20b (-0.004); ours-7b → ours-13b (-0.006)". The first letter is capitalised.
+
+    Parameters
+    ----------
+    trend : pandas.DataFrame
+        :func:`within_series_trend`'s output.
+    quantity : str
+        What the value is, e.g. "mean accuracy".
+
+    Returns
+    -------
+    str
+        The sentence.
     """
     steps = int(trend["rises"].sum() + trend["falls"].sum())
     if steps == 0:

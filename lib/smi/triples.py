@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 from smi.files import atomic_output, check_writable
 from smi.formats import first_unencodable
 from smi.formats import load_facts as read_table  # noqa: F401 (the one facts reader, under its old name here)
@@ -96,6 +96,27 @@ def read_jsonl(path: Path, required: tuple[str, ...], skip_bad_lines: bool = Fal
     back as UTF-8) raises :class:`SmiError` naming the file and the 1-based line,
     unless ``skip_bad_lines``; returns (records, number skipped). Blank lines are
     ignored and a UTF-8 byte-order mark at the start of the file is accepted.
+
+    Parameters
+    ----------
+    path : Path
+        The JSON-lines file.
+    required : tuple of str
+        Fields every record must hold as a non-empty string.
+    skip_bad_lines : bool
+        Skip and count bad lines instead of raising.
+
+    Returns
+    -------
+    records : list of dict
+        The good records, in file order.
+    skipped : int
+        How many lines were skipped.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing, or (without ``skip_bad_lines``) a line is bad.
     """
     path = Path(path)
     if not path.is_file():
@@ -125,23 +146,73 @@ def read_jsonl(path: Path, required: tuple[str, ...], skip_bad_lines: bool = Fal
 
 
 def trex_path(pararel_root: Path, pid: str) -> Path:
-    """ParaRel's T-REx facts of one relation."""
+    """ParaRel's T-REx facts of one relation.
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+    pid : str
+        A Wikidata relation id such as ``P19``.
+
+    Returns
+    -------
+    Path
+        The relation's T-REx JSON-lines file.
+    """
     return Path(pararel_root) / "data" / "trex_lms_vocab" / f"{pid}.jsonl"
 
 
 def patterns_path(pararel_root: Path, pid: str) -> Path:
-    """ParaRel's paraphrase patterns of one relation."""
+    """ParaRel's paraphrase patterns of one relation.
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+    pid : str
+        A Wikidata relation id.
+
+    Returns
+    -------
+    Path
+        The relation's patterns JSON-lines file.
+    """
     return Path(pararel_root) / "data" / "pattern_data" / "graphs_json" / f"{pid}.jsonl"
 
 
 def available_pids(pararel_root: Path) -> list[str]:
-    """Relations with a T-REx facts file under ``pararel_root``."""
+    """Relations with a T-REx facts file under ``pararel_root``.
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+
+    Returns
+    -------
+    list of str
+        The relation ids, sorted.
+    """
     folder = Path(pararel_root) / "data" / "trex_lms_vocab"
     return sorted((p.stem for p in folder.glob("P*.jsonl")), key=lambda pid: int(pid[1:]))
 
 
 def check_mapping(mapping: dict[str, tuple[str, ...]], pararel_root: Path) -> None:
-    """Every PID of ``mapping`` must be well formed, used once, and have both ParaRel files."""
+    """Every PID of ``mapping`` must be well formed, used once, and have both ParaRel files.
+
+    Parameters
+    ----------
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+    pararel_root : Path
+        The ParaRel folder.
+
+    Raises
+    ------
+    SmiError
+        When the folder is not ParaRel, a PID is malformed, mapped twice, or has no ParaRel files.
+    """
     root = Path(pararel_root)
     if not (root / "data" / "trex_lms_vocab").is_dir():
         raise SmiError(f"{root}: not a ParaRel folder (no data/trex_lms_vocab; run `smi data fetch`)")
@@ -160,7 +231,23 @@ def check_mapping(mapping: dict[str, tuple[str, ...]], pararel_root: Path) -> No
 
 
 def read_mapping(path: Path) -> dict[str, tuple[str, ...]]:
-    """A class → PIDs mapping from a CSV with columns ``rel,pid`` (one row per PID)."""
+    """A class → PIDs mapping from a CSV with columns ``rel,pid`` (one row per PID).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+
+    Returns
+    -------
+    dict of str to tuple of str
+        The PIDs of each class, in file order.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing, unreadable, empty, lacks a column or has an empty cell (naming the line).
+    """
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: mapping file not found")
@@ -180,12 +267,34 @@ def read_mapping(path: Path) -> dict[str, tuple[str, ...]]:
         raise SmiError(f"{path}: line {int(blank.to_numpy().nonzero()[0][0]) + 2}: empty rel or pid")
     mapping: dict[str, tuple[str, ...]] = {}
     for rel, pid in zip(table["rel"].str.strip(), table["pid"].str.strip()):
-        mapping[rel] = mapping.get(rel, ()) + (pid,)
+        mapping[rel] = (*mapping.get(rel, ()), pid)
     return mapping
 
 
 def load_trex(pararel_root: Path, pid: str, skip_bad_lines: bool = False) -> tuple[pd.DataFrame, int]:
-    """One relation's facts: pid, row (0-based line order), subj, obj, uuid; and the skipped-line count."""
+    """One relation's facts: pid, row (0-based line order), subj, obj, uuid; and the skipped-line count.
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+    pid : str
+        The relation id.
+    skip_bad_lines : bool
+        Skip and count bad lines instead of raising.
+
+    Returns
+    -------
+    facts : pandas.DataFrame
+        Columns pid, row, subj, obj, uuid.
+    skipped : int
+        How many lines were skipped.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing or (without ``skip_bad_lines``) a line is bad.
+    """
     records, skipped = read_jsonl(trex_path(pararel_root, pid), FACT_FIELDS, skip_bad_lines)
     frame = pd.DataFrame(
         {"pid": pid, "row": range(len(records)),
@@ -196,7 +305,27 @@ def load_trex(pararel_root: Path, pid: str, skip_bad_lines: bool = False) -> tup
 
 
 def load_patterns(pararel_root: Path, pid: str, skip_bad_lines: bool = False) -> list[str]:
-    """One relation's ParaRel patterns in file order; each must hold [X] and [Y]."""
+    """One relation's ParaRel patterns in file order; each must hold [X] and [Y].
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+    pid : str
+        The relation id.
+    skip_bad_lines : bool
+        Skip bad lines instead of raising.
+
+    Returns
+    -------
+    list of str
+        The patterns.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing, a line is bad, or a pattern lacks a slot.
+    """
     path = patterns_path(pararel_root, pid)
     records, _ = read_jsonl(path, PATTERN_FIELDS, skip_bad_lines)
     patterns = []
@@ -214,7 +343,18 @@ def load_patterns(pararel_root: Path, pid: str, skip_bad_lines: bool = False) ->
 
 
 def swap_slots(pattern: str) -> str:
-    """Exchange the subject and object slots of a pattern (``[X]`` ↔ ``[Y]``)."""
+    """Exchange the subject and object slots of a pattern (``[X]`` ↔ ``[Y]``).
+
+    Parameters
+    ----------
+    pattern : str
+        A pattern with ``[X]`` and ``[Y]``.
+
+    Returns
+    -------
+    str
+        The pattern with the slots exchanged.
+    """
     return pattern.replace("[X]", "\0").replace("[Y]", "[X]").replace("\0", "[Y]")
 
 
@@ -223,6 +363,16 @@ def object_last_prefix(pattern: str) -> str | None:
 
     ``"[X] was born in [Y]."`` → ``"[S] was born in"``; ``"[Y] musicians such as [X]."``
     and ``"[X] plays [Y] music ."`` → None (the object is not where the prompt ends).
+
+    Parameters
+    ----------
+    pattern : str
+        A pattern with ``[X]`` (subject) and ``[Y]`` (object).
+
+    Returns
+    -------
+    str or None
+        The prompt, or None when the object slot does not end the pattern.
     """
     body = pattern.strip().rstrip(" .")
     if not body.endswith("[Y]") or body.count("[Y]") != 1 or body.count("[X]") != 1:
@@ -237,6 +387,25 @@ def relation_patterns(pararel_root: Path, mapping: dict[str, tuple[str, ...]],
 
     ``prompt`` is :func:`object_last_prefix` of the pattern (None when the object
     slot is not last).
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+    capital_city_first : bool
+        Swap the slots of P36 so that ``capital`` facts read "[subj] is the capital of [obj]".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns rel, pid, pattern, prompt.
+
+    Raises
+    ------
+    SmiError
+        When a patterns file is missing or invalid.
     """
     rows = []
     for rel, pids in mapping.items():
@@ -249,19 +418,54 @@ def relation_patterns(pararel_root: Path, mapping: dict[str, tuple[str, ...]],
 
 
 def prompt_templates(patterns: pd.DataFrame) -> dict[str, list[str]]:
-    """Distinct object-last prompts per class ({rel: ["[S] was born in", ...]}), in pattern order."""
+    """Distinct object-last prompts per class ({rel: ["[S] was born in", ...]}), in pattern order.
+
+    Parameters
+    ----------
+    patterns : pandas.DataFrame
+        :func:`relation_patterns`' output.
+
+    Returns
+    -------
+    dict of str to list of str
+        The templates of each class.
+    """
     usable = patterns.dropna(subset=["prompt"])
     return {rel: list(dict.fromkeys(group["prompt"])) for rel, group in usable.groupby("rel", sort=False)}
 
 
 def query_prompts(patterns: pd.DataFrame) -> dict[str, str]:
-    """The prompt each relation asks its facts with: its first object-last pattern ({pid: prompt})."""
+    """The prompt each relation asks its facts with: its first object-last pattern ({pid: prompt}).
+
+    Parameters
+    ----------
+    patterns : pandas.DataFrame
+        :func:`relation_patterns`' output.
+
+    Returns
+    -------
+    dict of str to str
+        The query prompt of each relation id that has an object-last pattern.
+    """
     usable = patterns.dropna(subset=["prompt"])
     return usable.groupby("pid", sort=False)["prompt"].first().to_dict()
 
 
 def compare_templates(built: dict[str, list[str]], released: dict[str, list[str]]) -> pd.DataFrame:
-    """Per class: number of built and released templates and how many coincide (case-insensitive)."""
+    """Per class: number of built and released templates and how many coincide (case-insensitive).
+
+    Parameters
+    ----------
+    built : dict of str to list of str
+        Templates built here, by class.
+    released : dict of str to list of str
+        The release's templates, by class.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class: rel, built, released, shared.
+    """
     rows = []
     for rel in sorted(set(built) | set(released)):
         ours = {t.lower() for t in built.get(rel, [])}
@@ -275,7 +479,31 @@ def compare_templates(built: dict[str, list[str]], released: dict[str, list[str]
 
 def read_trex_facts(pararel_root: Path, mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES,
                     capital_city_first: bool = False, skip_bad_lines: bool = False) -> tuple[pd.DataFrame, BuildReport]:
-    """All mapped ParaRel facts (rel, pid, row, subj, obj, uuid), exact repeats within a relation removed."""
+    """All mapped ParaRel facts (rel, pid, row, subj, obj, uuid), exact repeats within a relation removed.
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+    capital_city_first : bool
+        Swap subject and object of P36 (see :func:`relation_patterns`).
+    skip_bad_lines : bool
+        Skip and count bad lines instead of raising.
+
+    Returns
+    -------
+    facts : pandas.DataFrame
+        Columns rel, pid, row, subj, obj, uuid.
+    report : BuildReport
+        What was read, skipped and removed.
+
+    Raises
+    ------
+    SmiError
+        When a file is missing or (without ``skip_bad_lines``) a line is bad.
+    """
     check_mapping(mapping, pararel_root)
     report = BuildReport()
     frames = []
@@ -300,6 +528,20 @@ def drop_ambiguous_prompts(facts: pd.DataFrame, prompts: dict[str, str],
     The prompt of a fact is its relation's query prompt with the subject filled in;
     relations are taken in ``pid_order`` (others after, in their given order), facts
     in file order. A fact whose relation has no object-last prompt is kept.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with rel, pid and subj.
+    prompts : dict of str to str
+        The query prompt of each relation id (:func:`query_prompts`).
+    pid_order : tuple of str
+        The order in which relations claim a prompt.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The facts kept.
     """
     rank = {pid: position for position, pid in enumerate(pid_order)}
     ordered = facts.assign(_rank=facts["pid"].map(rank).fillna(len(rank)))
@@ -311,14 +553,38 @@ def drop_ambiguous_prompts(facts: pd.DataFrame, prompts: dict[str, str],
 
 
 def drop_ambiguous_pairs(facts: pd.DataFrame) -> pd.DataFrame:
-    """Drop every fact whose (subject, object) pair is stated by two relations, or whose subject repeats in a class."""
+    """Drop every fact whose (subject, object) pair is stated by two relations, or whose subject repeats in a class.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with rel, subj and obj.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The facts kept.
+    """
     pair_relations = facts.groupby(["subj", "obj"])["pid"].transform("nunique")
     subject_repeats = facts.groupby(["rel", "subj"])["pid"].transform("size")
     return facts[(pair_relations == 1) & (subject_repeats == 1)]
 
 
 def release_filter_labels(facts: pd.DataFrame, prompts: dict[str, str]) -> pd.Series:
-    """Why the release's selection drops each fact: "ambiguous prompt", "ambiguous pair" or "kept"."""
+    """Why the release's selection drops each fact: "ambiguous prompt", "ambiguous pair" or "kept".
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with rel, pid, subj and obj.
+    prompts : dict of str to str
+        The query prompt of each relation id.
+
+    Returns
+    -------
+    pandas.Series
+        One label per fact, aligned with ``facts``.
+    """
     unambiguous_prompt = drop_ambiguous_prompts(facts, prompts)
     unambiguous = drop_ambiguous_pairs(unambiguous_prompt)
     labels = pd.Series("ambiguous prompt", index=facts.index, name="release_filter")
@@ -327,8 +593,25 @@ def release_filter_labels(facts: pd.DataFrame, prompts: dict[str, str]) -> pd.Se
     return labels
 
 
-def apply_release_filter(facts: pd.DataFrame, prompts: dict[str, str], report: BuildReport | None = None) -> pd.DataFrame:
-    """The released set's selection: :func:`drop_ambiguous_prompts`, then :func:`drop_ambiguous_pairs`."""
+def apply_release_filter(
+    facts: pd.DataFrame, prompts: dict[str, str], report: BuildReport | None = None
+) -> pd.DataFrame:
+    """The released set's selection: :func:`drop_ambiguous_prompts`, then :func:`drop_ambiguous_pairs`.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        Facts with rel, pid, subj and obj.
+    prompts : dict of str to str
+        The query prompt of each relation id.
+    report : BuildReport or None
+        Receives the number of facts each step drops.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The facts kept.
+    """
     labels = release_filter_labels(facts, prompts)
     if report is not None:
         report.ambiguous_prompt = int((labels == "ambiguous prompt").sum())
@@ -336,13 +619,42 @@ def apply_release_filter(facts: pd.DataFrame, prompts: dict[str, str], report: B
     return facts[labels == "kept"]
 
 
-def build_probe_set(pararel_root: Path, mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES,
-                    release_filter: bool = False, capital_city_first: bool = False,
-                    skip_bad_lines: bool = False) -> tuple[pd.DataFrame, BuildReport]:
+def build_probe_set(
+    pararel_root: Path,
+    mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES,
+    release_filter: bool = False,
+    capital_city_first: bool = False,
+    skip_bad_lines: bool = False,
+) -> tuple[pd.DataFrame, BuildReport]:
     """Probe facts from ParaRel: idx, subj, rel, obj, pid, uuid, numbered 0… in class then file order.
 
     ``release_filter`` applies :func:`apply_release_filter`; ``capital_city_first``
     swaps P36 so every ``capital`` fact reads "[subj] is the capital of [obj]".
+
+    Parameters
+    ----------
+    pararel_root : Path
+        The ParaRel folder.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+    release_filter : bool
+        Apply the release's selection.
+    capital_city_first : bool
+        Swap subject and object of P36.
+    skip_bad_lines : bool
+        Skip and count bad lines instead of raising.
+
+    Returns
+    -------
+    facts : pandas.DataFrame
+        The probe facts.
+    report : BuildReport
+        What was read, skipped and removed.
+
+    Raises
+    ------
+    SmiError
+        When the mapping or a ParaRel file is invalid.
     """
     facts, report = read_trex_facts(pararel_root, mapping, capital_city_first, skip_bad_lines)
     if release_filter:
@@ -360,16 +672,34 @@ def compare_with_release(rebuilt: pd.DataFrame, released: pd.DataFrame) -> pd.Da
 
     recall = shared / released (how much of the release the rebuild holds),
     precision = shared / rebuilt (how much of the rebuild is in the release).
+
+    Parameters
+    ----------
+    rebuilt : pandas.DataFrame
+        Facts built here (subj, rel, obj).
+    released : pandas.DataFrame
+        The release's facts (subj, rel, obj).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class and a row ``all``: released, rebuilt, shared, recall, precision.
     """
     keys = ["subj", "rel", "obj"]
     ours = rebuilt[keys].drop_duplicates()
     theirs = released[keys].drop_duplicates()
     shared = ours.merge(theirs, on=keys)
-    table = pd.DataFrame({
-        "released": theirs.groupby("rel").size(),
-        "rebuilt": ours.groupby("rel").size(),
-        "shared": shared.groupby("rel").size(),
-    }).fillna(0).astype(int)
+    table = (
+        pd.DataFrame(
+            {
+                "released": theirs.groupby("rel").size(),
+                "rebuilt": ours.groupby("rel").size(),
+                "shared": shared.groupby("rel").size(),
+            }
+        )
+        .fillna(0)
+        .astype(int)
+    )
     table.loc["all"] = table.sum()
     table["recall"] = table["shared"] / table["released"].where(table["released"] > 0)
     table["precision"] = table["shared"] / table["rebuilt"].where(table["rebuilt"] > 0)
@@ -377,23 +707,67 @@ def compare_with_release(rebuilt: pd.DataFrame, released: pd.DataFrame) -> pd.Da
 
 
 def unmatched_facts(rebuilt: pd.DataFrame, released: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(rebuilt facts missing from the release, released facts missing from the rebuild)."""
+    """(rebuilt facts missing from the release, released facts missing from the rebuild).
+
+    Parameters
+    ----------
+    rebuilt : pandas.DataFrame
+        Facts built here.
+    released : pandas.DataFrame
+        The release's facts.
+
+    Returns
+    -------
+    extra : pandas.DataFrame
+        Rebuilt facts that the release lacks.
+    missing : pandas.DataFrame
+        Released facts that the rebuild lacks.
+    """
     keys = ["subj", "rel", "obj"]
     extra = rebuilt.merge(released[keys].drop_duplicates(), on=keys, how="left", indicator=True)
     missing = released.merge(rebuilt[keys].drop_duplicates(), on=keys, how="left", indicator=True)
-    return (extra[extra["_merge"] == "left_only"].drop(columns="_merge"),
-            missing[missing["_merge"] == "left_only"].drop(columns="_merge"))
+    return (
+        extra[extra["_merge"] == "left_only"].drop(columns="_merge"),
+        missing[missing["_merge"] == "left_only"].drop(columns="_merge"),
+    )
 
 
 def check_relation(name: str | None, mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> str | None:
-    """``name`` if it is a relation class of ``mapping`` (None passes); otherwise a :class:`SmiError` listing them."""
-    if name is not None and name not in mapping:
-        raise SmiError(f"unknown relation '{name}'; valid names: {', '.join(mapping)}")
-    return name
+    """``name`` if it is a relation class of ``mapping`` (None passes); otherwise a :class:`SmiError` listing them.
+
+    Parameters
+    ----------
+    name : str or None
+        A relation class, or None.
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+
+    Returns
+    -------
+    str or None
+        ``name`` itself.
+
+    Raises
+    ------
+    SmiError
+        When ``name`` is not a class of ``mapping``.
+    """
+    return name if name is None else check_one_of(name, mapping, "relation")
 
 
 def mapping_table(mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES) -> pd.DataFrame:
-    """The class ← PID mapping as a tidy table (rel, pid), in mapping order."""
+    """The class ← PID mapping as a tidy table (rel, pid), in mapping order.
+
+    Parameters
+    ----------
+    mapping : dict of str to tuple of str
+        Relation class → PIDs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns rel, pid, one row per PID.
+    """
     return pd.DataFrame([(rel, pid) for rel, pids in mapping.items() for pid in pids], columns=["rel", "pid"])
 
 
@@ -401,7 +775,23 @@ TABLE_SUFFIXES = (".csv", ".parquet")
 
 
 def check_table_output(out: Path) -> Path:
-    """Refuse, before any work, an output that is not .csv / .parquet or cannot be written."""
+    """Refuse, before any work, an output that is not .csv / .parquet or cannot be written.
+
+    Parameters
+    ----------
+    out : Path
+        The output file.
+
+    Returns
+    -------
+    Path
+        ``out`` itself.
+
+    Raises
+    ------
+    SmiError
+        When the suffix is not .csv or .parquet, or the file cannot be written.
+    """
     out = Path(out)
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise SmiError(f"{out}: output must end in .csv or .parquet")
@@ -409,7 +799,25 @@ def check_table_output(out: Path) -> Path:
 
 
 def write_table(frame: pd.DataFrame, out: Path) -> Path:
-    """Write a frame as CSV or Parquet (by the file's suffix), atomically."""
+    """Write a frame as CSV or Parquet (by the file's suffix), atomically.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    out : Path
+        A .csv or .parquet file.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    SmiError
+        When the suffix is not .csv or .parquet, or the file cannot be written.
+    """
     out = Path(out)
     if out.suffix.lower() not in TABLE_SUFFIXES:
         raise SmiError(f"{out}: output must end in .csv or .parquet")
@@ -422,7 +830,25 @@ def write_table(frame: pd.DataFrame, out: Path) -> Path:
 
 
 def write_templates(templates: dict[str, list[str]], out: Path) -> Path:
-    """Write prompt templates ({class: [template, ...]}) as indented JSON, atomically."""
+    """Write prompt templates ({class: [template, ...]}) as indented JSON, atomically.
+
+    Parameters
+    ----------
+    templates : dict of str to list of str
+        Templates by class.
+    out : Path
+        The JSON file.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    SmiError
+        When the file cannot be written.
+    """
     out = Path(out)
     with atomic_output(out) as temporary:
         temporary.write_text(json.dumps(templates, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

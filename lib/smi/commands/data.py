@@ -9,7 +9,11 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("data", help="fetch and verify the released data")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     fetch = actions.add_parser("fetch", help="download (or copy from a mirror) every release file and check SHA256")
-    fetch.add_argument("--mirror", type=Path, help="local copy laid out as <release>/<path> (default: $SMI_DATA_MIRROR or ../shared/data)")
+    fetch.add_argument(
+        "--mirror",
+        type=Path,
+        help="local copy laid out as <release>/<path> (default: $SMI_DATA_MIRROR or ../shared/data)",
+    )
     fetch.add_argument("--dest", type=Path, help="target folder (default: data/external)")
     fetch.set_defaults(func=run_fetch)
 

@@ -39,13 +39,23 @@ def register(subparsers) -> None:
     templates.add_argument("--capital-city-first", action="store_true", help="swap P36's slots (see build)")
     templates.set_defaults(func=run_templates)
 
-    counts = actions.add_parser("sentences", help="per fact: sentences mentioning and stating it in a corpus (NLTK Punkt)")
-    counts.add_argument("--facts", type=Path, help="probe set: release .json or built .csv/.parquet (default: the release's)")
-    counts.add_argument("--corpus", type=Path, default=Path("data/corpus/vital_en.jsonl"),
-                        help="JSONL of {\"text\": ...} (default: data/corpus/vital_en.jsonl)")
+    counts = actions.add_parser(
+        "sentences", help="per fact: sentences mentioning and stating it in a corpus (NLTK Punkt)"
+    )
+    counts.add_argument(
+        "--facts", type=Path, help="probe set: release .json or built .csv/.parquet (default: the release's)"
+    )
+    counts.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("data/corpus/vital_en.jsonl"),
+        help='JSONL of {"text": ...} (default: data/corpus/vital_en.jsonl)',
+    )
     counts.add_argument("--pararel", type=Path, help="ParaRel folder for the patterns (default: data/external/pararel)")
     counts.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
-    counts.add_argument("--skip-bad-lines", action="store_true", help="skip corpus lines without text and report how many")
+    counts.add_argument(
+        "--skip-bad-lines", action="store_true", help="skip corpus lines without text and report how many"
+    )
     counts.set_defaults(func=run_sentences)
 
 
@@ -63,17 +73,22 @@ def run_build(args) -> int:
     triples.check_table_output(args.out)
     compare_path = args.compare or release.facts_path(data.release_dir())
     released = release.load_facts(compare_path) if args.compare or Path(compare_path).is_file() else None
-    facts, report = triples.build_probe_set(pararel_root, mapping, args.release_filter,
-                                            args.capital_city_first, args.skip_bad_lines)
+    facts, report = triples.build_probe_set(
+        pararel_root, mapping, args.release_filter, args.capital_city_first, args.skip_bad_lines
+    )
     triples.write_table(facts, args.out)
-    print(f"{args.out}: {report.kept} facts in {facts['rel'].nunique()} classes "
-          f"(read {report.read}, repeated {report.duplicates}, ambiguous prompt {report.ambiguous_prompt}, "
-          f"ambiguous pair {report.ambiguous_pair}, skipped lines {report.skipped_lines})")
+    print(
+        f"{args.out}: {report.kept} facts in {facts['rel'].nunique()} classes "
+        f"(read {report.read}, repeated {report.duplicates}, ambiguous prompt {report.ambiguous_prompt}, "
+        f"ambiguous pair {report.ambiguous_pair}, skipped lines {report.skipped_lines})"
+    )
     if released is not None:
         table = triples.compare_with_release(facts, released)
         overall = table.set_index("rel").loc["all"]
-        print(f"vs {compare_path}: shared {int(overall['shared'])} of {int(overall['released'])} released facts "
-              f"(recall {overall['recall']:.4%}), precision {overall['precision']:.4%}")
+        print(
+            f"vs {compare_path}: shared {int(overall['shared'])} of {int(overall['released'])} released facts "
+            f"(recall {overall['recall']:.4%}), precision {overall['precision']:.4%}"
+        )
     return 0
 
 
@@ -89,8 +104,10 @@ def run_templates(args) -> int:
     templates = triples.prompt_templates(patterns)
     triples.write_templates(templates, args.out)
     dropped = int(patterns["prompt"].isna().sum())
-    print(f"{args.out}: {sum(map(len, templates.values()))} templates for {len(templates)} classes "
-          f"from {len(patterns)} patterns ({dropped} dropped: object slot not last)")
+    print(
+        f"{args.out}: {sum(map(len, templates.values()))} templates for {len(templates)} classes "
+        f"from {len(patterns)} patterns ({dropped} dropped: object slot not last)"
+    )
     return 0
 
 
@@ -105,12 +122,15 @@ def run_sentences(args) -> int:
     used = set(facts["rel"])
     triples.check_mapping({rel: pids for rel, pids in triples.RELATION_CLASSES.items() if rel in used}, pararel_root)
     if args.corpus.is_dir():
-        raise SmiError(f"{args.corpus}: the corpus is a folder; give a JSONL file of {{\"text\": ...}} lines")
+        raise SmiError(f'{args.corpus}: the corpus is a folder; give a JSONL file of {{"text": ...}} lines')
     if not args.corpus.is_file():
         raise SmiError(f"{args.corpus}: corpus not found (write the default with `smi corpus vital-articles`)")
     counts, summary = sentences.sentence_counts(facts, args.corpus, pararel_root, args.skip_bad_lines, progress=True)
     triples.write_table(counts, args.out)
-    print(f"{args.out}: {summary['facts']} facts over {summary['documents']} documents, {summary['sentences']} sentences "
-          f"(skipped lines {summary['skipped_lines']}); mentioned together in a sentence: {summary['facts_cooccurring']}, "
-          f"stated: {summary['facts_stated']}")
+    print(
+        f"{args.out}: {summary['facts']} facts over {summary['documents']} documents, {summary['sentences']} sentences "
+        f"(skipped lines {summary['skipped_lines']}); "
+        f"mentioned together in a sentence: {summary['facts_cooccurring']}, "
+        f"stated: {summary['facts_stated']}"
+    )
     return 0

@@ -17,6 +17,8 @@ and a mean over ten facts is too noisy to rank against its neighbours.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -40,7 +42,20 @@ RISING_SPEARMAN = 0.9
 
 def bucket_edges(stated: pd.Series | np.ndarray, min_facts: int = MIN_BUCKET_FACTS) -> tuple[int, ...]:
     """Lower edges of the exposure buckets for these facts: :data:`EXPOSURE_EDGES` without the edges
-    above the facts' largest exposure, the top buckets merged until the last holds ``min_facts`` facts."""
+    above the facts' largest exposure, the top buckets merged until the last holds ``min_facts`` facts.
+
+    Parameters
+    ----------
+    stated : pandas.Series or numpy.ndarray
+        Each fact's exposure (documents that state it).
+    min_facts : int
+        The fewest facts the last bucket may hold.
+
+    Returns
+    -------
+    tuple of int
+        The lower edges, ascending.
+    """
     stated = np.asarray(stated)
     edges = [edge for edge in EXPOSURE_EDGES if edge <= stated.max()] or [0]
     while len(edges) > 1 and (stated >= edges[-1]).sum() < min_facts:
@@ -49,12 +64,38 @@ def bucket_edges(stated: pd.Series | np.ndarray, min_facts: int = MIN_BUCKET_FAC
 
 
 def exposure_bucket(stated: pd.Series | np.ndarray, edges: tuple[int, ...] = EXPOSURE_EDGES) -> np.ndarray:
-    """Index of each count's bucket in ``edges`` (the last edge whose value is ≤ the count)."""
+    """Index of each count's bucket in ``edges`` (the last edge whose value is ≤ the count).
+
+    Parameters
+    ----------
+    stated : pandas.Series or numpy.ndarray
+        Each fact's exposure.
+    edges : tuple of int
+        The buckets' lower edges, ascending, the first 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        The bucket index of each fact.
+    """
     return np.searchsorted(np.asarray(edges), np.asarray(stated), side="right") - 1
 
 
 def bucket_labels(edges: tuple[int, ...], largest: int) -> list[str]:
-    """Readable names of the buckets: "0", "1", "2–3", …, "32–238"."""
+    """Readable names of the buckets: "0", "1", "2–3", …, "32–238".
+
+    Parameters
+    ----------
+    edges : tuple of int
+        The buckets' lower edges.
+    largest : int
+        The largest exposure, the top of the last bucket.
+
+    Returns
+    -------
+    list of str
+        One label per bucket.
+    """
     labels = []
     for number, low in enumerate(edges):
         high = edges[number + 1] - 1 if number + 1 < len(edges) else largest
@@ -69,6 +110,18 @@ def acquisition_table(accuracies: pd.DataFrame, min_facts: int = MIN_BUCKET_FACT
     ``stated_docs``, ``acc`` and ``baseline`` (see :func:`smi.lab.corpus.guessing_baseline`).
     Buckets are :func:`bucket_edges` of the facts; ``exposure_max`` of the open last
     bucket is the largest exposure in it.
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        One row per (size, fact), as described above.
+    min_facts : int
+        The fewest facts the last bucket may hold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
     """
     edges = bucket_edges(accuracies.drop_duplicates("idx")["stated_docs"], min_facts)  # facts, not (size, fact) rows
     frame = accuracies.assign(bucket=exposure_bucket(accuracies["stated_docs"], edges))
@@ -90,6 +143,25 @@ def learning_checks(accuracies: pd.DataFrame, acquisition: pd.DataFrame, size: s
     * ``unstated_acc`` and ``unstated_baseline``: mean accuracy and guessing baseline of the
       facts stated in no document (and the same for those of them never co-mentioned);
     * ``spearman``: Spearman's ρ of the bucket means against the buckets' lower edges.
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        One row per (size, fact) with stated_docs, mention_docs, acc and baseline.
+    acquisition : pandas.DataFrame
+        :func:`acquisition_table`'s output.
+    size : str
+        The size checked.
+
+    Returns
+    -------
+    dict
+        The measurements listed above, with ``size``.
+
+    Raises
+    ------
+    SmiError
+        When ``accuracies`` has no row for ``size``.
     """
     facts = accuracies[accuracies["size"] == size]
     if facts.empty:
@@ -156,6 +228,25 @@ def with_exposure_predictor(predictors: dict[str, pd.DataFrame], truth: pd.DataF
 
     ``STATED`` is bucketed and normalised as CO-OCCUR is, on :math:`1 + k_f` (so a
     fact stated nowhere has :math:`\log_2 1 = 0`): ``min_max(bucket(1 + stated_docs))``.
+
+    Parameters
+    ----------
+    predictors : dict of str to pandas.DataFrame
+        Each model's predictors frame (:func:`smi.regression.model_predictors`).
+    truth : pandas.DataFrame
+        The lab's truth table, with idx and stated_docs.
+    width : float
+        Bucket width on the log2 scale.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The frames with a ``STATED`` column.
+
+    Raises
+    ------
+    SmiError
+        When a fact of a model has no stated_docs in ``truth``.
     """
     stated = truth.set_index("idx")["stated_docs"]
     result = {}
@@ -176,6 +267,25 @@ def fit_intervals(predictors: dict[str, pd.DataFrame], n_boot: int = 200, seed: 
     ``n_boot`` times (the same draws for every method of a model); the point
     estimates are those of :func:`smi.regression.bucketed_fit` and
     :func:`smi.regression.per_fact_fit`.
+
+    Parameters
+    ----------
+    predictors : dict of str to pandas.DataFrame
+        Each model's predictors frame.
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, method): the R² of both fits and their intervals.
+
+    Raises
+    ------
+    SmiError
+        When a model's accuracy does not vary or it has too few buckets.
     """
     rng = np.random.default_rng(seed)
     rows = []
@@ -208,6 +318,27 @@ def specificity_table(accuracies: pd.DataFrame, counts: pd.DataFrame, n_boot: in
     correlation of those centred ranks pooled over groups, with a 95 % interval
     from ``n_boot`` resamples of the facts. ``high_mi_acc`` and ``low_mi_acc``
     are the mean accuracies of the facts above and at most the group's median MI.
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        One row per (size, fact) with idx and acc.
+    counts : pandas.DataFrame
+        The lab's per-fact counts (time_* fields).
+    n_boot : int
+        Bootstrap resamples.
+    seed : int
+        Seed of the resampling.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per size with the measurements above.
+
+    Notes
+    -----
+    With r the rank of a fact within its group g of n_g facts, the centred rank is r / n_g − 1/2;
+    ``within_group_rho`` is Pearson's correlation of the centred MI and accuracy ranks over all groups.
     """
     usable = counts[metrics.usable_facts(counts)].copy()
     usable["mi"] = metrics.mutual_information(usable).to_numpy()
@@ -248,6 +379,16 @@ def mention_table(accuracies: pd.DataFrame) -> pd.DataFrame:
     Per size, exposure group (:data:`MENTION_GROUPS`) and ``co_mentioned``
     (``mention_docs > 0``): the number of facts, their mean accuracy and mean
     guessing baseline.
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        One row per (size, fact) with stated_docs, mention_docs, acc and baseline.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (size, exposure group, co_mentioned).
     """
     rows = []
     for low, high in MENTION_GROUPS:
@@ -262,7 +403,20 @@ def mention_table(accuracies: pd.DataFrame) -> pd.DataFrame:
 
 
 def size_table(accuracies: pd.DataFrame, bucketed: pd.DataFrame) -> pd.DataFrame:
-    """Per size: parameters, mean accuracy and the upper bound (slope + intercept) of each method's bucketed fit."""
+    """Per size: parameters, mean accuracy and the upper bound (slope + intercept) of each method's bucketed fit.
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        One row per (size, fact) with size, parameters and acc.
+    bucketed : pandas.DataFrame
+        The bucketed fits of every size (model) and method.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per size, sorted by parameters.
+    """
     means = accuracies.groupby(["size", "parameters"], sort=False)["acc"].mean().rename("mean_acc").reset_index()
     bounds = bucketed.pivot(index="model", columns="method", values="upper_bound").add_prefix("upper_bound_")
     table = means.merge(bounds, left_on="size", right_index=True, how="left")
@@ -271,7 +425,7 @@ def size_table(accuracies: pd.DataFrame, bucketed: pd.DataFrame) -> pd.DataFrame
 
 def _increasing(values) -> bool:
     values = list(values)
-    return all(b > a for a, b in zip(values, values[1:]))
+    return all(b > a for a, b in pairwise(values))
 
 
 def paper_claims(checks: dict, specificity: pd.DataFrame, sizes: pd.DataFrame, fits: pd.DataFrame,
@@ -283,11 +437,31 @@ def paper_claims(checks: dict, specificity: pd.DataFrame, sizes: pd.DataFrame, f
     :func:`fit_intervals`, ``prediction_scores`` :func:`smi.prediction.bootstrap_summary`
     of the prediction before training. A claim "holds" only when the measurement
     says so beyond its 95 % interval where one exists.
+
+    Parameters
+    ----------
+    checks : dict
+        :func:`learning_checks` of the largest size.
+    specificity : pandas.DataFrame
+        :func:`specificity_table`'s output.
+    sizes : pandas.DataFrame
+        :func:`size_table`'s output.
+    fits : pandas.DataFrame
+        :func:`fit_intervals`' output.
+    prediction_scores : pandas.DataFrame
+        The prediction's bootstrap summary, one row per predictor.
+    predictor : str
+        The predictor whose score is reported.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim: claim, measured, holds.
     """
     largest = checks["size"]
     spec = specificity.set_index("size").loc[largest]
     smi_best = []
-    for model, rows in fits.groupby("model", sort=False):
+    for _, rows in fits.groupby("model", sort=False):
         r2 = rows.set_index("method")["r2_bucketed"]
         smi_best.append(bool(r2["SMI"] >= r2[["CO-OCCUR", "MI"]].max()))
     score = prediction_scores.set_index("predictor").loc[predictor]

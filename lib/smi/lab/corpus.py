@@ -80,7 +80,7 @@ import pandas as pd
 from smi.errors import SmiError
 from smi.files import atomic_outputs
 from smi.lab import vocabulary
-from smi.lab.settings import CorpusSettings  # noqa: F401 (re-exported: the generator's knobs)
+from smi.lab.settings import CorpusSettings
 
 #: The files of a lab corpus folder, in the order they are renamed into place (lab.json last).
 CORPUS_FILES = ("corpus.jsonl", "facts.json", "templates.json", "unseen_templates.json", "truth.csv", "lab.json")
@@ -109,7 +109,26 @@ class LabCorpus:
 
 
 def power_law_counts(rng: np.random.Generator, n: int, maximum: int, exponent: float, zero_share: float) -> np.ndarray:
-    r"""``n`` counts: 0 with probability ``zero_share``, else :math:`P(k) \propto k^{-\alpha}` on 1..``maximum``."""
+    r"""``n`` counts: 0 with probability ``zero_share``, else :math:`P(k) \propto k^{-\alpha}` on 1..``maximum``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random source.
+    n : int
+        How many counts.
+    maximum : int
+        The largest count.
+    exponent : float
+        The power law's exponent α.
+    zero_share : float
+        The probability of a zero.
+
+    Returns
+    -------
+    numpy.ndarray
+        The counts.
+    """
     support = np.arange(1, maximum + 1)
     weights = support.astype(float) ** -exponent
     draws = rng.choice(support, size=n, p=weights / weights.sum())
@@ -117,12 +136,42 @@ def power_law_counts(rng: np.random.Generator, n: int, maximum: int, exponent: f
 
 
 def log_uniform_counts(rng: np.random.Generator, n: int, maximum: int) -> np.ndarray:
-    """``n`` counts on 0..``maximum`` with :math:`\\log(1 + c)` uniform (many small, a few large)."""
+    """``n`` counts on 0..``maximum`` with :math:`\\log(1 + c)` uniform (many small, a few large).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random source.
+    n : int
+        How many counts.
+    maximum : int
+        The largest count.
+
+    Returns
+    -------
+    numpy.ndarray
+        The counts.
+    """
     return np.floor(np.exp(rng.random(n) * math.log(maximum + 1))).astype(int) - 1
 
 
 def made_up_names(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
-    """``n`` distinct capitalised made-up words of two or three syllables, none in ``taken``."""
+    """``n`` distinct capitalised made-up words of two or three syllables, none in ``taken``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random source.
+    n : int
+        How many names.
+    taken : set of str
+        Names not to use.
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
     names: list[str] = []
     seen = set(taken)
     while len(names) < n:
@@ -147,6 +196,18 @@ def filler_pool(texts: list[str], vocabulary_size: int) -> list[str]:
     sentence has 6–18 words of letters, commas, apostrophes and hyphens, starts
     with a capital and ends with a full stop. Keeping to frequent words keeps the
     trained tokenizer's vocabulary small.
+
+    Parameters
+    ----------
+    texts : list of str
+        Source texts.
+    vocabulary_size : int
+        How many of the most frequent words a sentence may use.
+
+    Returns
+    -------
+    list of str
+        The distinct sentences kept, in order of appearance.
     """
     sentences = [s for text in texts for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text)]
     counts: dict[str, int] = {}
@@ -161,7 +222,23 @@ def filler_pool(texts: list[str], vocabulary_size: int) -> list[str]:
 
 
 def vital_filler(vocabulary_size: int) -> list[str]:
-    """:func:`filler_pool` over the vital-article summaries (read from the installed package)."""
+    """:func:`filler_pool` over the vital-article summaries (read from the installed package).
+
+    Parameters
+    ----------
+    vocabulary_size : int
+        As for :func:`filler_pool`.
+
+    Returns
+    -------
+    list of str
+        The sentences.
+
+    Raises
+    ------
+    SmiError
+        When the package of summaries is not installed.
+    """
     from smi import corpus as packaged
 
     return filler_pool([record["text"] for record in packaged.vital_articles()], vocabulary_size)
@@ -188,6 +265,20 @@ def names_in_sentence(sentence: str, index: NameIndex, first: bool) -> frozenset
     ``first``: the sentence opens its document, so no space precedes its first
     character. No right boundary is required (the paper's rule): ``"Niger"`` is
     found in ``"Nigeria"``.
+
+    Parameters
+    ----------
+    sentence : str
+        A sentence of a document.
+    index : NameIndex
+        The names to find.
+    first : bool
+        Whether the sentence opens its document.
+
+    Returns
+    -------
+    frozenset of str
+        The names found.
     """
     starts = [i + 1 for i, ch in enumerate(sentence) if ch == " "]
     if not first:
@@ -241,6 +332,23 @@ def generate_corpus(settings: CorpusSettings = CorpusSettings(), filler: list[st
 
     ``filler`` is the pool of filler sentences (default: :func:`vital_filler`).
     The same settings and filler give the same corpus, byte for byte.
+
+    Parameters
+    ----------
+    settings : CorpusSettings
+        Sizes, exponents and seed of the corpus.
+    filler : list of str or None
+        Filler sentences; :func:`vital_filler` when None.
+
+    Returns
+    -------
+    LabCorpus
+        Documents, facts, truth table and metadata.
+
+    Raises
+    ------
+    SmiError
+        When the filler pool is empty.
     """
     rng = np.random.default_rng(settings.seed)
     filler = vital_filler(settings.filler_vocabulary) if filler is None else list(filler)
@@ -345,6 +453,20 @@ def guessing_baseline(truth: pd.DataFrame, facts: pd.DataFrame, temperature: flo
     .. math:: q_r(o) = \frac{p_r(o)^{1/\tau}}{\sum_{o'} p_r(o')^{1/\tau}}
 
     (``temperature`` 0 or below: always the most frequent answer). Indexed like ``truth``.
+
+    Parameters
+    ----------
+    truth : pandas.DataFrame
+        The truth table, with idx and each fact's ``answer_share``.
+    facts : pandas.DataFrame
+        The facts (idx, rel, obj).
+    temperature : float
+        The probe's sampling temperature.
+
+    Returns
+    -------
+    pandas.Series
+        The guesser's probability of naming each fact's object.
     """
     frame = facts[["idx", "rel", "obj"]].merge(truth[["idx", "answer_share"]], on="idx", how="left")
     shares = frame.drop_duplicates(["rel", "obj"])[["rel", "obj", "answer_share"]]
@@ -368,7 +490,25 @@ def _sha256(path: Path) -> str:
 
 
 def write_corpus(corpus: LabCorpus, out_dir: Path) -> list[Path]:
-    """Write the lab folder (:data:`CORPUS_FILES`) atomically: every file is renamed into place, ``lab.json`` last."""
+    """Write the lab folder (:data:`CORPUS_FILES`) atomically: every file is renamed into place, ``lab.json`` last.
+
+    Parameters
+    ----------
+    corpus : LabCorpus
+        The corpus.
+    out_dir : Path
+        The lab folder (created).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    SmiError
+        When ``out_dir`` is a file or a file cannot be written.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise SmiError(f"{out_dir}: --out must be a folder, and this is a file")
@@ -392,7 +532,23 @@ def write_corpus(corpus: LabCorpus, out_dir: Path) -> list[Path]:
 
 
 def check_corpus_dir(corpus_dir: Path) -> Path:
-    """Require a lab folder with every file of :data:`CORPUS_FILES`; name the first one missing."""
+    """Require a lab folder with every file of :data:`CORPUS_FILES`; name the first one missing.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+
+    Returns
+    -------
+    Path
+        ``corpus_dir``.
+
+    Raises
+    ------
+    SmiError
+        When the folder or one of its files is missing.
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise SmiError(f"{corpus_dir}: lab corpus folder not found (make one with `smi lab corpus --out {corpus_dir}`)")
@@ -403,7 +559,23 @@ def check_corpus_dir(corpus_dir: Path) -> Path:
 
 
 def corpus_fingerprint(corpus_dir: Path) -> str:
-    """SHA-256 of the corpus text and facts as recorded in ``lab.json``, checked against the files' bytes."""
+    """SHA-256 of the corpus text and facts as recorded in ``lab.json``, checked against the files' bytes.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+
+    Returns
+    -------
+    str
+        The hex digest.
+
+    Raises
+    ------
+    SmiError
+        When ``lab.json`` is invalid or a file changed since it was written.
+    """
     corpus_dir = check_corpus_dir(corpus_dir)
     meta = read_meta(corpus_dir)
     for name in CORPUS_FILES[:-1]:
@@ -414,7 +586,23 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
 
 
 def read_meta(corpus_dir: Path) -> dict:
-    """``lab.json`` of a lab folder, checked to hold the SHA-256 of every file."""
+    """``lab.json`` of a lab folder, checked to hold the SHA-256 of every file.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+
+    Returns
+    -------
+    dict
+        The metadata.
+
+    Raises
+    ------
+    SmiError
+        When ``lab.json`` is missing, invalid or lacks the hashes.
+    """
     path = Path(corpus_dir) / "lab.json"
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
@@ -426,7 +614,23 @@ def read_meta(corpus_dir: Path) -> dict:
 
 
 def read_documents(corpus_dir: Path) -> list[str]:
-    """The documents' texts of ``corpus.jsonl``; a line that is not a JSON object with a string ``text`` is an error."""
+    """The documents' texts of ``corpus.jsonl``; a line that is not a JSON object with a string ``text`` is an error.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+
+    Returns
+    -------
+    list of str
+        The texts, in file order.
+
+    Raises
+    ------
+    SmiError
+        When a line is not valid JSON, ``text`` is not a string, or there is no document.
+    """
     path = Path(corpus_dir) / "corpus.jsonl"
     texts = []
     with open(path, encoding="utf-8") as handle:
@@ -444,7 +648,23 @@ def read_documents(corpus_dir: Path) -> list[str]:
 
 
 def read_truth(corpus_dir: Path) -> pd.DataFrame:
-    """``truth.csv`` with every column of :data:`TRUTH_COLUMNS`."""
+    """``truth.csv`` with every column of :data:`TRUTH_COLUMNS`.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact.
+
+    Raises
+    ------
+    SmiError
+        When the file cannot be read or lacks a column.
+    """
     path = Path(corpus_dir) / "truth.csv"
     try:
         truth = pd.read_csv(path)

@@ -87,7 +87,29 @@ class LabSettings:
 
 def default_settings(quick: bool = False, seed: int = 0, sizes: tuple[str, ...] | None = None,
                      epochs: float | None = None) -> LabSettings:
-    """The default lab (``quick=False``) or the small one the tests run (``quick=True``), for ``seed``."""
+    """The default lab (``quick=False``) or the small one the tests run (``quick=True``), for ``seed``.
+
+    Parameters
+    ----------
+    quick : bool
+        The small lab of the tests and the notebook's quick mode.
+    seed : int
+        Seed of the corpus, training and probing.
+    sizes : tuple of str or None
+        Model sizes to train; the mode's default when None.
+    epochs : float or None
+        Training epochs; the mode's default when None.
+
+    Returns
+    -------
+    LabSettings
+        The settings.
+
+    Raises
+    ------
+    SmiError
+        When ``sizes`` is invalid (:func:`check_sizes`).
+    """
     base = LabSettings()
     if quick:
         base = replace(base, sizes=QUICK_SIZES,
@@ -105,7 +127,23 @@ def default_settings(quick: bool = False, seed: int = 0, sizes: tuple[str, ...] 
 
 
 def check_sizes(sizes: tuple[str, ...]) -> tuple[str, ...]:
-    """At least three distinct known sizes (the prediction fits on all but the largest)."""
+    """At least three distinct known sizes (the prediction fits on all but the largest).
+
+    Parameters
+    ----------
+    sizes : tuple of str
+        Model size names.
+
+    Returns
+    -------
+    tuple of str
+        ``sizes``.
+
+    Raises
+    ------
+    SmiError
+        When a size is unknown or repeated, or there are fewer than three.
+    """
     for name in sizes:
         train.model_size(name)
     if len(set(sizes)) != len(sizes):
@@ -125,7 +163,27 @@ def _sha256_text(text: str) -> str:
 
 def prepare_corpus(out_dir: Path, settings: lab_corpus.CorpusSettings, corpus_dir: Path | None = None) -> Path:
     """The corpus folder: ``corpus_dir`` when given (checked), else ``DIR/corpus``, generated unless
-    the one there was made by this generator version with these settings."""
+    the one there was made by this generator version with these settings.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The lab run's folder.
+    settings : CorpusSettings
+        The corpus settings.
+    corpus_dir : Path or None
+        An existing lab corpus folder to use.
+
+    Returns
+    -------
+    Path
+        The corpus folder.
+
+    Raises
+    ------
+    SmiError
+        When ``corpus_dir`` is not a valid lab folder, or the corpus cannot be written.
+    """
     if corpus_dir is not None:
         check_lab_corpus(corpus_dir)
         return Path(corpus_dir)
@@ -145,7 +203,23 @@ def prepare_corpus(out_dir: Path, settings: lab_corpus.CorpusSettings, corpus_di
 
 def check_lab_corpus(corpus_dir: Path) -> dict[str, list[str]]:
     """Check a lab folder before anything is written: every file present, templates with ``[S]``,
-    facts readable, files unchanged since ``lab.json``; return the templates."""
+    facts readable, files unchanged since ``lab.json``; return the templates.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+
+    Returns
+    -------
+    dict of str to list of str
+        The templates by relation.
+
+    Raises
+    ------
+    SmiError
+        When a file is missing, invalid or changed.
+    """
     from smi import probing, release
 
     corpus_dir = lab_corpus.check_corpus_dir(corpus_dir)
@@ -159,7 +233,25 @@ def check_lab_corpus(corpus_dir: Path) -> dict[str, list[str]]:
 
 
 def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
-    """``smi count --triples corpus/facts.json --out counts.csv corpus/corpus.jsonl``; returns the table."""
+    """``smi count --triples corpus/facts.json --out counts.csv corpus/corpus.jsonl``; returns the table.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+    out : Path
+        The counts table written.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The per-fact counts.
+
+    Raises
+    ------
+    SmiError
+        When counting fails on invalid input.
+    """
     from smi import counting
 
     triples = counting.read_triples(Path(corpus_dir) / "facts.json")
@@ -174,7 +266,34 @@ def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
 
 def probe_size(model_dir: Path, model_key: str, facts: pd.DataFrame, templates: dict[str, list[str]],
                options: ProbeOptions, seed: int, out: Path, device: str, progress: bool) -> list[dict]:
-    """``smi probe --counts`` of one trained model into ``out``; a partial file of the same inputs resumes."""
+    """``smi probe --counts`` of one trained model into ``out``; a partial file of the same inputs resumes.
+
+    Parameters
+    ----------
+    model_dir : Path
+        The trained model's folder.
+    model_key : str
+        The model's training key, labelling the probe.
+    facts : pandas.DataFrame
+        The facts with their counts.
+    templates : dict of str to list of str
+        Templates by relation.
+    options : ProbeOptions
+        Samples, temperature, tokens and batch size.
+    seed : int
+        The probe's seed.
+    out : Path
+        The probe output.
+    device : str
+        Where the model runs.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of dict
+        One record per fact (:func:`smi.probing.probe`).
+    """
     from smi import probing
 
     settings = probing.ProbeSettings(samples=options.samples, temperature=options.temperature,
@@ -188,7 +307,22 @@ def probe_size(model_dir: Path, model_key: str, facts: pd.DataFrame, templates: 
 
 def accuracy_frame(records: list[dict] | pd.DataFrame, size: str, parameters: int) -> pd.DataFrame:
     """A probe output as rows of the long frame :mod:`smi.prediction` fits on (model, corpus, series,
-    parameters, …)."""
+    parameters, …).
+
+    Parameters
+    ----------
+    records : list of dict or pandas.DataFrame
+        Probe records with counts.
+    size : str
+        The model size, used as the model's name.
+    parameters : int
+        Its parameter count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact.
+    """
     frame = pd.DataFrame(records).copy()
     frame.insert(0, "model", size)
     frame["corpus"] = SERIES
@@ -201,7 +335,26 @@ def predict_before_training(small: list[pd.DataFrame], counts: pd.DataFrame, par
                             gbm_iterations: int, seed: int) -> pd.DataFrame:
     """Fit :mod:`smi.prediction`'s predictors on the smaller sizes' accuracies; predict every fact of a
     model of ``parameters`` parameters trained on the corpus of ``counts``. Columns idx, subj, rel, obj,
-    ``predicted`` (the ``best`` predictor) and one ``pred_<name>`` per predictor."""
+    ``predicted`` (the ``best`` predictor) and one ``pred_<name>`` per predictor.
+
+    Parameters
+    ----------
+    small : list of pandas.DataFrame
+        :func:`accuracy_frame` of each smaller size.
+    counts : pandas.DataFrame
+        The corpus's per-fact counts.
+    parameters : int
+        The parameter count of the model predicted.
+    gbm_iterations : int
+        Boosting iterations of the gradient-boosted predictor.
+    seed : int
+        Seed of the fits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact with the columns above.
+    """
     import warnings
 
     from smi import prediction
@@ -220,14 +373,42 @@ def predict_before_training(small: list[pd.DataFrame], counts: pd.DataFrame, par
 
 
 def write_csv(frame: pd.DataFrame, path: Path, float_format: str = "%.6g") -> Path:
-    """A table written atomically as CSV."""
+    """A table written atomically as CSV.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : Path
+        The CSV file.
+    float_format : str
+        How floats are written.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_output(path) as temporary:
         frame.to_csv(temporary, index=False, float_format=float_format)
     return path
 
 
 def write_json(value, path: Path) -> Path:
-    """A JSON value written atomically."""
+    """A JSON value written atomically.
+
+    Parameters
+    ----------
+    value : object
+        A JSON-serialisable value.
+    path : Path
+        The JSON file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_output(path) as temporary:
         temporary.write_text(json.dumps(value, indent=1, default=_plain) + "\n", encoding="utf-8")
     return path
@@ -243,14 +424,29 @@ def _plain(value):
 
 def planned_parameters(corpus_dir: Path, size: str, seed: int) -> int:
     """Parameters the model of ``size`` will have on this corpus (its vocabulary sets the embeddings),
-    known before training: the initial model is built in a temporary folder and counted."""
+    known before training: the initial model is built in a temporary folder and counted.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+    size : str
+        The model size.
+    seed : int
+        Seed of the initial model.
+
+    Returns
+    -------
+    int
+        The parameter count.
+    """
     from transformers import AutoModelForCausalLM
 
-    from smi import probing
+    from smi import testing
 
     spec = train.model_size(size)
     with tempfile.TemporaryDirectory() as folder:
-        probing.save_tiny_model(Path(folder), lab_corpus.read_documents(corpus_dir), "gpt_neox", seed=seed,
+        testing.save_tiny_model(Path(folder), lab_corpus.read_documents(corpus_dir), "gpt_neox", seed=seed,
                                 hidden_size=spec.hidden, layers=spec.layers)
         return train.parameter_count(AutoModelForCausalLM.from_pretrained(folder))
 
@@ -275,6 +471,33 @@ def run_lab(out_dir: Path, settings: LabSettings = LabSettings(), device: str = 
     ``threads``: torch's CPU threads during the run (restored afterwards; None leaves torch's choice).
     One thread is the default of ``smi lab run`` too: the models are too small to gain from more, and
     the result then does not depend on the machine's core count.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The run's folder.
+    settings : LabSettings
+        Corpus, sizes, training and probing settings.
+    device : str
+        Where models train and run.
+    corpus_dir : Path or None
+        An existing lab corpus to use instead of generating one.
+    progress : bool
+        Show progress bars.
+    log : callable or None
+        Receives a line per stage.
+    threads : int or None
+        Torch's CPU threads, at least 1.
+
+    Returns
+    -------
+    LabResult
+        The folder, the summary and the tables written.
+
+    Raises
+    ------
+    SmiError
+        When ``threads`` is below 1, the settings or corpus are invalid, or a stage fails on its input.
     """
     import torch
 
@@ -432,6 +655,21 @@ def load_lab(out_dir: Path) -> dict:
     ``models``, ``accuracies`` (one row per size and fact, with the truth's knobs and
     the guessing baseline), ``acquisition``, ``prediction``, ``bucketed``, ``per_fact``
     and ``unseen`` (the largest size on prompts no document uses, with its exposure).
+
+    Parameters
+    ----------
+    out_dir : Path
+        The run's folder.
+
+    Returns
+    -------
+    dict
+        The tables listed above.
+
+    Raises
+    ------
+    SmiError
+        When the folder is not a finished lab run.
     """
     from smi import probing
 
@@ -480,7 +718,28 @@ def _threads() -> int:
 
 def summarise(accuracies: pd.DataFrame, acquisition: pd.DataFrame, bucketed: pd.DataFrame, per_fact: pd.DataFrame,
               prediction_frame: pd.DataFrame, largest: str, settings: LabSettings) -> dict:
-    """The numbers the issue asks for: learning checks of the largest size, R² table, prediction scores."""
+    """The numbers the issue asks for: learning checks of the largest size, R² table, prediction scores.
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        One row per (size, fact).
+    acquisition : pandas.DataFrame
+        :func:`smi.lab.analysis.acquisition_table`'s output.
+    bucketed, per_fact : pandas.DataFrame
+        The R² tables of every size and method.
+    prediction_frame : pandas.DataFrame
+        :func:`predict_before_training`'s output joined with the largest size's accuracies.
+    largest : str
+        The largest size.
+    settings : LabSettings
+        The run's settings.
+
+    Returns
+    -------
+    dict
+        A JSON-serialisable summary.
+    """
     from smi import prediction
 
     checks = analysis.learning_checks(accuracies, acquisition, largest)

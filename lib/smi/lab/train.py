@@ -1,7 +1,7 @@
 r"""Pre-train a small GPT-NeoX causal language model from scratch on a lab corpus.
 
 The tokenizer (word level) and the randomly initialised model are built by
-:func:`smi.probing.save_tiny_model` from the corpus texts; the model is then
+:func:`smi.testing.save_tiny_model` from the corpus texts; the model is then
 trained on the corpus documents for a number of epochs and saved as a Hugging
 Face folder that ``smi probe`` loads.
 
@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 from smi.files import atomic_output
 from smi.lab import corpus as lab_corpus
 
@@ -62,7 +62,7 @@ TRAIN_RECORD = "lab_train.json"
 @dataclass(frozen=True)
 class ModelSize:
     """A GPT-NeoX shape: hidden width, layers (4 attention heads, MLP width 2 × hidden, see
-    :func:`smi.probing.save_tiny_model`), and the peak learning rate used unless one is given.
+    :func:`smi.testing.save_tiny_model`), and the peak learning rate used unless one is given.
 
     Wider models need a smaller step; the rates were chosen by hand on the default lab
     corpus (for width 96, 5e-3 gave higher accuracy than 7e-3 and 1e-2 at 8 epochs; ``l`` uses it too).
@@ -86,10 +86,24 @@ SIZES: dict[str, ModelSize] = {size.name: size for size in (
 
 
 def model_size(name: str) -> ModelSize:
-    """The :class:`ModelSize` called ``name``; a :class:`SmiError` lists the valid names."""
-    if name not in SIZES:
-        raise SmiError(f"unknown size '{name}'; valid sizes: {', '.join(SIZES)}")
-    return SIZES[name]
+    """The :class:`ModelSize` called ``name``; a :class:`SmiError` lists the valid names.
+
+    Parameters
+    ----------
+    name : str
+        A size name of :data:`SIZES`.
+
+    Returns
+    -------
+    ModelSize
+        The size.
+
+    Raises
+    ------
+    SmiError
+        When the name is unknown.
+    """
+    return SIZES[check_one_of(name, SIZES, "size")]
 
 
 @dataclass(frozen=True)
@@ -148,8 +162,30 @@ def quiet_transformers() -> None:
 
 
 def learning_rate(step: int, total: int, peak: float, warmup_share: float) -> float:
-    """Linear warm-up, then a half cosine from ``peak`` down to ``peak / 10`` (module docstring)."""
-    warmup = max(1, int(round(warmup_share * total)))
+    """Linear warm-up, then a half cosine from ``peak`` down to ``peak / 10`` (module docstring).
+
+    Parameters
+    ----------
+    step : int
+        The optimiser step, from 0.
+    total : int
+        The number of steps.
+    peak : float
+        The largest learning rate.
+    warmup_share : float
+        The share of steps spent warming up.
+
+    Returns
+    -------
+    float
+        The learning rate of ``step``.
+
+    Notes
+    -----
+    With w = max(1, round(warmup_share · total)): η = peak · (step + 1) / w for step < w, then
+    η = peak / 10 + (peak − peak / 10) · (1 + cos(π · (step − w) / (total − w))) / 2.
+    """
+    warmup = max(1, round(warmup_share * total))
     if step < warmup:
         return peak * (step + 1) / warmup
     progress = (step - warmup) / max(1, total - warmup)
@@ -161,6 +197,20 @@ def pack_documents(documents: list[list[int]], order: np.ndarray, block_size: in
 
     A document never straddles two blocks unless it is longer than a block, in
     which case it is cut into block-sized pieces. Blocks are not padded here.
+
+    Parameters
+    ----------
+    documents : list of list of int
+        Token ids of each document.
+    order : numpy.ndarray
+        The order in which documents are taken.
+    block_size : int
+        Tokens per block.
+
+    Returns
+    -------
+    list of list of int
+        The blocks.
     """
     blocks: list[list[int]] = []
     current: list[int] = []
@@ -178,7 +228,22 @@ def pack_documents(documents: list[list[int]], order: np.ndarray, block_size: in
 
 
 def epoch_batches(documents: list[list[int]], settings: TrainSettings, epoch: int) -> list[list[list[int]]]:
-    """The batches of one epoch: documents shuffled by ``(seed, epoch)``, packed, grouped by ``batch_size``."""
+    """The batches of one epoch: documents shuffled by ``(seed, epoch)``, packed, grouped by ``batch_size``.
+
+    Parameters
+    ----------
+    documents : list of list of int
+        Token ids of each document.
+    settings : TrainSettings
+        Seed, block size and batch size.
+    epoch : int
+        The epoch, from 0.
+
+    Returns
+    -------
+    list of list of list of int
+        The batches, each a list of blocks.
+    """
     order = np.random.default_rng([settings.seed, epoch]).permutation(len(documents))
     blocks = pack_documents(documents, order, settings.block_size)
     return [blocks[i:i + settings.batch_size] for i in range(0, len(blocks), settings.batch_size)]
@@ -189,19 +254,44 @@ def schedule(documents: list[list[int]], settings: TrainSettings) -> list[tuple[
 
     Every whole epoch contributes all its batches (their number varies a little
     with the packing order); a fractional last epoch takes that share of its batches.
+
+    Parameters
+    ----------
+    documents : list of list of int
+        Token ids of each document.
+    settings : TrainSettings
+        Epochs, seed, block size and batch size.
+
+    Returns
+    -------
+    list of tuple of int
+        One (epoch, batch number) per step.
     """
     steps: list[tuple[int, int]] = []
     epoch = 0
     while epoch < settings.epochs:
         batches = len(epoch_batches(documents, settings, epoch))
         share = min(1.0, settings.epochs - epoch)
-        steps += [(epoch, number) for number in range(max(1, int(round(share * batches))))]
+        steps += [(epoch, number) for number in range(max(1, round(share * batches)))]
         epoch += 1
     return steps
 
 
 def batch_tensors(batch: list[list[int]], pad_id: int):
-    """(input ids, labels) tensors of a batch; padding is labelled -100 so it carries no loss."""
+    """(input ids, labels) tensors of a batch; padding is labelled -100 so it carries no loss.
+
+    Parameters
+    ----------
+    batch : list of list of int
+        The blocks of a batch.
+    pad_id : int
+        The padding token.
+
+    Returns
+    -------
+    input_ids, labels : torch.Tensor
+        Blocks padded to the longest one.
+    """
     import torch
 
     width = max(len(block) for block in batch)
@@ -215,7 +305,29 @@ def batch_tensors(batch: list[list[int]], pad_id: int):
 
 def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, device: str) -> str:
     """SHA-256 of what decides the trained model: corpus files, size, settings, device, CPU threads and
-    code versions (on the CPU, the thread count changes how sums are split and so the last digits)."""
+    code versions (on the CPU, the thread count changes how sums are split and so the last digits).
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+    size : ModelSize
+        The model size.
+    settings : TrainSettings
+        The training settings.
+    device : str
+        Where the model trains.
+
+    Returns
+    -------
+    str
+        The hex digest.
+
+    Raises
+    ------
+    SmiError
+        When the corpus folder's files changed since ``lab.json``.
+    """
     import torch
     import transformers
 
@@ -228,13 +340,35 @@ def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, dev
 
 
 def checkpoint_path(out_dir: Path) -> Path:
-    """Where a run in progress keeps its training state (``OUT.checkpoint.pt``)."""
+    """Where a run in progress keeps its training state (``OUT.checkpoint.pt``).
+
+    Parameters
+    ----------
+    out_dir : Path
+        The model folder.
+
+    Returns
+    -------
+    Path
+        The checkpoint file.
+    """
     out_dir = Path(out_dir)
     return out_dir.with_name(out_dir.name + ".checkpoint.pt")
 
 
 def read_train_record(model_dir: Path) -> dict | None:
-    """``lab_train.json`` of a finished model folder, or None when there is none (or it is unreadable)."""
+    """``lab_train.json`` of a finished model folder, or None when there is none (or it is unreadable).
+
+    Parameters
+    ----------
+    model_dir : Path
+        The model folder.
+
+    Returns
+    -------
+    dict or None
+        The record.
+    """
     path = Path(model_dir) / TRAIN_RECORD
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -243,7 +377,18 @@ def read_train_record(model_dir: Path) -> dict | None:
 
 
 def parameter_count(model) -> int:
-    """Number of parameters of a torch model (every weight and bias, embeddings included)."""
+    """Number of parameters of a torch model (every weight and bias, embeddings included).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+
+    Returns
+    -------
+    int
+        The count.
+    """
     return int(sum(p.numel() for p in model.parameters()))
 
 
@@ -255,7 +400,7 @@ def _load_checkpoint(path: Path, key: str):
         return None
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # noqa: BLE001 - a torn or foreign file is simply not reused
+    except Exception:
         state = None
     if not isinstance(state, dict) or state.get("key") != key:
         path.unlink(missing_ok=True)
@@ -290,12 +435,43 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
     ``out_dir`` already holds a finished model of the same key.
     ``stop_after_steps`` (tests) saves a checkpoint and raises :class:`KeyboardInterrupt`
     after that many steps of this call, as a killed run would stop.
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+    size_name : str
+        The model size.
+    out_dir : Path
+        The model folder written.
+    settings : TrainSettings
+        Epochs, learning rate, batches and seed.
+    device : str
+        Where the model trains.
+    checkpoint_seconds : float
+        How often the training state is saved.
+    progress : bool
+        Show a progress bar.
+    stop_after_steps : int or None
+        Stop (as if killed) after that many steps; for tests.
+
+    Returns
+    -------
+    TrainResult
+        The folder, parameters, steps, tokens, final loss and speed.
+
+    Raises
+    ------
+    SmiError
+        When the size is unknown, the device is unavailable, ``out_dir`` is a file or the corpus is invalid.
+    KeyboardInterrupt
+        After ``stop_after_steps`` steps.
     """
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from smi import probing
+    from smi import probing, testing
 
     size = model_size(size_name)
     device = probing.resolve_device(device)
@@ -315,12 +491,12 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
 
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        probing.save_tiny_model(work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden,
+        testing.save_tiny_model(work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden,
                                 layers=size.layers)
         tokenizer = AutoTokenizer.from_pretrained(work)
         model = AutoModelForCausalLM.from_pretrained(work).to(device)
         eos = tokenizer.eos_token_id
-        documents = [ids + [eos] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        documents = [[*ids, eos] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         if settings.tokens is not None:
             per_epoch = sum(len(ids) for ids in documents)
             steps = schedule(documents, replace(settings, epochs=settings.tokens / per_epoch))

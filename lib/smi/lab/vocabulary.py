@@ -117,5 +117,11 @@ ORGANISATION_KINDS: tuple[str, ...] = ("Institute", "Group", "Company", "Foundat
 
 
 def relation_by_name() -> dict[str, Relation]:
-    """The relations keyed by name."""
+    """The relations keyed by name.
+
+    Returns
+    -------
+    dict of str to Relation
+        Every relation of :data:`RELATIONS`.
+    """
     return {relation.name: relation for relation in RELATIONS}

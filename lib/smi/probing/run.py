@@ -1,0 +1,398 @@
+"""The resumable probe run: records appended per chunk of facts to a partial file keyed on everything they depend on.
+
+The partial file's first line is :func:`run_header`: the facts, templates, model fingerprint,
+settings, protocol version and a hash of the code that decides the results
+(:func:`protocol_code_sha256`). A rerun with the same header resumes; a partial file with
+another header is set aside, never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from smi.errors import SmiError
+from smi.files import atomic_output
+from smi.probing import backends, protocol
+from smi.probing.backends import Generator, generator_fingerprint
+from smi.probing.inputs import check_templates_cover
+from smi.probing.protocol import ProbeSettings, fact_prompts, fact_record
+
+#: Fields every record of a probe output carries, besides the counts when joined.
+OUTPUT_FIELDS = ("idx", "subj", "rel", "obj", "qus", "acc", "n_answers")
+
+#: Part of every partial file's key: raise it when the probing protocol changes in a way
+#: :func:`protocol_code_sha256` does not see (e.g. a change of a library's sampling).
+PROBE_PROTOCOL_VERSION = 2
+
+#: The header's parts, as a note names them when a partial file was written for other ones.
+PARTS_OF_HEADER = {
+    "smi_probe": "protocol version",
+    "code_sha256": "probing code",
+    "facts_sha256": "facts",
+    "templates_sha256": "templates",
+    "model": "model",
+    "settings": "settings",
+    "keep_answers": "--keep-answers",
+}
+
+
+def partial_path(out_path: Path) -> Path:
+    """Where a run in progress appends its records: ``OUT.partial.jsonl`` beside ``out_path``.
+
+    Parameters
+    ----------
+    out_path : Path
+        The run's output file.
+
+    Returns
+    -------
+    Path
+        The partial file.
+    """
+    out_path = Path(out_path)
+    return out_path.with_name(out_path.name + ".partial.jsonl")
+
+
+def protocol_code_sha256() -> str:
+    """SHA-256 of the source of the code that turns a fact into its record.
+
+    Returns
+    -------
+    str
+        The hex digest of :data:`PROBE_PROTOCOL_VERSION`, the whole source of
+        :mod:`smi.probing.protocol` (settings, prompts, seeds, scoring, the record) and the parts of
+        :mod:`smi.probing.backends` that decide the continuations (padding, sampling, decoding).
+        Edits elsewhere (loading, fingerprints, this module) do not invalidate a partial file.
+    """
+    parts = (
+        protocol,
+        backends.RowSeededSampler,
+        backends.TransformersGenerator.__init__,
+        backends.TransformersGenerator.generate,
+        backends.TransformersGenerator._generate_batch,
+        backends.VllmGenerator.generate,
+    )
+    digest = hashlib.sha256(f"probe/{PROBE_PROTOCOL_VERSION}".encode())
+    for part in parts:
+        digest.update(inspect.getsource(part).encode())
+    return digest.hexdigest()
+
+
+def facts_sha256(facts: pd.DataFrame) -> str:
+    """SHA-256 of the facts to probe: every column name, dtype and value (counts included), in order.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        The facts.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
+    digest = hashlib.sha256(json.dumps([[str(c) for c in facts.columns], [str(t) for t in facts.dtypes]]).encode())
+    digest.update(pd.util.hash_pandas_object(facts, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def run_header(
+    facts: pd.DataFrame, templates: dict[str, list[str]], settings: ProbeSettings, fingerprint: dict, keep_answers: bool
+) -> dict:
+    """The first line of a partial file: everything its records depend on, which a run must match to resume it.
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        The facts to probe, with any joined counts.
+    templates : dict of str to list of str
+        Templates by relation.
+    settings : ProbeSettings
+        The run's settings.
+    fingerprint : dict
+        The model's :func:`~smi.probing.backends.generator_fingerprint`.
+    keep_answers : bool
+        Whether records keep their answers.
+
+    Returns
+    -------
+    dict
+        ``smi_probe`` (protocol version), ``code_sha256``, ``facts_sha256``, ``templates_sha256``,
+        ``model``, ``settings`` and ``keep_answers``.
+    """
+    return {
+        "smi_probe": PROBE_PROTOCOL_VERSION,
+        "code_sha256": protocol_code_sha256(),
+        "facts_sha256": facts_sha256(facts),
+        "templates_sha256": hashlib.sha256(json.dumps(templates, sort_keys=True).encode()).hexdigest(),
+        "model": fingerprint,
+        "settings": asdict(settings),
+        "keep_answers": keep_answers,
+    }
+
+
+def header_name(header: dict) -> str:
+    """A short hash of a header (12 hex digits), naming a partial file set aside for it.
+
+    Parameters
+    ----------
+    header : dict
+        A :func:`run_header`.
+
+    Returns
+    -------
+    str
+        The name.
+    """
+    return hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def set_aside_path(out_path: Path, header: dict) -> Path:
+    """Where a partial file written for ``header`` is kept when a run with another header starts.
+
+    Parameters
+    ----------
+    out_path : Path
+        The run's output file.
+    header : dict
+        The header the partial file was written for.
+
+    Returns
+    -------
+    Path
+        ``OUT.partial-<header_name>.jsonl`` beside ``out_path``.
+    """
+    out_path = Path(out_path)
+    return out_path.with_name(f"{out_path.name}.partial-{header_name(header)}.jsonl")
+
+
+def read_partial(path: Path, header: dict) -> tuple[dict | None, str]:
+    """Records already written by an interrupted run, if its header equals ``header``.
+
+    A torn last line (a kill while writing it) is cut off the file, so that the next
+    record starts on a line of its own.
+
+    Parameters
+    ----------
+    path : Path
+        The partial file.
+    header : dict
+        The header of the run that wants to resume (:func:`run_header`).
+
+    Returns
+    -------
+    records : dict or None
+        The records by idx, or None when the file was written for other inputs or cannot be read.
+    why_not : str
+        Empty when the records are returned; else why not.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):  # killed while writing the last line
+        data = data[: data.rfind(b"\n") + 1]
+        with open(path, "r+b") as handle:
+            handle.truncate(len(data))
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    if not lines:
+        return None, "empty"
+    try:
+        found = json.loads(lines[0])
+    except json.JSONDecodeError:
+        return None, "line 1 is not a probe header"
+    if not isinstance(found, dict):
+        return None, "line 1 is not a probe header"
+    if found != header:
+        changed = [label for key, label in PARTS_OF_HEADER.items() if found.get(key) != header.get(key)]
+        return None, f"written for other {', '.join(changed) or 'inputs'}"
+    done = {}
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            return None, f"line {number} is not valid JSON"
+        if not isinstance(record, dict) or "idx" not in record or "acc" not in record:
+            return None, f"line {number} is not a probe record"
+        done[record["idx"]] = record
+    return done, ""
+
+
+def start_partial(out_path: Path, header: dict, say: Callable[[str], None] | None = None) -> dict:
+    """Open the partial file of a run with ``header``: the records it already holds, by idx.
+
+    A partial file written for another header is not reused: it is renamed to
+    :func:`set_aside_path` of its own header (nothing is deleted), and a partial
+    file set aside earlier for ``header`` is taken back.
+
+    Parameters
+    ----------
+    out_path : Path
+        The run's output file.
+    header : dict
+        The run's :func:`run_header`.
+    say : callable or None
+        Receives a line about each of these decisions (default: standard error).
+
+    Returns
+    -------
+    dict
+        Records already done, by idx (empty for a fresh start, whose partial file then holds the header).
+    """
+    say = say or (lambda line: print(line, file=sys.stderr))
+    partial = partial_path(out_path)
+    if partial.is_file():
+        done, why_not = read_partial(partial, header)
+        if done is not None:
+            say(f"resuming from {partial} ({len(done)} facts done)")
+            return done
+        try:
+            found = json.loads(partial.read_text(encoding="utf-8", errors="replace").splitlines()[0])
+        except (json.JSONDecodeError, IndexError):
+            found = {"unreadable": partial.stat().st_mtime_ns}
+        aside = set_aside_path(out_path, found if isinstance(found, dict) else {"unreadable": str(found)})
+        os.replace(partial, aside)
+        say(f"{partial}: {why_not}; kept as {aside.name}, recomputing")
+    earlier = set_aside_path(out_path, header)
+    if earlier.is_file():
+        done, _ = read_partial(earlier, header)
+        if done is not None:
+            os.replace(earlier, partial)
+            say(f"resuming from {earlier.name}, set aside earlier for these inputs ({len(done)} facts done)")
+            return done
+    with atomic_output(partial) as temporary:
+        _append_lines(temporary, [header])
+    return {}
+
+
+def _append_lines(path: Path, items: Iterable[dict]) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        for item in items:
+            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_records(records: list[dict], path: Path) -> None:
+    """Write a JSON list, one record per line, atomically (a temporary file renamed into place).
+
+    Parameters
+    ----------
+    records : list of dict
+        The records.
+    path : Path
+        The output file.
+    """
+    with atomic_output(path) as temporary, open(temporary, "w", encoding="utf-8") as handle:
+        handle.write("[\n" + ",\n".join(json.dumps(record, ensure_ascii=False) for record in records) + "\n]\n")
+
+
+def probe(
+    facts: pd.DataFrame,
+    templates: dict[str, list[str]],
+    generator: Generator,
+    settings: ProbeSettings,
+    out_path: Path,
+    *,
+    model: str = "",
+    keep_answers: bool = False,
+    chunk_facts: int = 8,
+    progress: bool = True,
+    say: Callable[[str], None] | None = None,
+) -> list[dict]:
+    r"""Probe every fact, appending records per chunk of facts so that an interrupted run resumes.
+
+    Records go to ``OUT.partial.jsonl`` as they are done; when all facts are
+    done they are written, in the facts' order, as a JSON list to ``out_path``
+    and the partial file is removed. The partial file's first line is
+    :func:`run_header`; a rerun with the same key skips the facts already done,
+    and because every continuation has its own seed, the result equals that of an
+    uninterrupted run. A partial file with another key is set aside, never reused
+    (:func:`start_partial`).
+
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        The facts: ``idx, subj, rel, obj`` (``qus`` and ``time_*`` are carried into the records).
+    templates : dict of str to list of str
+        Templates by relation; every fact's relation must have some.
+    generator : Generator
+        What continues the prompts (:func:`~smi.probing.backends.load_generator`).
+    settings : ProbeSettings
+        Samples, temperature, seed, match rule…
+    out_path : Path
+        The output JSON list.
+    model : str
+        A label for the model, keying the partial file when the generator has no fingerprint.
+    keep_answers : bool
+        Store each fact's answers, one list per template.
+    chunk_facts : int
+        Facts per checkpoint appended to the partial file, at least 1.
+    progress : bool
+        Show a progress bar.
+    say : callable or None
+        Receives a line about resuming or setting a partial file aside (default: standard error).
+
+    Returns
+    -------
+    list of dict
+        One record per fact (:func:`~smi.probing.protocol.fact_record`), in the facts' order.
+
+    Raises
+    ------
+    SmiError
+        When ``chunk_facts`` is below 1, a relation has no templates, the output is not writable, or
+        the generator returns a wrong number of answers.
+
+    Notes
+    -----
+    For a fact :math:`(s, r, o)` with :math:`T` templates and :math:`K` answers per template,
+
+    .. math::
+
+        \mathrm{acc}(s, r, o) = \frac{1}{T K} \sum_{t=1}^{T} \sum_{k=1}^{K}
+            \mathbb{1}\left[o \text{ occurs in } a_{t,k}\right]
+    """
+    from tqdm import tqdm
+
+    from smi.files import check_writable
+
+    if chunk_facts < 1:
+        raise SmiError(f"--chunk-facts must be at least 1 (got {chunk_facts})")
+    check_templates_cover(facts, templates, Path("facts"), Path("templates"))
+    out_path = check_writable(Path(out_path))
+    partial = partial_path(out_path)
+    header = run_header(facts, templates, settings, generator_fingerprint(generator, model), keep_answers)
+    done = start_partial(out_path, header, say)
+    rows = facts.to_dict("records")
+    todo = [fact for fact in rows if fact["idx"] not in done]
+    with tqdm(total=len(rows), initial=len(rows) - len(todo), unit="fact", desc="probe", disable=not progress) as bar:
+        for start in range(0, len(todo), chunk_facts):
+            chunk = todo[start : start + chunk_facts]
+            prompts, seeds, spans = [], [], []
+            for fact in chunk:
+                fact_prompt_list, fact_seeds = fact_prompts(fact, templates[fact["rel"]], settings)
+                spans.append((len(prompts), len(prompts) + len(fact_prompt_list)))
+                prompts += fact_prompt_list
+                seeds += fact_seeds
+            answers = generator.generate(prompts, seeds)
+            if len(answers) != len(prompts):
+                raise SmiError(f"the generator returned {len(answers)} answers for {len(prompts)} prompts")
+            records = [
+                fact_record(fact, templates[fact["rel"]], answers[a:b], settings, keep_answers)
+                for fact, (a, b) in zip(chunk, spans, strict=True)
+            ]
+            _append_lines(partial, records)
+            done.update((record["idx"], record) for record in records)
+            bar.update(len(chunk))
+    ordered = [done[fact["idx"]] for fact in rows]
+    write_records(ordered, out_path)
+    partial.unlink(missing_ok=True)
+    return ordered
