@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from smi.errors import SmiError
-from smi.files import file_sha256
+from smi.files import atomic_output, file_sha256
 
 #: GitHub repository and pinned commit of every release.
 ORIGINS = {
@@ -192,28 +192,15 @@ def fetch_entry(entry: ManifestEntry, dest: Path, mirror: Path | None) -> bool:
     target = dest / entry.release / entry.path
     if target.is_file() and sha256_of(target) == entry.sha256:
         return False
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    except (FileExistsError, NotADirectoryError):
-        raise SmiError(f"{target}: cannot write: a parent of it is a file") from None
-    except OSError as error:
-        raise SmiError(f"{target}: cannot write ({error.strerror or error})") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        _copy_from_source(entry, mirror, tmp)
-        got = sha256_of(tmp)
+    with atomic_output(target) as temporary:
+        try:
+            _copy_from_source(entry, mirror, temporary)
+        except OSError as error:  # a full disk, a file removed under us
+            raise SmiError(f"{target}: cannot write ({error.strerror or error})") from None
+        got = sha256_of(temporary)
         if got != entry.sha256:
             where = mirror / entry.release / entry.path if mirror else entry.url
             raise SmiError(f"{where}: SHA256 mismatch (expected {entry.sha256[:12]}…, got {got[:12]}…)")
-        if target.is_dir():
-            raise SmiError(f"{target}: cannot write: it is a folder")
-        os.replace(tmp, target)
-    except OSError as error:  # a full disk, a file removed under us
-        raise SmiError(f"{target}: cannot write ({error.strerror or error})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return True
 
 

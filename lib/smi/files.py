@@ -167,6 +167,8 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 temporaries.append(temporary_path(path))
+            except (FileExistsError, NotADirectoryError):
+                raise SmiError(f"{path}: cannot write: a parent of it is a file") from None
             except OSError as error:
                 raise SmiError(f"{path}: cannot write ({error.strerror or error})") from None
         try:
