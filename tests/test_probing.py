@@ -385,7 +385,8 @@ def test_a_torn_last_line_is_cut_so_later_records_stay_readable(neox_model, fact
 # --------------------------------------------------------------------------- the command line
 
 
-def test_cli_output_reads_like_a_release_model_file(neox_model, tmp_path, run_cli):
+@pytest.mark.parametrize("counts_name", ["counts.json", "counts.csv"])  # the release's JSON, `smi count`'s CSV
+def test_cli_output_reads_like_a_release_model_file(neox_model, tmp_path, run_cli, counts_name):
     counts = [
         {
             **fact,
@@ -400,7 +401,11 @@ def test_cli_output_reads_like_a_release_model_file(neox_model, tmp_path, run_cl
         for n, fact in enumerate(FACTS)
     ]
     facts_file = write_json(tmp_path / "facts.json", FACTS)
-    counts_file = write_json(tmp_path / "counts.json", counts)
+    counts_file = tmp_path / counts_name
+    if counts_name.endswith(".csv"):
+        pd.DataFrame(counts).to_csv(counts_file, index=False)
+    else:
+        write_json(counts_file, counts)
     templates_file = write_json(tmp_path / "templates.json", TEMPLATES)
     fake_release = tmp_path / "release"
     out = fake_release / "infer" / "merge_outputs" / "tiny.json"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi import release
+from smi import formats, release
 from smi.errors import SmiError
 
 
@@ -74,7 +74,8 @@ def load_counts(path: Path) -> pd.DataFrame:
     Parameters
     ----------
     path : Path
-        A JSON list of records with ``idx`` and every ``time_*`` field.
+        Any counts file :func:`smi.formats.read_counts` reads (the release's JSON list,
+        ``smi count``'s CSV or JSON, JSON lines, Parquet) with every ``time_*`` field.
 
     Returns
     -------
@@ -86,8 +87,7 @@ def load_counts(path: Path) -> pd.DataFrame:
     SmiError
         When a field is missing or a count is not a valid non-negative integer.
     """
-    frame = release.records_frame(path, ("idx", *release.COUNT_FIELDS))
-    frame = release.check_counts(frame, path)
+    frame = formats.read_counts(Path(path))
     return frame[["idx", *release.COUNT_FIELDS]].drop_duplicates("idx").set_index("idx")
 
 
