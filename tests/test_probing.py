@@ -532,3 +532,12 @@ def test_only_the_continuation_is_scored_not_the_prompt(neox_model, tmp_path):
     assert not any(answer.startswith("Real Madrid") for answer in answers)  # no prompt echoed back
     assert record["acc"] == pytest.approx(sum("Madrid" in answer for answer in answers) / len(answers))
     assert record["acc"] < 1.0
+
+
+def test_paper_names_the_scoring_rule_and_substring_stays_an_alias():
+    answers = ["Romeo and Juliet", "in Rome", "rome"]
+    assert [probing.answer_contains_object(a, "Rome", "paper") for a in answers] == [True, True, False]
+    assert [probing.answer_contains_object(a, "Rome", "substring") for a in answers] == [True, True, False]
+    assert probing.ProbeSettings(match="substring").match == "paper"  # one name in keys and outputs
+    with pytest.raises(SmiError, match="unknown match rule 'exact'"):
+        probing.ProbeSettings(match="exact")

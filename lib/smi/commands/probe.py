@@ -49,9 +49,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--match",
+        type=probe_choices.match_rule,
         choices=probe_choices.MATCH_RULES,
-        default="substring",
-        help="substring (the paper's rule: 'Rome' counts inside 'Romeo') or word (whole words only)",
+        default="paper",
+        help="paper (the paper's rule, plain containment: 'Rome' counts inside 'Romeo'; 'substring' is an alias) "
+        "or word (whole words only)",
     )
     parser.add_argument("--ignore-case", action="store_true", help="compare object and answer case-insensitively")
     parser.add_argument(

@@ -12,7 +12,7 @@ all :math:`T \cdot K` continuations that contain the object:
     \mathrm{acc}(s, r, o) = \frac{1}{T K} \sum_{t=1}^{T} \sum_{k=1}^{K}
         \mathbb{1}\left[o \text{ occurs in } a_{t,k}\right]
 
-"Occurs in" is the paper's plain substring rule (``"Paris" in answer``), so an
+"Occurs in" is the paper's plain substring rule, ``match="paper"`` (``"Paris" in answer``), so an
 object that is part of a longer word also counts: the object ``"Rome"`` is
 found in ``"Romeo"``. :func:`answer_contains_object` offers a stricter
 ``match="word"`` rule that requires word boundaries on both sides.

@@ -45,7 +45,7 @@ def load_probe_output(path: Path) -> pd.DataFrame:
 def template_accuracy(
     records: list[dict] | pd.DataFrame,
     templates: dict[str, list[str]],
-    match: str = "substring",
+    match: str = "paper",
     ignore_case: bool = False,
 ) -> pd.DataFrame:
     """Per (fact, template) accuracy from a run that kept its answers.

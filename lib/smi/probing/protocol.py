@@ -17,7 +17,7 @@ import pandas as pd
 
 from smi import release
 from smi.errors import SmiError, check_one_of
-from smi.probe_choices import MATCH_RULES
+from smi.probe_choices import MATCH_RULES, match_rule
 
 #: The subject's placeholder in a prompt template.
 PLACEHOLDER = "[S]"
@@ -39,8 +39,9 @@ class ProbeSettings:
         Seed of every continuation's own generator (:func:`continuation_seed`).
     greedy : bool
         Decode deterministically (argmax): one answer per template, so ``samples`` is taken as 1.
-    match : {"substring", "word"}
-        How an answer is scored (:func:`answer_contains_object`).
+    match : {"paper", "word"}
+        How an answer is scored (:func:`answer_contains_object`); ``"substring"`` is
+        accepted for ``"paper"``.
     ignore_case : bool
         Compare case-folded answer and object.
 
@@ -55,7 +56,7 @@ class ProbeSettings:
     max_new_tokens: int = 32
     seed: int = 0
     greedy: bool = False
-    match: str = "substring"
+    match: str = "paper"
     ignore_case: bool = False
 
     def __post_init__(self) -> None:
@@ -68,6 +69,7 @@ class ProbeSettings:
                 f"--temperature must be a positive finite number (got {self.temperature}); "
                 "use --greedy for argmax decoding"
             )
+        object.__setattr__(self, "match", match_rule(self.match))  # the settings are frozen
         check_one_of(self.match, MATCH_RULES, "match rule", "rules")
 
     @property
@@ -101,7 +103,7 @@ def fill_template(template: str, subject: str) -> str:
     return template.replace(PLACEHOLDER, subject)
 
 
-def answer_contains_object(answer: str, obj: str, match: str = "substring", ignore_case: bool = False) -> bool:
+def answer_contains_object(answer: str, obj: str, match: str = "paper", ignore_case: bool = False) -> bool:
     """Whether a generated ``answer`` names the object ``obj``.
 
     Parameters
@@ -110,8 +112,8 @@ def answer_contains_object(answer: str, obj: str, match: str = "substring", igno
         A generated continuation (without its prompt).
     obj : str
         The fact's object.
-    match : {"substring", "word"}
-        ``"substring"`` is the paper's rule, ``obj in answer``, so ``"Rome"`` counts inside
+    match : {"paper", "word"}
+        ``"paper"`` is the paper's scoring rule, ``obj in answer``, so ``"Rome"`` counts inside
         ``"Romeo"``; ``"word"`` requires that no letter, digit or underscore touches the
         object on either side.
     ignore_case : bool
@@ -127,15 +129,16 @@ def answer_contains_object(answer: str, obj: str, match: str = "substring", igno
     SmiError
         When ``match`` is not a known rule.
     """
+    match = match_rule(match)
     check_one_of(match, MATCH_RULES, "match rule", "rules")
     if ignore_case:
         answer, obj = answer.casefold(), obj.casefold()
-    if match == "substring":
+    if match == "paper":
         return obj in answer
     return re.search(rf"(?<!\w){re.escape(obj)}(?!\w)", answer) is not None
 
 
-def accuracy(answers: Sequence[str], obj: str, match: str = "substring", ignore_case: bool = False) -> float:
+def accuracy(answers: Sequence[str], obj: str, match: str = "paper", ignore_case: bool = False) -> float:
     r"""Share of ``answers`` that contain ``obj``.
 
     Parameters
