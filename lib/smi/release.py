@@ -127,7 +127,8 @@ def load_templates(path: Path) -> dict[str, list[str]]:
 
 
 def load_accuracies(release: Path, models: pd.DataFrame) -> pd.DataFrame:
-    """Long frame of every model's per-fact accuracy: model, series, parameters, corpus, idx, rel, acc, counts."""
+    """Long frame of every model's per-fact accuracy: model, series, parameters, corpus, tokens (training
+    tokens from the models table, NaN where unknown), idx, rel, acc, counts."""
     frames = []
     for model in models.itertuples(index=False):
         frame = load_model_output(release, model.name)
@@ -135,6 +136,7 @@ def load_accuracies(release: Path, models: pd.DataFrame) -> pd.DataFrame:
         frame["series"] = model.series
         frame["parameters"] = model.parameters
         frame["corpus"] = model.corpus
+        frame["tokens"] = float(getattr(model, "tokens", float("nan")))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 
