@@ -268,3 +268,17 @@ def test_predict_refuses_an_unusable_out_before_fitting(small_release, new_corpu
     monkeypatch.setattr(prediction, "fit_predictors", lambda *a, **k: pytest.fail("fitted before checking --out"))
     code, _, err = run_cli(*predict_argv(release, table, new_corpus_counts, out))
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_the_selection_grid_and_the_interval_settings_enter_the_key(monkeypatch):
+    """Issue 13: a fold saved with another grid of settings, coverage or bins of the intervals is not reused."""
+    accuracies = synthetic_accuracies(30, corpora=SMALL_CORPORA)
+    key = prediction.evaluation_key(accuracies, "leave-one-corpus-out", 10, 0)
+    monkeypatch.setattr(prediction, "TREND_GRID", (0.0, 1e9))
+    assert prediction.evaluation_key(accuracies, "leave-one-corpus-out", 10, 0)["settings"] != key["settings"]
+    monkeypatch.undo()
+    monkeypatch.setattr(prediction, "COVERAGE", 0.8)
+    assert prediction.evaluation_key(accuracies, "leave-one-corpus-out", 10, 0)["settings"] != key["settings"]
+    monkeypatch.undo()
+    tokens = accuracies.assign(tokens=accuracies["parameters"] * 20.0)  # training tokens are part of the data
+    assert prediction.evaluation_key(tokens, "leave-one-corpus-out", 10, 0)["data"] != key["data"]

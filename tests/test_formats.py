@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -197,6 +198,38 @@ def test_bad_models_table_is_one_line(tmp_path, run_cli, text, message):
     table.write_text(text)
     code, _, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", tmp_path / "out")
     assert message in one_line_error(code, err)
+
+
+@pytest.mark.parametrize("tokens, message", [
+    ("abc", "line 2: model 'tiny-model' has tokens 'abc' in column 'tokens': a token count must be a number"),
+    ("-3e11", "in column 'tokens': a token count must be a finite number above 0"),
+    ("0", "in column 'tokens': a token count must be a finite number above 0"),
+    ("inf", "in column 'tokens': a token count must be a finite number above 0"),
+])
+def test_models_table_tokens_must_be_positive_numbers(tmp_path, run_cli, tokens, message):
+    folder, table = small_release(tmp_path, GOOD_FACTS)
+    table.write_text(f"name,series,parameters,corpus,tokens\ntiny-model,tiny,2e9,toy,{tokens}\n")
+    code, _, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", tmp_path / "out")
+    assert message in one_line_error(code, err) and str(table) in err
+
+
+def test_models_table_tokens_are_optional_and_empty_cells_unknown(tmp_path):
+    table = tmp_path / "models.csv"
+    table.write_text("name,series,parameters,corpus,tokens,tokens_source\na,s,2e9,c,3e11,card\nb,s,3e9,c,,not published\n")
+    models = formats.load_models(table)
+    assert models["tokens"].iloc[0] == 3e11 and np.isnan(models["tokens"].iloc[1])
+    table.write_text("name,series,parameters,corpus\na,s,2e9,c\n")
+    assert formats.load_models(table)["tokens"].isna().all()
+    packaged = formats.load_models()  # tokens only where a model card publishes them
+    assert packaged.set_index("name")["tokens"].notna().sum() == 14
+    assert packaged.set_index("name").loc[["ours-7b", "bloom", "gpt-neox-20b"], "tokens"].isna().all()
+
+
+@pytest.mark.parametrize("tokens", ["0", "-1e11", "inf", "nan"])
+def test_predict_tokens_must_be_a_positive_finite_number(run_cli, tmp_path, tokens):
+    code, _, err = run_cli("predict", "--counts", tmp_path / "unused.json", "--params", "3e10", f"--tokens={tokens}",
+                           "--out", tmp_path / "p.csv")
+    assert f"--tokens {float(tokens):g}: a token count must be a finite number above 0" in one_line_error(code, err)
 
 
 @pytest.mark.parametrize("params, message", [

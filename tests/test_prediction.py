@@ -1,6 +1,7 @@
 """Out-of-sample accuracy prediction: synthetic data with a known answer, a shuffled control, the CLI."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -209,6 +210,7 @@ def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp
     assert len(predictions) == len(QUICK_MODELS) * (12671 - 604)  # without the answer-in-subject facts
     assert "left out 604 facts" in out
     assert set(summary["predictor"]) == set(prediction.PREDICTORS) and len(summary) == len(prediction.PREDICTORS) * len(QUICK_MODELS)
+    assert "interval of the mean covers" in out
     best = summary[summary["predictor"] == "best"].set_index("model")
     smi = summary[summary["predictor"] == "smi"].set_index("model")
     assert (best["r2"] > smi["r2"]).all()
@@ -240,6 +242,10 @@ def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path)
         assert predicted["answer_in_subject"].sum() == 20
         assert predicted["answer_in_subject"].tolist() == [obj in subj for subj, obj in zip(counts["subj"], counts["obj"])]
         assert predicted.filter(like="pred_").apply(lambda c: c.between(0, 1).all()).all()
+        assert (predicted["best_lower"] <= predicted["pred_best"]).all() and (predicted["pred_best"] <= predicted["best_upper"]).all()
+        line = next(text for text in stdout.splitlines() if text.startswith("best: mean accuracy"))
+        mean, lower, upper = (float(v) for v in re.match(r"best: mean accuracy ([0-9.]+) \(90 % interval ([0-9.]+)–([0-9.]+)\)", line).groups())
+        assert mean == pytest.approx(predicted["pred_best"].mean(), abs=5e-4) and lower <= mean <= upper
         means.append(predicted["pred_best"].mean())
     assert means[1] > means[0]  # the larger model is predicted to know more
 
@@ -265,3 +271,121 @@ def test_release_scored_answer_in_subject_facts_as_known(release_dir):
     assert accuracies.loc[small & ~flagged, "acc"].mean() < 0.01
     bloom_176b = accuracies.loc[(accuracies["model"] == "bloom") & flagged, "acc"]
     assert (bloom_176b == 1.0).mean() < 0.1  # scored on its answers: ordinary accuracies
+
+
+# ---------------------------------------------------------------- nested selection and intervals (issue 13)
+
+
+def test_conformal_quantile_covers_a_known_law_at_the_nominal_rate():
+    """Models whose mean accuracy follows a known logit law plus exchangeable noise: the split-conformal
+    interval from 19 calibration models holds the next model's mean in 90 % of 4000 draws (the guarantee is
+    ≥ 90 % and < 90 % + 1/20), and with fewer than 9 calibration models it is [0, 1]."""
+    rng = np.random.default_rng(7)
+    law = lambda log_params: -3.0 + 0.25 * log_params  # noqa: E731 - the true logit of the mean accuracy
+    draws, n_calibration, covered = 4000, 19, 0
+    for _ in range(draws):
+        log_params = rng.uniform(8, 11, n_calibration + 1)
+        measured = special.expit(law(log_params) + rng.standard_t(4, n_calibration + 1) * 0.2)
+        predicted = special.expit(law(log_params))
+        scores = np.abs(special.logit(predicted[:-1]) - special.logit(measured[:-1]))
+        lower, upper = prediction.mean_interval(predicted[-1], prediction.conformal_quantile(scores, 0.9))
+        covered += lower <= measured[-1] <= upper
+    error = 3 * np.sqrt(0.9 * 0.1 / draws)
+    assert 0.9 - error <= covered / draws <= 0.9 + 1 / (n_calibration + 1) + error
+    assert prediction.conformal_quantile(np.arange(8.0), 0.9) == np.inf
+    assert prediction.mean_interval(0.2, np.inf) == (0.0, 1.0)
+    assert prediction.conformal_quantile(np.arange(1.0, 10.0), 0.9) == 9.0  # ⌈0.9 · 10⌉ = 9th of 9
+
+
+def test_fact_intervals_are_calibrated_per_prediction_bin():
+    rng = np.random.default_rng(8)
+    measure = lambda predicted: np.clip(predicted + rng.normal(0, 0.02 + 0.2 * predicted), 0, 1)  # noqa: E731 - wider where more is predicted
+    predictions = rng.uniform(0, 1, 20000)
+    intervals = prediction.fit_fact_intervals(predictions, measure(predictions) - predictions, 0.9)
+    assert np.all(np.diff(intervals.half_widths[:6]) > 0)
+    new = rng.uniform(0, 1, 20000)
+    lower, upper = intervals.bounds(new)
+    truth = measure(new)
+    inside = (truth >= lower) & (truth <= upper)
+    assert abs(inside.mean() - 0.9) < 0.015
+    assert abs(inside[new < 0.2].mean() - 0.9) < 0.03 and abs(inside[new > 0.8].mean() - 0.9) < 0.03
+
+
+@pytest.fixture(scope="module")
+def six_corpora():
+    corpora = {"alpha": 2e6, "beta": 3e7, "gamma": 4e8, "delta": 9e9, "epsilon": 6e7, "zeta": 1e9}
+    return synthetic_accuracies(n_facts=300, seed=5, corpora=corpora)
+
+
+@pytest.fixture(scope="module")
+def six_corpora_predictions(six_corpora):
+    return prediction.evaluate(six_corpora, "leave-one-corpus-out", gbm_iterations=40)
+
+
+def test_nested_intervals_cover_a_known_law_at_the_nominal_rate(six_corpora_predictions):
+    """Twelve synthetic models on six corpora, one law: each fold's intervals are calibrated on the inner
+    held-out errors of its ten training models, and they cover the held-out ones about as often as promised."""
+    summary = prediction.summarise(six_corpora_predictions, n_boot=10)
+    best = summary[summary["predictor"] == "best"]
+    # one law for all sizes: the pooled calibration (all ten inner held-out models of a fold) applies
+    assert len(best) == 12 and (best["pooled_width"].astype(float) < 0.5).all()  # calibrated, not [0, 1]
+    assert best["pooled_covered"].astype(bool).sum() >= 9  # P(X ≤ 8) = 2.6 % for X ~ Binomial(12, 0.9)
+    inside = six_corpora_predictions["acc"].between(six_corpora_predictions["best_lower"], six_corpora_predictions["best_upper"])
+    assert 0.86 <= inside.mean() <= 0.94  # pooled over 3600 facts
+    assert (six_corpora_predictions["best_lower"] <= six_corpora_predictions["pred_best"]).all()
+    assert (six_corpora_predictions["pred_best"] <= six_corpora_predictions["best_upper"]).all()
+    # the law is logistic in the log shares: the inner folds choose the GLM in every outer fold
+    assert set(six_corpora_predictions["selected"].str.split(",").str[0]) == {"glm+q"}
+
+
+def test_selection_and_intervals_see_the_training_models_only(six_corpora, six_corpora_predictions):
+    """Scrambling every accuracy of the held-out corpus changes nothing that its fold chose or calibrated."""
+    rng = np.random.default_rng(9)
+    scrambled = six_corpora.copy()
+    alpha = (scrambled["corpus"] == "alpha").to_numpy()
+    scrambled.loc[alpha, "acc"] = rng.uniform(0, 1, alpha.sum())
+    again = prediction.evaluate(scrambled, "leave-one-corpus-out", gbm_iterations=40).set_index(["model", "idx"])
+    before = six_corpora_predictions.set_index(["model", "idx"]).loc[again.index]
+    rows = again["corpus"] == "alpha"
+    for column in ("pred_best", "best_lower", "best_upper", "mean_lower", "mean_upper", "selected"):
+        assert again.loc[rows, column].equals(before.loc[rows, column]), column
+    assert not again.loc[~rows, "pred_best"].equals(before.loc[~rows, "pred_best"])  # other folds train on alpha
+
+
+def test_settings_are_parameters_of_the_fit(synthetic):
+    """The leaf size reaches the boosting, the threshold the level model; the fixed settings are today's."""
+    train = synthetic[synthetic["corpus"] != "alpha"]
+    fitted = prediction.fit_predictors(train, "corpus", 20, settings=prediction.FitSettings("gbm", False, 40, 0.0))
+    assert fitted.best_ranking.model.min_samples_leaf == 40 * train["model"].nunique()
+    assert not fitted.best_ranking.questions and fitted.best_level.min_parameters == 0.0
+    assert fitted.gbm.model.min_samples_leaf == prediction.LEAF_FACTS * train["model"].nunique()
+    reused = prediction.fit_predictors(train, "corpus", 20)
+    assert reused.best_ranking is reused.gbm and prediction.FIXED_SETTINGS.label() == "gbm+q leaf 20, trend ≥ 1e+09"
+    assert len(prediction.settings_grid()) == len(prediction.RANKING_GRID) * len(prediction.TREND_GRID) * len(prediction.TOKENS_GRID)
+
+
+def test_level_model_uses_training_tokens_when_they_are_known_and_vary():
+    """A known law in size and tokens is recovered; a model without tokens gets the size trend."""
+    sizes = np.array([1e9, 2e9, 4e9, 8e9, 1.6e10, 1e9, 4e9, 1.6e10])
+    tokens = np.array([3e11, 3e11, 3e11, 3e11, 3e11, 1e12, 1e12, 1e12])
+    levels = pd.DataFrame({"model": [f"m{i}" for i in range(8)], "series": list("aaaaabbb"), "parameters": sizes,
+                           "tokens": tokens, "mean_acc": special.expit(-6 + 0.3 * np.log10(sizes) + 0.25 * np.log10(tokens))})
+    level = prediction.fit_level_model(levels, "series", 1e9, with_tokens=True)
+    assert level.tokens.tokens_slope == pytest.approx(0.25) and level.tokens.slope == pytest.approx(0.3)
+    assert level.mean_accuracy(3e9, 1e12) == pytest.approx(special.expit(-6 + 0.3 * np.log10(3e9) + 3.0))
+    assert level.mean_accuracy(3e9, None) == pytest.approx(level.large.mean_accuracy(3e9))
+    same_tokens = levels.assign(tokens=3e11)  # tokens that do not vary carry no information
+    assert prediction.fit_level_model(same_tokens, "series", 1e9, with_tokens=True).tokens is None
+
+
+def test_mean_interval_is_calibrated_within_the_size_class():
+    """A model of at least 1B gets the quantile of the inner models of at least 1B, a smaller one that of
+    the smaller ones; too few in a class for 90 % gives [0, 1]."""
+    sizes = np.array([1e8] * 9 + [2e9] * 9)
+    scores = np.array([0.1] * 9 + [1.0] * 9)
+    selection = prediction.Selection(prediction.FIXED_SETTINGS, pd.DataFrame(), scores, np.array([]), np.array([]), sizes)
+    assert selection.mean_interval(0.5, 3e9) == pytest.approx((special.expit(-1.0), special.expit(1.0)))
+    assert selection.mean_interval(0.5, 3e8) == pytest.approx((special.expit(-0.1), special.expit(0.1)))
+    assert selection.mean_interval(0.5) == pytest.approx((special.expit(-1.0), special.expit(1.0)))  # pooled: 18th of 18
+    few = prediction.Selection(prediction.FIXED_SETTINGS, pd.DataFrame(), scores[:12], np.array([]), np.array([]), sizes[:12])
+    assert few.mean_interval(0.5, 3e9) == (0.0, 1.0)

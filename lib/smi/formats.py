@@ -525,16 +525,19 @@ def check_parameters(value: float, what: str = "--params") -> float:
 
 
 def load_models(path: Path | None = None) -> "pd.DataFrame":
-    """The models table: name, hub_id, series, parameters (raw count, int64), corpus.
+    """The models table: name, hub_id, series, parameters (raw count, int64), corpus, tokens (training
+    tokens, float, NaN where the optional column is empty or absent) and any other columns (e.g. tokens_source).
 
     ``path`` is a CSV with at least the columns name, series, parameters, corpus;
     by default the packaged table of the paper's 24 models. Refused with one line:
     an unreadable or empty table, a missing column, an empty or repeated name, an
-    empty series or corpus, a parameter count that :func:`parameter_problem` refuses.
+    empty series or corpus, a parameter count that :func:`parameter_problem` refuses, a ``tokens`` cell
+    that :func:`token_problem` refuses.
     """
     import pandas as pd
 
-    options = dict(dtype={"name": str, "series": str, "corpus": str}, keep_default_na=False, na_values={"hub_id": [""]})
+    options = dict(dtype={"name": str, "series": str, "corpus": str, "tokens": str}, keep_default_na=False,
+                   na_values={"hub_id": [""]})
     try:
         if path is None:
             label = "smi/resources/models.csv"
@@ -571,4 +574,41 @@ def load_models(path: Path | None = None) -> "pd.DataFrame":
         if problem:
             raise SmiError(f"{label}: line {row + 2}: model '{name}' has size {raw}: {problem}")
     table["parameters"] = params.round().astype("int64")
+    table["tokens"] = _training_tokens(table, label)
     return table
+
+
+def token_problem(value: object) -> str | None:
+    """Why ``value`` is not a usable count of training tokens (None when it is one)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "a token count must be a number"
+    if not math.isfinite(number) or number <= 0:
+        return "a token count must be a finite number above 0"
+    return None
+
+
+def check_tokens(value: float, what: str = "--tokens") -> float:
+    """A model's training tokens, refused (naming ``what``) unless finite and above 0."""
+    problem = token_problem(value)
+    if problem:
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        raise SmiError(f"{what} {text}: {problem}")
+    return float(value)
+
+
+def _training_tokens(table: "pd.DataFrame", label: str) -> "pd.Series":
+    """The optional ``tokens`` column as floats (NaN where empty or absent); a cell that is not a positive
+    finite number is refused with its line."""
+    import pandas as pd
+
+    if "tokens" not in table.columns:
+        return pd.Series(float("nan"), index=table.index)
+    text = table["tokens"].astype(str).str.strip()
+    empty = text.isin(["", "nan", "None"])
+    for row, (name, raw, blank) in enumerate(zip(table["name"], table["tokens"], empty)):
+        problem = None if blank else token_problem(raw)
+        if problem:
+            raise SmiError(f"{label}: line {row + 2}: model '{name}' has tokens {raw!r} in column 'tokens': {problem}")
+    return pd.to_numeric(text.where(~empty), errors="coerce").astype(float)

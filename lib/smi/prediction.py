@@ -81,7 +81,7 @@ SCHEMES = {
     "leave-one-corpus-out": "corpus",
     "leave-one-series-out": "series",
 }
-PREDICTORS = ("smi", "glm", "gbm_counts", "gbm", "best")
+PREDICTORS = ("smi", "glm", "gbm_counts", "gbm", "best_fixed", "best")
 #: Counts a fact needs for prediction (``time_seqs`` may come from --corpus-docs instead).
 NEEDED_COUNTS = ("time_seqs", "time_subj", "time_obj", "time_s1j1")
 #: Fields of the fact itself that the question features are computed from.
@@ -95,7 +95,7 @@ TREND_MIN_PARAMETERS = 1e9
 LEAF_FACTS = 20
 #: Part of every saved fold's key (see :func:`code_version`): raise it when a change elsewhere alters what a
 #: fold holds. (Folds are also keyed on a hash of this module's source, so any edit here recomputes them.)
-PREDICTION_VERSION = 4
+PREDICTION_VERSION = 5
 NORMALISED_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint", "pmi", "log_p_obj_given_subj", "log_p_subj_given_obj")
 #: The GLM's features: PMI and the conditional shares are linear in these three, so they are left out.
 GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint") + QUESTION_FEATURES
@@ -104,7 +104,10 @@ SIZE_FEATURE = "log_params"
 #: Predictions are grouped into bins of this width for the bucketed R² (when they take many values).
 PREDICTION_BIN_WIDTH = 0.01
 SMOOTHING = 0.5
-PREDICTION_COLUMNS = ["model", "corpus", "series", "parameters", "idx", "rel", "acc"] + [f"pred_{p}" for p in PREDICTORS]
+#: Interval columns of :func:`evaluate`'s table: per fact, then per model (repeated on its rows), then the
+#: settings chosen for the fold.
+INTERVAL_COLUMNS = ["best_lower", "best_upper", "mean_lower", "mean_upper", "pooled_lower", "pooled_upper", "selected"]
+PREDICTION_COLUMNS = ["model", "corpus", "series", "parameters", "idx", "rel", "acc"] + [f"pred_{p}" for p in PREDICTORS] + INTERVAL_COLUMNS
 
 
 def scheme_column(scheme: str) -> str:
@@ -204,84 +207,146 @@ def smi_column(frame: pd.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SizeTrend:
-    """Mean accuracy against model size, logit(ā) = γ0 + γ1 log10 P, optionally flat beyond the largest P seen."""
+    """Mean accuracy against model size, logit(ā) = γ0 + γ1 log10 P (+ γ2 log10 T with training tokens T),
+    optionally flat in P beyond the largest P seen."""
 
     intercept: float
     slope: float
     largest_log_params: float
     flat_beyond_largest: bool
+    tokens_slope: float | None = None
 
-    def mean_accuracy(self, parameters: float) -> float:
-        """Predicted mean accuracy of a model with ``parameters`` parameters."""
+    def mean_accuracy(self, parameters: float, tokens: float | None = None) -> float:
+        """Predicted mean accuracy of a model with ``parameters`` parameters (and ``tokens`` training
+        tokens, needed when the trend has a tokens term)."""
         log_params = np.log10(float(parameters))
         if self.flat_beyond_largest:
             log_params = min(log_params, self.largest_log_params)
-        return float(special.expit(self.intercept + self.slope * log_params))
+        logit = self.intercept + self.slope * log_params
+        if self.tokens_slope is not None:
+            logit += self.tokens_slope * np.log10(float(tokens))
+        return float(special.expit(logit))
 
 
 def model_levels(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per model: model, corpus, series, parameters, mean accuracy."""
+    """One row per model: model, corpus, series, parameters, tokens (NaN where unknown), mean accuracy."""
+    frame = frame if "tokens" in frame.columns else frame.assign(tokens=np.nan)
     return frame.groupby("model", sort=False).agg(
-        corpus=("corpus", "first"), series=("series", "first"), parameters=("parameters", "first"), mean_acc=("acc", "mean")
+        corpus=("corpus", "first"), series=("series", "first"), parameters=("parameters", "first"),
+        tokens=("tokens", "first"), mean_acc=("acc", "mean"),
     ).reset_index()
 
 
-def fit_size_trend(levels: pd.DataFrame, flat_beyond_largest: bool) -> SizeTrend:
-    """OLS of logit(mean accuracy) on log10 P over the models of ``levels``."""
+def fit_size_trend(levels: pd.DataFrame, flat_beyond_largest: bool, with_tokens: bool = False) -> SizeTrend:
+    """OLS of logit(mean accuracy) on log10 P (and, ``with_tokens``, log10 T) over the models of ``levels``."""
     log_params = np.log10(levels["parameters"].to_numpy(dtype=float))
     if len(np.unique(log_params)) < 2:
         raise SmiError("the size trend needs training models of at least two sizes")
     mean_acc = np.clip(levels["mean_acc"].to_numpy(dtype=float), 1e-4, 1 - 1e-4)
-    fit = sm.OLS(special.logit(mean_acc), sm.add_constant(log_params)).fit()
-    intercept, slope = (float(v) for v in fit.params)
-    return SizeTrend(intercept, slope, float(log_params.max()), flat_beyond_largest)
+    columns = [log_params] + ([np.log10(levels["tokens"].to_numpy(dtype=float))] if with_tokens else [])
+    fit = sm.OLS(special.logit(mean_acc), sm.add_constant(np.column_stack(columns), has_constant="add")).fit()
+    values = [float(v) for v in fit.params]
+    return SizeTrend(values[0], values[1], float(log_params.max()), flat_beyond_largest, values[2] if with_tokens else None)
 
 
-def choose_size_trend(levels: pd.DataFrame, group_column: str, min_parameters: float = 0.0) -> SizeTrend:
+def choose_size_trend(levels: pd.DataFrame, group_column: str, min_parameters: float = 0.0, with_tokens: bool = False) -> SizeTrend:
     """Fit the size trend on the models of at least ``min_parameters`` parameters, choosing
     'extrapolate' or 'flat beyond the largest' by inner leave-one-group-out.
 
     Each training group is held out in turn; the rule with the smaller mean
     absolute error of the held-out models' mean accuracy (models of at least
-    ``min_parameters``) wins (ties: flat).
+    ``min_parameters``) wins (ties: flat). ``with_tokens`` adds log10 T to the
+    trend (``levels`` must then hold only models with a known ``tokens``).
     """
     levels = levels[levels["parameters"] >= min_parameters]
     errors = {True: [], False: []}
     for group in levels[group_column].unique():
         inner_train = levels[levels[group_column] != group]
         inner_test = levels[levels[group_column] == group]
-        if inner_train["parameters"].nunique() < 2:
+        if not _trend_identified(inner_train, with_tokens):
             continue
         for flat in errors:
-            trend = fit_size_trend(inner_train, flat)
-            errors[flat] += [abs(trend.mean_accuracy(p) - a) for p, a in zip(inner_test["parameters"], inner_test["mean_acc"])]
+            trend = fit_size_trend(inner_train, flat, with_tokens)
+            errors[flat] += [abs(trend.mean_accuracy(p, t) - a)
+                             for p, t, a in zip(inner_test["parameters"], inner_test["tokens"] if with_tokens else inner_test["parameters"], inner_test["mean_acc"])]
     flat = not errors[False] or np.mean(errors[True]) <= np.mean(errors[False])
-    return fit_size_trend(levels, flat)
+    return fit_size_trend(levels, flat, with_tokens)
+
+
+#: A tokens term needs at least this many training models with known tokens, whose tokens span this
+#: factor; below that the size trend is used alone.
+TOKENS_MIN_MODELS = 4
+TOKENS_MIN_SPREAD = 1.2
+
+
+def _trend_identified(levels: pd.DataFrame, with_tokens: bool) -> bool:
+    """Whether the trend's coefficients can be estimated from ``levels``: two sizes, and with tokens
+    :data:`TOKENS_MIN_MODELS` models and tokens spanning :data:`TOKENS_MIN_SPREAD` and not a function of size."""
+    if levels["parameters"].nunique() < 2:
+        return False
+    if not with_tokens:
+        return True
+    if len(levels) < TOKENS_MIN_MODELS or levels["tokens"].max() < TOKENS_MIN_SPREAD * levels["tokens"].min():
+        return False
+    design = np.column_stack([np.ones(len(levels)), np.log10(levels["parameters"].to_numpy(dtype=float)),
+                              np.log10(levels["tokens"].to_numpy(dtype=float))])
+    return np.linalg.matrix_rank(design) == 3
 
 
 @dataclass(frozen=True)
 class LevelModel:
     """Mean accuracy from model size: one trend for models of at least ``min_parameters``
-    (``large``, absent when the training models have too few such sizes), one for all."""
+    (``large``, absent when the training models have too few such sizes), one for all, and
+    (``tokens``) a trend in size and training tokens for models of at least ``min_parameters``
+    whose tokens are known."""
 
     all_models: SizeTrend
     large: SizeTrend | None
     min_parameters: float
+    tokens: SizeTrend | None = None
 
-    def mean_accuracy(self, parameters: float) -> float:
-        """Predicted mean accuracy of a model with ``parameters`` parameters."""
-        use_large = self.large is not None and parameters >= self.min_parameters
+    def mean_accuracy(self, parameters: float, tokens: float | None = None) -> float:
+        """Predicted mean accuracy of a model with ``parameters`` parameters (and ``tokens`` training tokens, or None)."""
+        large_model = parameters >= self.min_parameters
+        if self.tokens is not None and large_model and tokens is not None and np.isfinite(tokens):
+            return self.tokens.mean_accuracy(parameters, tokens)
+        use_large = self.large is not None and large_model
         return (self.large if use_large else self.all_models).mean_accuracy(parameters)
 
 
-def fit_level_model(levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS) -> LevelModel:
+def fit_level_model(levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS,
+                    with_tokens: bool = False) -> LevelModel:
     """:func:`choose_size_trend` on all training models, and on those of at least ``min_parameters``
     when these have at least three sizes spanning a factor of 3 or more (a line through two
-    nearly equal sizes extrapolates wildly)."""
+    nearly equal sizes extrapolates wildly); ``with_tokens``, also on those of them with known
+    tokens, with a tokens term, when :func:`_trend_identified` allows it."""
     large_sizes = np.log10(levels.loc[levels["parameters"] >= min_parameters, "parameters"].unique().astype(float))
     enough = len(large_sizes) >= 3 and np.ptp(large_sizes) >= np.log10(3)
     large = choose_size_trend(levels, group_column, min_parameters) if enough else None
-    return LevelModel(choose_size_trend(levels, group_column), large, min_parameters)
+    token_trend = None
+    if with_tokens and "tokens" in levels.columns:
+        known = levels[(levels["parameters"] >= min_parameters) & levels["tokens"].notna()]
+        if _trend_identified(known, True):
+            token_trend = choose_size_trend(known, group_column, min_parameters, with_tokens=True)
+    return LevelModel(choose_size_trend(levels, group_column), large, min_parameters, token_trend)
+
+
+def held_out_levels(levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS,
+                    with_tokens: bool = False) -> pd.DataFrame:
+    """The level model's held-out mean accuracy of every model: each group of ``group_column`` held out in
+    turn, :func:`fit_level_model` fitted on the other models of ``levels`` (:func:`model_levels`).
+
+    Returns ``levels`` with ``mean_pred`` and ``mean_error`` (predicted minus measured). The mean of
+    ``best``'s prediction is this level, so the mean error of ``best`` under the same settings is this
+    error: a quick way to compare level models (e.g. with and without training tokens)."""
+    predicted = levels.copy()
+    predicted["mean_pred"] = np.nan
+    for group in dict.fromkeys(levels[group_column]):
+        held = (levels[group_column] == group).to_numpy()
+        level = fit_level_model(levels[~held], group_column, min_parameters, with_tokens)
+        predicted.loc[held, "mean_pred"] = [level.mean_accuracy(p, t) for p, t in zip(levels.loc[held, "parameters"], levels.loc[held, "tokens"])]
+    predicted["mean_error"] = predicted["mean_pred"] - predicted["mean_acc"]
+    return predicted
 
 
 def shift_to_mean(predictions: np.ndarray, target: float) -> np.ndarray:
@@ -292,7 +357,90 @@ def shift_to_mean(predictions: np.ndarray, target: float) -> np.ndarray:
     return special.expit(logits + delta)
 
 
+# ---------------------------------------------------------------- settings of a fit
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """The choices of ``best`` that were once tuned by hand, as parameters of the fit.
+
+    ``ranking`` is the per-fact model that ``best`` re-levels (``gbm`` or ``glm``),
+    ``questions`` whether it sees :data:`QUESTION_FEATURES`, ``leaf_facts`` the
+    boosting's smallest leaf in facts' worth of rows (0 for ``glm``),
+    ``trend_min_parameters`` the size from which the separate size trend applies and
+    ``tokens`` whether that trend uses training tokens where they are known.
+    """
+
+    ranking: str = "gbm"
+    questions: bool = True
+    leaf_facts: int = 20
+    trend_min_parameters: float = 1e9
+    tokens: bool = False
+
+    @property
+    def ranking_part(self) -> tuple:
+        """What the per-fact ranking model depends on."""
+        return (self.ranking, self.questions, self.leaf_facts)
+
+    @property
+    def level_part(self) -> tuple:
+        """What the level model depends on."""
+        return (self.trend_min_parameters, self.tokens)
+
+    def label(self) -> str:
+        """A short readable name, e.g. ``gbm+q leaf 20, trend ≥ 1e+09``."""
+        ranking = self.ranking + ("+q" if self.questions else "") + (f" leaf {self.leaf_facts}" if self.ranking == "gbm" else "")
+        return f"{ranking}, trend ≥ {self.trend_min_parameters:.0e}" + (", tokens" if self.tokens else "")
+
+
+#: The hand-tuned choices (chosen while looking at leave-one-corpus-out results): ``best_fixed``.
+FIXED_SETTINGS = FitSettings(trend_min_parameters=TREND_MIN_PARAMETERS, leaf_facts=LEAF_FACTS)
+#: Ranking models the nested selection chooses from: (kind, question features, leaf facts).
+RANKING_GRID = (("gbm", True, 10), ("gbm", True, 20), ("gbm", True, 40), ("gbm", False, 20), ("glm", True, 0))
+#: Size-trend thresholds and tokens use the nested selection chooses from.
+TREND_GRID = (0.0, 1e8, 1e9, 3e9)
+TOKENS_GRID = (False, True)
+
+
+def settings_grid() -> list[FitSettings]:
+    """Every combination of :data:`RANKING_GRID`, :data:`TREND_GRID` and :data:`TOKENS_GRID`."""
+    return [FitSettings(kind, questions, leaf, threshold, tokens)
+            for kind, questions, leaf in RANKING_GRID for threshold in TREND_GRID for tokens in TOKENS_GRID]
+
+
 # ---------------------------------------------------------------- the fitted predictors
+
+
+@dataclass
+class RankingModel:
+    """A per-fact model of one :attr:`FitSettings.ranking_part`, with what it needs to predict."""
+
+    kind: str
+    questions: bool
+    model: object
+    relations: list[str]
+    scale: pd.DataFrame | None = None
+
+    def predict(self, features: pd.DataFrame, relations: pd.Series) -> np.ndarray:
+        """Predicted per-fact accuracy, in [0, 1]."""
+        if self.kind == "glm":
+            return np.asarray(self.model.predict(_glm_design(features, relations, self.relations, self.scale, self.questions)))
+        return np.clip(self.model.predict(_gbm_design(features, relations, self.relations, self.questions)), 0, 1)
+
+
+def fit_ranking(train: pd.DataFrame, features: pd.DataFrame, ranking: tuple, gbm_iterations: int, seed: int,
+                relations: list[str]) -> RankingModel:
+    """Fit the ranking model ``ranking`` = (kind, questions, leaf facts) on the rows of ``train``."""
+    kind, questions, leaf_facts = ranking
+    acc = train["acc"].to_numpy(dtype=float)
+    if kind == "glm":
+        scale = features.agg(["mean", "std"]).replace(0.0, 1.0)
+        design = _glm_design(features, train["rel"], relations, scale, questions)
+        return RankingModel(kind, questions, sm.GLM(acc, design, family=sm.families.Binomial()).fit(), relations, scale)
+    if kind != "gbm":
+        raise SmiError(f"unknown ranking model '{kind}' (gbm or glm)")
+    design = _gbm_design(features, train["rel"], relations, questions)
+    return RankingModel(kind, questions, _boosting(design, acc, train["model"].nunique(), gbm_iterations, seed, leaf_facts), relations)
 
 
 @dataclass
@@ -300,24 +448,28 @@ class FittedPredictors:
     """Every predictor fitted on one set of training models."""
 
     smi_line: regression.PerFactFit
-    glm: object
-    glm_scale: pd.DataFrame
-    gbm_counts: object
-    gbm: object
+    glm: RankingModel
+    gbm_counts: RankingModel
+    gbm: RankingModel
     level: LevelModel
     relations: list[str] = field(default_factory=list)
+    best_ranking: RankingModel | None = None
+    best_level: LevelModel | None = None
+    settings: FitSettings = FIXED_SETTINGS
 
 
-def _glm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], scale: pd.DataFrame) -> np.ndarray:
-    """Standardised log probabilities and log10 P, their products with log10 P, then one indicator per
-    relation (the first relation is the baseline)."""
-    columns = list(GLM_FEATURES) + [SIZE_FEATURE]
+def _glm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], scale: pd.DataFrame,
+                questions: bool = True) -> np.ndarray:
+    """Standardised log probabilities (and, with ``questions``, the question features) and log10 P, their
+    products with log10 P, then one indicator per relation (the first relation is the baseline)."""
+    probe = list(GLM_FEATURES) if questions else [c for c in GLM_FEATURES if c not in QUESTION_FEATURES]
+    columns = probe + [SIZE_FEATURE]
     numeric = (features[columns] - scale.loc["mean", columns]) / scale.loc["std", columns]
     codes = pd.Categorical(relations, categories=known).codes
     indicators = np.zeros((len(features), len(known) - 1))
     rows = np.flatnonzero(codes > 0)
     indicators[rows, codes[rows] - 1] = 1.0
-    size_products = numeric[list(GLM_FEATURES)].to_numpy() * numeric[[SIZE_FEATURE]].to_numpy()
+    size_products = numeric[probe].to_numpy() * numeric[[SIZE_FEATURE]].to_numpy()
     return np.column_stack([np.ones(len(features)), numeric.to_numpy(), size_products, indicators])
 
 
@@ -329,13 +481,13 @@ def _gbm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], 
     return design
 
 
-def _boosting(design: pd.DataFrame, acc: np.ndarray, n_models: int, iterations: int, seed: int):
+def _boosting(design: pd.DataFrame, acc: np.ndarray, n_models: int, iterations: int, seed: int, leaf_facts: int = LEAF_FACTS):
     """Histogram gradient boosting with a fixed number of iterations, the relation as a categorical
-    feature and leaves of at least :data:`LEAF_FACTS` facts' worth of rows (``LEAF_FACTS × n_models``)."""
+    feature and leaves of at least ``leaf_facts`` facts' worth of rows (``leaf_facts × n_models``)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     model = HistGradientBoostingRegressor(
-        max_iter=iterations, learning_rate=0.1, early_stopping=False, min_samples_leaf=LEAF_FACTS * n_models,
+        max_iter=iterations, learning_rate=0.1, early_stopping=False, min_samples_leaf=leaf_facts * n_models,
         categorical_features=[design.columns.get_loc("relation")], random_state=seed,
     )
     return model.fit(design, acc)
@@ -348,35 +500,38 @@ def check_relations(relations: pd.Series, known: list[str], source: str) -> None
         raise SmiError(f"{source}: relation '{unknown[0]}' is not in the training data (known: {', '.join(known)})")
 
 
-def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterations: int = 300, seed: int = 0) -> FittedPredictors:
+def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterations: int = 300, seed: int = 0,
+                   settings: FitSettings | None = None, features: pd.DataFrame | None = None) -> FittedPredictors:
     """Fit SMI line, GLM, both boosting models and the size trends on a long accuracy frame.
 
     ``train`` is :func:`smi.release.load_accuracies` output (or rows of it);
     ``group_column`` names the groups the size trend's extrapolation rule is validated over.
+    ``settings`` (default :data:`FIXED_SETTINGS`) are the choices of ``best``; a ranking model they
+    name that is one of the fixed ones is reused. ``features`` are :func:`fact_features` of ``train``
+    when already computed.
     """
     if train["model"].nunique() < 2:
         raise SmiError("training needs at least two models")
-    acc = train["acc"].to_numpy(dtype=float)
+    settings = FIXED_SETTINGS if settings is None else settings
     relations = sorted(train["rel"].unique())
-    features = fact_features(train, train["parameters"].to_numpy(dtype=float))
+    features = fact_features(train, train["parameters"].to_numpy(dtype=float)) if features is None else features
 
-    smi_line = regression.per_fact_fit(smi_column(train), acc)
-
-    scale = features.agg(["mean", "std"]).replace(0.0, 1.0)
-    design = _glm_design(features, train["rel"], relations, scale)
-    glm = sm.GLM(acc, design, family=sm.families.Binomial()).fit()
-
-    n_models = train["model"].nunique()
-    gbm_counts = _boosting(_gbm_design(features, train["rel"], relations, with_questions=False), acc, n_models, gbm_iterations, seed)
-    gbm = _boosting(_gbm_design(features, train["rel"], relations), acc, n_models, gbm_iterations, seed)
-
-    level = fit_level_model(model_levels(train), group_column)
-    return FittedPredictors(smi_line, glm, scale, gbm_counts, gbm, level, relations)
+    smi_line = regression.per_fact_fit(smi_column(train), train["acc"].to_numpy(dtype=float))
+    fixed = {("glm", True, 0): None, ("gbm", False, LEAF_FACTS): None, ("gbm", True, LEAF_FACTS): None}
+    for ranking in fixed:
+        fixed[ranking] = fit_ranking(train, features, ranking, gbm_iterations, seed, relations)
+    levels = model_levels(train)
+    level = fit_level_model(levels, group_column)
+    best_ranking = fixed.get(settings.ranking_part) or fit_ranking(train, features, settings.ranking_part, gbm_iterations, seed, relations)
+    best_level = fit_level_model(levels, group_column, settings.trend_min_parameters, settings.tokens)
+    return FittedPredictors(smi_line, fixed[("glm", True, 0)], fixed[("gbm", False, LEAF_FACTS)], fixed[("gbm", True, LEAF_FACTS)],
+                            level, relations, best_ranking, best_level, settings)
 
 
-def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: float, source: str = "counts") -> pd.DataFrame:
-    """Per-fact predicted accuracy of one model (its corpus counts, its size, its probe facts): one
-    ``pred_<name>`` column per name in :data:`PREDICTORS`."""
+def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: float, source: str = "counts",
+                  tokens: float | None = None) -> pd.DataFrame:
+    """Per-fact predicted accuracy of one model (its corpus counts, its size, its training tokens when
+    known, its probe facts): one ``pred_<name>`` column per name in :data:`PREDICTORS`."""
     check_parameters(parameters, f"{source}: the model size")
     missing = [name for name in NEEDED_FACT_FIELDS if name not in counts.columns]
     if missing:
@@ -386,13 +541,196 @@ def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: fl
     smi = smi_values(counts, parameters)
     predictions = pd.DataFrame(index=counts.index)
     predictions["pred_smi"] = np.clip(fitted.smi_line.intercept + fitted.smi_line.slope * smi, 0, 1)
-    predictions["pred_glm"] = fitted.glm.predict(_glm_design(features, counts["rel"], fitted.relations, fitted.glm_scale))
-    counts_only = _gbm_design(features, counts["rel"], fitted.relations, with_questions=False)
-    predictions["pred_gbm_counts"] = np.clip(fitted.gbm_counts.predict(counts_only), 0, 1)
-    gbm = np.clip(fitted.gbm.predict(_gbm_design(features, counts["rel"], fitted.relations)), 0, 1)
+    predictions["pred_glm"] = fitted.glm.predict(features, counts["rel"])
+    predictions["pred_gbm_counts"] = fitted.gbm_counts.predict(features, counts["rel"])
+    gbm = fitted.gbm.predict(features, counts["rel"])
     predictions["pred_gbm"] = gbm
-    predictions["pred_best"] = shift_to_mean(gbm, fitted.level.mean_accuracy(parameters))
+    predictions["pred_best_fixed"] = shift_to_mean(gbm, fitted.level.mean_accuracy(parameters))
+    ranking = fitted.best_ranking or fitted.gbm
+    level = fitted.best_level or fitted.level
+    ranked = gbm if ranking is fitted.gbm else ranking.predict(features, counts["rel"])
+    predictions["pred_best"] = shift_to_mean(ranked, level.mean_accuracy(parameters, tokens))
     return predictions
+
+
+# ---------------------------------------------------------------- nested selection and prediction intervals
+
+#: Nominal coverage of the prediction intervals (of a model's mean accuracy and of one fact's accuracy).
+COVERAGE = 0.9
+#: The mean-accuracy interval of a model is calibrated on inner held-out models on its side of this size (1B).
+INTERVAL_SIZE_CLASS = 1e9
+#: Per-fact intervals are calibrated separately in this many equal-count bins of the prediction.
+FACT_INTERVAL_BINS = 10
+
+
+def inner_group_column(group_column: str) -> str:
+    """The groups of the inner leave-one-group-out: series under leave-one-series-out, else corpus
+    (under leave-one-model-out a corpus is stricter and far cheaper than one model at a time)."""
+    return "series" if group_column == "series" else "corpus"
+
+
+@dataclass
+class Selection:
+    """What the inner leave-one-group-out on the training models found.
+
+    ``settings`` the chosen :class:`FitSettings`; ``scores`` one row per setting of the
+    grid (its label, the inner held-out per-fact mean squared error and mean absolute
+    error of the mean accuracy); ``mean_scores`` the conformity score of every inner
+    held-out model under the chosen settings, :math:`|\\mathrm{logit}\\,\\hat{\\bar a} -
+    \\mathrm{logit}\\,\\bar a|`, and its size (``mean_parameters``); ``fact_predictions`` and ``fact_residuals`` (accuracy minus
+    prediction) of every inner held-out fact under them.
+    """
+
+    settings: FitSettings
+    scores: pd.DataFrame
+    mean_scores: np.ndarray
+    fact_predictions: np.ndarray
+    fact_residuals: np.ndarray
+    mean_parameters: np.ndarray = field(default_factory=lambda: np.array([]))
+
+    def mean_interval(self, mean_prediction: float, parameters: float | None = None,
+                      coverage: float = COVERAGE) -> tuple[float, float]:
+        """Split-conformal interval of a new model's mean accuracy (see :func:`mean_interval`).
+
+        With ``parameters``, calibrated only on the inner held-out models on the same side of
+        :data:`INTERVAL_SIZE_CLASS` (models of at least 1B against smaller ones: a Mondrian split,
+        since the level's errors differ between the two); without, on all of them (pooled)."""
+        scores = self.mean_scores
+        if parameters is not None:
+            scores = scores[(self.mean_parameters >= INTERVAL_SIZE_CLASS) == (parameters >= INTERVAL_SIZE_CLASS)]
+        return mean_interval(mean_prediction, conformal_quantile(scores, coverage))
+
+    def fact_intervals(self, coverage: float = COVERAGE) -> "FactIntervals":
+        """Per-fact intervals calibrated on the inner held-out facts (see :func:`fit_fact_intervals`)."""
+        return fit_fact_intervals(self.fact_predictions, self.fact_residuals, coverage)
+
+
+def select_settings(train: pd.DataFrame, features: pd.DataFrame, group_column: str, gbm_iterations: int = 300,
+                    seed: int = 0, grid: list[FitSettings] | None = None, cache: dict | None = None) -> Selection:
+    """Choose the :class:`FitSettings` of ``best`` from the training models alone.
+
+    Each group of :func:`inner_group_column` is held out of ``train`` in turn; every
+    ranking model and every level model of ``grid`` (default :func:`settings_grid`) is
+    fitted on the rest and every combination predicts the held-out facts as ``best``
+    does. The setting with the smallest mean squared error over all inner held-out
+    facts wins (ties: the earlier in the grid). ``features`` are the
+    :func:`fact_features` of ``train``'s rows. ``cache`` (a dict) keeps fitted ranking
+    models by their training models and settings, for reuse when another outer fold
+    trains on the same models.
+
+    Notes
+    -----
+    The per-fact error of ``best`` is
+    :math:`\\sum_m \\sum_i (a_{mi} - \\sigma(\\mathrm{logit}\\,r_{mi} + \\delta_m))^2`
+    with :math:`r` the ranking model's prediction and :math:`\\delta_m` the shift that
+    gives the level model's mean; level and ranking are thus chosen jointly.
+    """
+    grid = settings_grid() if grid is None else list(grid)
+    inner_column = inner_group_column(group_column)
+    rankings = list(dict.fromkeys(setting.ranking_part for setting in grid))
+    level_parts = list(dict.fromkeys(setting.level_part for setting in grid))
+    relations = sorted(train["rel"].unique())
+    held_out_models = []  # (acc, parameters, tokens, {ranking: raw prediction}, {level part: level model})
+    for group in dict.fromkeys(train[inner_column]):
+        held = (train[inner_column] == group).to_numpy()
+        inner_train, inner_test = train[~held], train[held]
+        if inner_train["model"].nunique() < 2 or inner_train["parameters"].nunique() < 2:
+            continue
+        levels = model_levels(inner_train)
+        level_models = {part: fit_level_model(levels, inner_column, part[0], part[1]) for part in level_parts}
+        raw = {}
+        for ranking in rankings:
+            key = (tuple(sorted(inner_train["model"].unique())), ranking, tuple(relations), gbm_iterations, seed)
+            model = None if cache is None else cache.get(key)
+            if model is None:
+                model = fit_ranking(inner_train, features[~held], ranking, gbm_iterations, seed, relations)
+                if cache is not None:
+                    cache[key] = model
+            raw[ranking] = model.predict(features[held], inner_test["rel"])
+        for rows in inner_test.groupby("model", sort=False).indices.values():
+            first = inner_test.iloc[rows[0]]
+            tokens = float(first["tokens"]) if "tokens" in inner_test.columns else None
+            held_out_models.append((inner_test["acc"].to_numpy(dtype=float)[rows], float(first["parameters"]), tokens,
+                                    {r: values[rows] for r, values in raw.items()}, level_models))
+    if not held_out_models:
+        empty = np.array([])
+        return Selection(FIXED_SETTINGS, pd.DataFrame(), empty, empty, empty)
+    squared, absolute, n_facts = np.zeros(len(grid)), np.zeros(len(grid)), 0
+    for acc, parameters, tokens, raw, level_models in held_out_models:
+        n_facts += len(acc)
+        for number, setting in enumerate(grid):
+            predicted = shift_to_mean(raw[setting.ranking_part], level_models[setting.level_part].mean_accuracy(parameters, tokens))
+            squared[number] += np.sum((acc - predicted) ** 2)
+            absolute[number] += abs(predicted.mean() - acc.mean())
+    scores = pd.DataFrame({"settings": [setting.label() for setting in grid], "fact_mse": squared / n_facts,
+                           "mean_abs_error": absolute / len(held_out_models)})
+    chosen = grid[int(np.argmin(squared))]
+    mean_scores, fact_predictions, fact_residuals = [], [], []
+    mean_parameters = [parameters for _, parameters, _, _, _ in held_out_models]
+    for acc, parameters, tokens, raw, level_models in held_out_models:
+        predicted = shift_to_mean(raw[chosen.ranking_part], level_models[chosen.level_part].mean_accuracy(parameters, tokens))
+        mean_scores.append(abs(_logit(predicted.mean()) - _logit(acc.mean())))
+        fact_predictions.append(predicted)
+        fact_residuals.append(acc - predicted)
+    return Selection(chosen, scores, np.array(mean_scores), np.concatenate(fact_predictions), np.concatenate(fact_residuals),
+                     np.array(mean_parameters, dtype=float))
+
+
+def _logit(value) -> np.ndarray:
+    return special.logit(np.clip(np.asarray(value, dtype=float), 1e-4, 1 - 1e-4))
+
+
+def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
+    """The split-conformal quantile of calibration ``scores``: the :math:`\\lceil c(n+1)\\rceil`-th smallest
+    of the n scores for coverage c, or infinity when that exceeds n (too few scores for the coverage).
+
+    Notes
+    -----
+    For a new score exchangeable with the n calibration scores,
+    :math:`P(s_{n+1} \\le q) \\ge c` (and :math:`< c + 1/(n+1)` without ties).
+    """
+    scores = np.sort(np.asarray(scores, dtype=float))
+    rank = math.ceil(coverage * (len(scores) + 1) - 1e-9)
+    return float(scores[rank - 1]) if 1 <= rank <= len(scores) else math.inf
+
+
+def mean_interval(mean_prediction: float, logit_half_width: float) -> tuple[float, float]:
+    """:math:`[\\sigma(\\mathrm{logit}\\,\\hat{\\bar a} - q),\\ \\sigma(\\mathrm{logit}\\,\\hat{\\bar a} + q)]`: an interval
+    symmetric on the logit scale, [0, 1] when ``logit_half_width`` is infinite."""
+    if not math.isfinite(logit_half_width):
+        return 0.0, 1.0
+    centre = float(_logit(mean_prediction))
+    return float(special.expit(centre - logit_half_width)), float(special.expit(centre + logit_half_width))
+
+
+@dataclass(frozen=True)
+class FactIntervals:
+    """Per-fact intervals :math:`[\\hat a - q_b, \\hat a + q_b] \\cap [0, 1]`, with :math:`q_b` the conformal
+    quantile of the absolute residuals in the prediction bin b (bins between ``edges``)."""
+
+    edges: np.ndarray
+    half_widths: np.ndarray
+
+    def bounds(self, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bound of every prediction's interval."""
+        predictions = np.asarray(predictions, dtype=float)
+        bins = np.clip(np.searchsorted(self.edges, predictions, side="right") - 1, 0, len(self.half_widths) - 1)
+        half = self.half_widths[bins]
+        return np.clip(predictions - half, 0, 1), np.clip(predictions + half, 0, 1)
+
+
+def fit_fact_intervals(predictions: np.ndarray, residuals: np.ndarray, coverage: float = COVERAGE,
+                       bins: int = FACT_INTERVAL_BINS) -> FactIntervals:
+    """Calibrate per-fact intervals on held-out facts: :func:`conformal_quantile` of |residual| within each of
+    ``bins`` equal-count bins of the prediction (a bin's quantile covers the facts predicted alike; an
+    empty calibration gives [0, 1])."""
+    predictions, residuals = np.asarray(predictions, dtype=float), np.asarray(residuals, dtype=float)
+    if len(predictions) == 0:
+        return FactIntervals(np.array([0.0]), np.array([1.0]))
+    edges = np.unique(np.quantile(predictions, np.linspace(0, 1, bins + 1)[:-1]))
+    which = np.clip(np.searchsorted(edges, predictions, side="right") - 1, 0, len(edges) - 1)
+    half_widths = np.array([min(conformal_quantile(np.abs(residuals[which == b]), coverage), 1.0) for b in range(len(edges))])
+    return FactIntervals(edges, half_widths)
 
 
 # ---------------------------------------------------------------- cross-validation
@@ -437,7 +775,9 @@ def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, s
     return {
         "code": code_version(),
         "data": frame_fingerprint(accuracies),
-        "settings": {"scheme": scheme, "gbm_iterations": int(gbm_iterations), "seed": int(seed)},
+        "settings": {"scheme": scheme, "gbm_iterations": int(gbm_iterations), "seed": int(seed),
+                     "grid": [setting.label() for setting in settings_grid()], "fixed": FIXED_SETTINGS.label(),
+                     "coverage": COVERAGE, "fact_interval_bins": FACT_INTERVAL_BINS},
     }
 
 
@@ -503,8 +843,14 @@ def evaluate(
     seed: int = 0,
     checkpoint_dir: Path | None = None,
     progress: bool = False,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Hold out each group of ``scheme`` in turn, fit on the rest, predict every fact of the held-out models.
+
+    Within each fold the settings of ``best`` are chosen by :func:`select_settings` on the training
+    models alone, and its intervals (columns :data:`INTERVAL_COLUMNS`) are calibrated on their inner
+    held-out errors; ``best_fixed`` keeps :data:`FIXED_SETTINGS`. ``threads`` limits the numerical
+    libraries' threads while fitting (None: their default).
 
     Returns :data:`PREDICTION_COLUMNS`. With ``checkpoint_dir``, each finished
     fold is saved there with its :func:`fold_key` and reused when a later run has
@@ -523,6 +869,8 @@ def evaluate(
     if len(groups) < 2:
         raise SmiError(f"{scheme} needs models from at least two {column} values, got {len(groups)}")
     evaluation = None if checkpoint_dir is None else evaluation_key(accuracies, scheme, gbm_iterations, seed)
+    features = None
+    inner_fits: dict = {}
     folds = []
     for group in tqdm(groups, desc=scheme, unit="fold", disable=not progress):
         held_out = (accuracies[column] == group).to_numpy()
@@ -541,10 +889,21 @@ def evaluate(
         train = accuracies[~held_out]
         if train["parameters"].nunique() < 2:
             raise SmiError(f"holding out {column} '{group}' leaves fewer than two model sizes to train on")
-        fitted = fit_predictors(train, column, gbm_iterations, seed)
+        if features is None:  # computed once, for every fold (a fact's features do not depend on the fold)
+            features = fact_features(accuracies, accuracies["parameters"].to_numpy(dtype=float))
+        with _threads(threads):
+            selection = select_settings(train, features[~held_out], column, gbm_iterations, seed, cache=inner_fits)
+            fitted = fit_predictors(train, column, gbm_iterations, seed, selection.settings, features[~held_out])
+        fact_intervals = selection.fact_intervals()
         parts = []
         for _, test in expected.groupby("model", sort=False):
-            predictions = predict_model(fitted, test, float(test["parameters"].iloc[0]), f"model '{test['model'].iloc[0]}'")
+            tokens = float(test["tokens"].iloc[0]) if "tokens" in test.columns else None
+            predictions = predict_model(fitted, test, float(test["parameters"].iloc[0]), f"model '{test['model'].iloc[0]}'", tokens)
+            predictions["best_lower"], predictions["best_upper"] = fact_intervals.bounds(predictions["pred_best"].to_numpy())
+            size = float(test["parameters"].iloc[0])
+            predictions["mean_lower"], predictions["mean_upper"] = selection.mean_interval(predictions["pred_best"].mean(), size)
+            predictions["pooled_lower"], predictions["pooled_upper"] = selection.mean_interval(predictions["pred_best"].mean())
+            predictions["selected"] = selection.settings.label()
             parts.append(pd.concat([test[PREDICTION_COLUMNS[:7]], predictions], axis=1))
         fold = pd.concat(parts, ignore_index=True)[PREDICTION_COLUMNS]
         if checkpoint is not None:
@@ -553,6 +912,21 @@ def evaluate(
     predictions = pd.concat(folds, ignore_index=True)[PREDICTION_COLUMNS]
     order = {name: i for i, name in enumerate(dict.fromkeys(accuracies["model"]))}
     return predictions.sort_values("model", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def _threads(threads: int | None):
+    """A context that limits the numerical libraries to ``threads`` threads (no limit for None).
+
+    On a small shared machine boosting's OpenMP threads spend more time waiting for each other
+    than computing; one thread is then several times faster."""
+    import contextlib
+
+    if threads is None:
+        return contextlib.nullcontext()
+    import sklearn.ensemble  # noqa: F401 - threadpoolctl limits only libraries already loaded
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(int(threads))
 
 
 def check_seed(seed) -> int:
@@ -683,6 +1057,22 @@ def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boo
 SUMMARY_KEYS = ["model", "corpus", "series", "parameters"]
 
 
+def interval_summary(rows: pd.DataFrame) -> dict:
+    """The intervals of ``best`` on one held-out model's rows of :func:`evaluate`'s table: its mean-accuracy
+    interval (``mean_lower``, ``mean_upper``, calibrated within its size class), whether it holds the measured
+    mean (``mean_covered``), its width, the same for the interval calibrated on all inner models (``pooled_*``), the share of facts inside their per-fact interval (``fact_coverage``), the median per-fact
+    width and the settings chosen in the fold."""
+    mean_acc = float(rows["acc"].mean())
+    lower, upper = float(rows["mean_lower"].iloc[0]), float(rows["mean_upper"].iloc[0])
+    inside = (rows["acc"] >= rows["best_lower"]) & (rows["acc"] <= rows["best_upper"])
+    pooled_lower, pooled_upper = float(rows["pooled_lower"].iloc[0]), float(rows["pooled_upper"].iloc[0])
+    return {"mean_lower": lower, "mean_upper": upper, "mean_covered": bool(lower <= mean_acc <= upper),
+            "mean_interval_width": upper - lower, "pooled_lower": pooled_lower, "pooled_upper": pooled_upper,
+            "pooled_covered": bool(pooled_lower <= mean_acc <= pooled_upper), "pooled_width": pooled_upper - pooled_lower, "fact_coverage": float(inside.mean()),
+            "fact_interval_width": float((rows["best_upper"] - rows["best_lower"]).median()),
+            "selected": str(rows["selected"].iloc[0])}
+
+
 def summarise(predictions: pd.DataFrame, n_boot: int = 200, seed: int = 0, progress: bool = False) -> pd.DataFrame:
     """:func:`bootstrap_summary` for every held-out model: one row per model and predictor."""
     from tqdm.auto import tqdm
@@ -693,6 +1083,9 @@ def summarise(predictions: pd.DataFrame, n_boot: int = 200, seed: int = 0, progr
         table = bootstrap_summary(rows["acc"].to_numpy(), {c[5:]: rows[c].to_numpy() for c in columns}, n_boot, seed)
         for key in SUMMARY_KEYS:
             table.insert(SUMMARY_KEYS.index(key), key, rows[key].iloc[0])
+        if set(INTERVAL_COLUMNS) <= set(rows.columns):
+            for name, value in interval_summary(rows).items():
+                table[name] = np.where(table["predictor"] == "best", value, None)
         parts.append(table)
     summary = pd.concat(parts, ignore_index=True)
     if summary[["r2", "r2_bucketed", "spearman", "mean_pred"]].isna().any().any():
@@ -757,16 +1150,36 @@ def check_parameters(parameters, what: str = "--params") -> float:
     return check(parameters, what)
 
 
+@dataclass
+class NewModelPrediction:
+    """:func:`predict_new_model`'s answer: the per-fact table, the predicted mean accuracy of ``best``
+    with its :data:`COVERAGE` interval, and the inner :class:`Selection` behind them."""
+
+    facts: pd.DataFrame
+    mean: float
+    mean_lower: float
+    mean_upper: float
+    selection: Selection
+
+
 def predict_new_model(
     release_dir: Path, counts: pd.DataFrame, parameters: float, models: pd.DataFrame | None = None,
     gbm_iterations: int = 300, source: str = "counts", keep_answer_in_subject: bool = False,
-) -> pd.DataFrame:
+    tokens: float | None = None, threads: int | None = None,
+) -> NewModelPrediction:
     """Fit every predictor on all models of the release (without the facts of
-    :func:`smi.release.answer_written_in_subject` unless ``keep_answer_in_subject``), then predict a model of
-    ``parameters`` parameters trained on the corpus of ``counts``. Returns the counts' idx, subj,
-    rel, obj, ``answer_in_subject`` (:func:`smi.release.answer_written_in_subject`: a scorer that
-    also reads the prompt counts these as known) and one ``pred_<name>`` column per predictor."""
+    :func:`smi.release.answer_written_in_subject` unless ``keep_answer_in_subject``), the settings of
+    ``best`` chosen by :func:`select_settings` (inner leave-one-corpus-out), then predict a model of
+    ``parameters`` parameters (and ``tokens`` training tokens, when known) trained on the corpus of
+    ``counts``. The facts table holds the counts' idx, subj, rel, obj, ``answer_in_subject``
+    (:func:`smi.release.answer_written_in_subject`: a scorer that also reads the prompt counts these as
+    known), one ``pred_<name>`` column per predictor and ``best_lower``, ``best_upper``: the per-fact
+    interval of ``pred_best``."""
     check_parameters(parameters)
+    if tokens is not None:
+        from smi.formats import check_tokens
+
+        tokens = check_tokens(tokens)
     if not gbm_iterations >= 1:
         raise SmiError(f"--gbm-iterations must be at least 1, got {gbm_iterations}")
     models = release.load_models() if models is None else models
@@ -775,13 +1188,19 @@ def predict_new_model(
     training = release.load_accuracies(release_dir, models)
     if not keep_answer_in_subject:
         training, _ = release.drop_answer_in_subject(training)
-    fitted = fit_predictors(training, "corpus", gbm_iterations)
+    features = fact_features(training, training["parameters"].to_numpy(dtype=float))
+    with _threads(threads):
+        selection = select_settings(training, features, "corpus", gbm_iterations)
+        fitted = fit_predictors(training, "corpus", gbm_iterations, settings=selection.settings, features=features)
     keep = [c for c in ("idx", "subj", "rel", "obj") if c in counts.columns]
-    predicted = pd.concat([counts[keep], predict_model(fitted, counts, parameters, source)], axis=1)
+    predicted = pd.concat([counts[keep], predict_model(fitted, counts, parameters, source, tokens)], axis=1)
     predicted.insert(len(keep), "answer_in_subject", release.answer_written_in_subject(counts))
     values = predicted.filter(like="pred_").to_numpy(dtype=float)
     if not np.isfinite(values).all():
         row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
         raise SmiError(f"{source}: the prediction for fact idx {predicted['idx'].iloc[row]} is not a number; "
                        "check its counts")
-    return predicted
+    predicted["best_lower"], predicted["best_upper"] = selection.fact_intervals().bounds(predicted["pred_best"].to_numpy())
+    mean = float(predicted["pred_best"].mean())
+    lower, upper = selection.mean_interval(mean, parameters)
+    return NewModelPrediction(predicted, mean, lower, upper, selection)

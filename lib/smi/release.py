@@ -322,7 +322,9 @@ def load_templates(path: Path) -> dict[str, list[str]]:
 
 
 def load_accuracies(release: Path, models: pd.DataFrame) -> pd.DataFrame:
-    """Long frame of every model's per-fact accuracy: model, series, parameters, corpus, idx, rel, acc, counts.
+    """Long frame of every model's per-fact accuracy: model, series, parameters, corpus, tokens, idx, rel, acc, counts.
+
+    ``tokens`` holds the training tokens from the models table, NaN where unknown.
 
     Parameters
     ----------
@@ -348,6 +350,7 @@ def load_accuracies(release: Path, models: pd.DataFrame) -> pd.DataFrame:
         frame["series"] = model.series
         frame["parameters"] = model.parameters
         frame["corpus"] = model.corpus
+        frame["tokens"] = float(getattr(model, "tokens", float("nan")))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

@@ -11,6 +11,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("predict", help="predict per-fact accuracy of a new model from corpus counts and size")
     parser.add_argument("--counts", type=Path, required=True, help="per-fact counts: JSON list (like merge.json), JSONL or CSV with idx, subj, rel, obj, time_subj, time_obj, time_s1j1[, time_seqs]")
     parser.add_argument("--params", type=float, required=True, metavar="N", help="parameters of the new model (raw count, e.g. 7e9)")
+    parser.add_argument("--tokens", type=float, metavar="N", help="training tokens of the new model (raw count, e.g. 3e11); used by the level model when known")
+    parser.add_argument("--threads", type=int, default=1, metavar="T", help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)")
     parser.add_argument("--corpus-docs", type=float, metavar="N", help="documents in the corpus (instead of a time_seqs column)")
     parser.add_argument("--release", type=Path, help="release to fit on (default: data/external/smi-release)")
     parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
@@ -25,24 +27,33 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from smi import data, prediction, release  # heavy imports only when the command runs
     from smi.files import check_writable
-    from smi.formats import check_parameters  # the models table's rule: finite, a raw count (not billions)
+    from smi.formats import check_parameters, check_tokens  # the models table's rules
 
     check_parameters(args.params, "--params")
+    if args.tokens is not None:
+        check_tokens(args.tokens, "--tokens")
+    if args.threads < 1:
+        raise SmiError(f"--threads must be at least 1, got {args.threads}")
     if args.gbm_iterations < 1:
         raise SmiError(f"--gbm-iterations must be at least 1, got {args.gbm_iterations}")
     check_writable(args.out)  # before any work: a folder in the way, read-only, a file as a parent
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
     release_dir = args.release or data.release_dir()
     models = release.load_models(args.models_table)
-    predicted = prediction.predict_new_model(
+    result = prediction.predict_new_model(
         release_dir, counts, args.params, models, args.gbm_iterations, str(args.counts),
-        args.keep_answer_in_subject,
+        args.keep_answer_in_subject, args.tokens, args.threads,
     )
+    predicted = result.facts
     prediction.write_predicted(predicted, args.out)  # the previous file stays until the new one is complete
     print(args.out)
     means = {column[5:]: predicted[column].mean() for column in predicted.columns if column.startswith("pred_")}
     print(f"{len(predicted)} facts, model of {args.params:.3g} parameters: predicted mean accuracy "
           + ", ".join(f"{name} {value:.3f}" for name, value in means.items()))
+    coverage = round(100 * prediction.COVERAGE)
+    print(f"best: mean accuracy {result.mean:.3f} ({coverage} % interval {result.mean_lower:.3f}–{result.mean_upper:.3f}); "
+          f"settings chosen by inner leave-one-corpus-out: {result.selection.settings.label()}; "
+          f"per-fact {coverage} % intervals in columns best_lower, best_upper")
     flagged = int(predicted["answer_in_subject"].sum())
     if flagged:
         print(f"{flagged} facts have their answer written in the subject's name (column answer_in_subject): "
