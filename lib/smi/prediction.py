@@ -72,7 +72,7 @@ import statsmodels.api as sm
 from scipy import optimize, sparse, special, stats
 
 from smi import counting, metrics, regression, release
-from smi.errors import SmiError
+from smi.errors import SmiError, check_one_of
 from smi.files import atomic_output
 
 #: Evaluation schemes and the column of the accuracy frame that defines a held-out group.
@@ -112,9 +112,7 @@ PREDICTION_COLUMNS = ["model", "corpus", "series", "parameters", "idx", "rel", "
 
 def scheme_column(scheme: str) -> str:
     """The accuracy-frame column whose values are held out one at a time under ``scheme``."""
-    if scheme not in SCHEMES:
-        raise SmiError(f"unknown scheme '{scheme}'; valid schemes: {', '.join(SCHEMES)}")
-    return SCHEMES[scheme]
+    return SCHEMES[check_one_of(scheme, SCHEMES, "scheme")]
 
 
 # ---------------------------------------------------------------- features
@@ -437,8 +435,7 @@ def fit_ranking(train: pd.DataFrame, features: pd.DataFrame, ranking: tuple, gbm
         scale = features.agg(["mean", "std"]).replace(0.0, 1.0)
         design = _glm_design(features, train["rel"], relations, scale, questions)
         return RankingModel(kind, questions, sm.GLM(acc, design, family=sm.families.Binomial()).fit(), relations, scale)
-    if kind != "gbm":
-        raise SmiError(f"unknown ranking model '{kind}' (gbm or glm)")
+    check_one_of(kind, ("gbm", "glm"), "ranking model")
     design = _gbm_design(features, train["rel"], relations, questions)
     return RankingModel(kind, questions, _boosting(design, acc, train["model"].nunique(), gbm_iterations, seed, leaf_facts), relations)
 
