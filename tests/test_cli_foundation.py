@@ -235,3 +235,17 @@ def test_an_error_raised_after_ctrl_c_is_reported_as_the_interrupt(tmp_path, cap
     before = signal.getsignal(signal.SIGINT)
     cli.main(missing)
     assert signal.getsignal(signal.SIGINT) is before  # main leaves the process's handler as it found it
+
+
+@pytest.mark.parametrize("command, default", [("fit", "keep"), ("evaluate", "drop"), ("predict", "drop")])
+def test_answer_in_subject_is_one_option_with_the_old_switches_as_aliases(command, default):
+    from smi import cli
+
+    parser = cli.build_parser()
+    required = {"evaluate": ["--scheme", "leave-one-corpus-out"], "predict": ["--counts", "c.json", "--params", "1e9"]}
+    base = [command, *required.get(command, [])]
+    assert parser.parse_args(base).answer_in_subject == default
+    for choice in ("keep", "drop"):
+        assert parser.parse_args([*base, "--answer-in-subject", choice]).answer_in_subject == choice
+        assert parser.parse_args([*base, f"--{choice}-answer-in-subject"]).answer_in_subject == choice
+    assert "--keep-answer-in-subject" not in parser._subparsers._group_actions[0].choices[command].format_help()

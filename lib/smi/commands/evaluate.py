@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi.commands import add_answer_in_subject_option
 from smi.errors import SmiError
 
 
@@ -28,8 +29,7 @@ def register(subparsers) -> None:
     parser.add_argument("--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)")
     parser.add_argument("--threads", type=int, default=1, metavar="T", help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the boosting (default 0)")
-    parser.add_argument("--keep-answer-in-subject", action="store_true",
-                        help="keep the facts whose object is written inside the subject's name (their release accuracy is a scoring artefact: exactly 1 in 23 of the 24 models)")
+    add_answer_in_subject_option(parser, "drop", "a predictor would learn the release's scoring, not knowledge")
     parser.set_defaults(func=run)
 
 
@@ -57,16 +57,16 @@ def run(args) -> int:
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
     accuracies = release.load_accuracies(release_dir, models)
-    if not args.keep_answer_in_subject:
+    if args.answer_in_subject == "drop":
         accuracies, dropped = release.drop_answer_in_subject(accuracies)
-        print(f"left out {dropped} facts whose object is written inside the subject's name (--keep-answer-in-subject keeps them)")
+        print(f"left out {dropped} facts whose object is written inside the subject's name (--answer-in-subject keep keeps them)")
     predictions = prediction.evaluate(
         accuracies, args.scheme, args.gbm_iterations, args.seed, checkpoint_dir=folds, progress=True,
         threads=args.threads,
     )
     summary = prediction.summarise(predictions, args.bootstrap, args.seed, progress=True)
     about = {"key": prediction.evaluation_key(accuracies, args.scheme, args.gbm_iterations, args.seed),
-             "bootstrap": args.bootstrap, "keep_answer_in_subject": args.keep_answer_in_subject,
+             "bootstrap": args.bootstrap, "keep_answer_in_subject": args.answer_in_subject == "keep",
              "models": list(models["name"])}
     for path in prediction.write_evaluation(predictions, summary, args.out, about):
         print(path)

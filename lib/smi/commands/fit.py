@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi.commands import add_answer_in_subject_option
 from smi.errors import SmiError
 
 
@@ -23,12 +24,7 @@ def register(subparsers) -> None:
         "read instead of RELEASE/infer/merge_outputs",
     )
     parser.add_argument("--bucket-width", type=float, default=0.2, help="width of log2 buckets (default 0.2)")
-    parser.add_argument(
-        "--drop-answer-in-subject",
-        action="store_true",
-        help="leave out the facts whose object is written inside the subject's name "
-        "(their release accuracy is a scoring artefact; the paper kept them)",
-    )
+    add_answer_in_subject_option(parser, "keep", "the paper kept them")
     parser.add_argument(
         "--compare-paper",
         action="store_true",
@@ -58,7 +54,7 @@ def run(args) -> int:
         models,
         args.bucket_width,
         progress=True,
-        drop_answer_in_subject=args.drop_answer_in_subject,
+        drop_answer_in_subject=args.answer_in_subject == "drop",
         outputs=args.outputs,
     )
     for path in regression.write_fit_outputs(bucketed, per_fact, args.out):

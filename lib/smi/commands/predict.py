@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi.commands import add_answer_in_subject_option
 from smi.errors import SmiError
 
 
@@ -19,8 +20,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, default=Path("results/prediction/predicted.csv"),
                         help="per-fact output CSV, replaced only once complete (default: results/prediction/predicted.csv)")
     parser.add_argument("--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)")
-    parser.add_argument("--keep-answer-in-subject", action="store_true",
-                        help="also train on the release's facts whose object is written inside the subject's name (a scoring artefact)")
+    add_answer_in_subject_option(parser, "drop", "a predictor would learn the release's scoring, not knowledge")
     parser.set_defaults(func=run)
 
 
@@ -42,7 +42,7 @@ def run(args) -> int:
     models = release.load_models(args.models_table)
     result = prediction.predict_new_model(
         release_dir, counts, args.params, models, args.gbm_iterations, str(args.counts),
-        args.keep_answer_in_subject, args.tokens, args.threads,
+        args.answer_in_subject == "keep", args.tokens, args.threads,
     )
     predicted = result.facts
     prediction.write_predicted(predicted, args.out)  # the previous file stays until the new one is complete
