@@ -78,7 +78,8 @@ def test_manifest_covers_both_releases_and_matches_the_mirror():
     assert sum(entry.path.startswith("infer/merge_outputs/") for entry in entries) == 24
     assert sum(entry.path.startswith("analysis/tables/") for entry in entries) == 24
     assert {e.path for e in entries if e.path.startswith("analysis/main_tables/")} == {
-        f"analysis/main_tables/{name}_table.xlsx" for name in ("main", "r2", "mse")}
+        f"analysis/main_tables/{name}_table.xlsx" for name in ("main", "r2", "mse")
+    }
     assert all(entry.url.startswith("https://raw.githubusercontent.com/") for entry in entries)
     mirror = data.default_mirror()
     if mirror is None:
@@ -114,9 +115,20 @@ def small_release(tmp_path, records, model="tiny-model"):
 
 
 def fact(idx, s1j1, acc, **extra):
-    record = {"idx": idx, "subj": f"s{idx}", "rel": "born", "obj": f"o{idx}", "time_seqs": 1000,
-              "time_subj": 50, "time_obj": 60, "time_s1j1": s1j1, "time_s1j0": 50 - s1j1,
-              "time_s0j1": 60 - s1j1, "time_s0j0": 890 + s1j1, "acc": acc}
+    record = {
+        "idx": idx,
+        "subj": f"s{idx}",
+        "rel": "born",
+        "obj": f"o{idx}",
+        "time_seqs": 1000,
+        "time_subj": 50,
+        "time_obj": 60,
+        "time_s1j1": s1j1,
+        "time_s1j0": 50 - s1j1,
+        "time_s0j1": 60 - s1j1,
+        "time_s0j0": 890 + s1j1,
+        "acc": acc,
+    }
     record.update(extra)
     return record
 

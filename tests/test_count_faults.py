@@ -198,7 +198,7 @@ def test_two_runs_into_one_output_never_mix(tmp_path, facts):
         processes = {name: start(facts, out, corpus) for name, corpus in corpora.items()}
         endings = {name: finish(process) for name, process in processes.items()}
         finished = [name for name, (code, _) in endings.items() if code == 0]
-        for name, (code, err) in endings.items():
+        for _name, (code, err) in endings.items():
             if code != 0:
                 assert code == 2 and err.count("\n") == 1 and "another smi count is writing this output" in err, err
                 refusals += 1

@@ -722,7 +722,7 @@ def test_a_byte_order_mark_and_blank_lines_are_accepted(tmp_path, run_cli, suffi
     corpus.write_bytes(gzip.compress(raw) if suffix == ".jsonl.gz" else raw)
     out = tmp_path / "c.csv"
     shard_mb = ["--shard-mb", "0.0001"] if suffix == ".jsonl" else []  # byte ranges too: the mark only opens the first
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", out, *shard_mb, "--no-progress", corpus)
+    code, _stdout, err = run_cli("count", "--triples", triples, "--out", out, *shard_mb, "--no-progress", corpus)
     assert code == 0, err
     meta = json.loads(counting.metadata_path(out).read_text())
     assert meta["documents"] == len(TEXTS) and meta["skipped_lines"] == 0

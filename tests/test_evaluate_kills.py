@@ -26,8 +26,17 @@ from smi import prediction
 from synthetic_release import run_cli_quietly, synthetic_accuracies, write_release
 
 KILLS = 20
-PRELOAD = ["smi.cli", "smi.prediction", "smi.release", "sklearn.ensemble", "statsmodels.api", "scipy.stats",
-           "pyarrow.parquet", "tqdm.auto", "synthetic_release"]
+PRELOAD = [
+    "smi.cli",
+    "smi.prediction",
+    "smi.release",
+    "sklearn.ensemble",
+    "statsmodels.api",
+    "scipy.stats",
+    "pyarrow.parquet",
+    "tqdm.auto",
+    "synthetic_release",
+]
 
 
 def output_bytes(out: Path) -> dict[str, bytes | None]:
@@ -47,12 +56,30 @@ def test_twenty_kills_never_leave_a_partial_output_and_reruns_give_identical_fil
     table = write_release(synthetic_accuracies(80, corpora=corpora), tmp_path / "release")
 
     def argv(out: Path) -> list[str]:
-        return ["evaluate", "--release", str(tmp_path / "release"), "--models-table", str(table), "--scheme",
-                "leave-one-corpus-out", "--out", str(out), "--bootstrap", "10", "--gbm-iterations", "8"]
+        return [
+            "evaluate",
+            "--release",
+            str(tmp_path / "release"),
+            "--models-table",
+            str(table),
+            "--scheme",
+            "leave-one-corpus-out",
+            "--out",
+            str(out),
+            "--bootstrap",
+            "10",
+            "--gbm-iterations",
+            "8",
+        ]
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    command = subprocess.run([sys.executable, "-m", "smi", *argv(tmp_path / "reference")], env=env,
-                             capture_output=True, text=True, timeout=300)
+    command = subprocess.run(
+        [sys.executable, "-m", "smi", *argv(tmp_path / "reference")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert command.returncode == 0, command.stderr
     reference = output_bytes(tmp_path / "reference")
 
@@ -94,22 +121,43 @@ def test_twenty_kills_never_leave_a_partial_output_and_reruns_give_identical_fil
     assert chains >= 2
     leftovers = sorted(path.name for path in tmp_path.glob("chain-*/**/.*.tmp"))
     print(f"temporary files left beside the outputs by the kills: {len(leftovers)}")
-    print(f"{kills} kills at {moments} s over {chains} chains; one run takes {duration:.2f} s; "
-          f"(folds saved, outputs present) at each kill: {seen}")
+    print(
+        f"{kills} kills at {moments} s over {chains} chains; one run takes {duration:.2f} s; "
+        f"(folds saved, outputs present) at each kill: {seen}"
+    )
 
 
 def test_killed_predict_reruns_keep_the_previous_complete_output(forkserver, tmp_path):
     """Issue 11: a killed `smi predict` rerun emptied the previous complete output (it wrote in place)."""
     release = tmp_path / "release"
     table = write_release(synthetic_accuracies(80, corpora={"alpha": 2e6, "beta": 3e7, "gamma": 4e8}), release)
-    counts = [{k: v for k, v in r.items() if k != "acc"}
-              for r in json.loads((release / "infer" / "merge_outputs" / "gamma-9e+08.json").read_text())]
+    counts = [
+        {k: v for k, v in r.items() if k != "acc"}
+        for r in json.loads((release / "infer" / "merge_outputs" / "gamma-9e+08.json").read_text())
+    ]
     (tmp_path / "counts.json").write_text(json.dumps(counts))
 
     def run(out: Path, params: str):
-        process = forkserver.Process(target=run_cli_quietly, args=(
-            ["predict", "--counts", tmp_path / "counts.json", "--params", params, "--release", release,
-             "--models-table", table, "--gbm-iterations", "8", "--out", out],))
+        process = forkserver.Process(
+            target=run_cli_quietly,
+            args=(
+                [
+                    "predict",
+                    "--counts",
+                    tmp_path / "counts.json",
+                    "--params",
+                    params,
+                    "--release",
+                    release,
+                    "--models-table",
+                    table,
+                    "--gbm-iterations",
+                    "8",
+                    "--out",
+                    out,
+                ],
+            ),
+        )
         process.start()
         return process
 

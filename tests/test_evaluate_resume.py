@@ -40,8 +40,22 @@ def small_release(tmp_path):
 
 
 def evaluate_argv(release, table, out, *extra):
-    return ["evaluate", "--release", release, "--models-table", table, "--scheme", "leave-one-corpus-out",
-            "--out", out, "--bootstrap", "10", "--gbm-iterations", "10", *extra]
+    return [
+        "evaluate",
+        "--release",
+        release,
+        "--models-table",
+        table,
+        "--scheme",
+        "leave-one-corpus-out",
+        "--out",
+        out,
+        "--bootstrap",
+        "10",
+        "--gbm-iterations",
+        "10",
+        *extra,
+    ]
 
 
 def outputs(out):
@@ -150,8 +164,21 @@ def test_every_model_size_and_setting_enters_the_key():
 
 
 def predict_argv(release, table, counts, out, params="3e9"):
-    return ["predict", "--counts", counts, "--params", params, "--release", release, "--models-table", table,
-            "--gbm-iterations", "10", "--out", out]
+    return [
+        "predict",
+        "--counts",
+        counts,
+        "--params",
+        params,
+        "--release",
+        release,
+        "--models-table",
+        table,
+        "--gbm-iterations",
+        "10",
+        "--out",
+        out,
+    ]
 
 
 @pytest.fixture
@@ -164,15 +191,16 @@ def new_corpus_counts(small_release, tmp_path):
 
 
 @pytest.mark.parametrize("params", ["inf", "-inf", "nan", "1e400"])
-def test_predict_refuses_a_non_finite_size_and_keeps_the_previous_output(small_release, new_corpus_counts, run_cli,
-                                                                        tmp_path, params):
+def test_predict_refuses_a_non_finite_size_and_keeps_the_previous_output(
+    small_release, new_corpus_counts, run_cli, tmp_path, params
+):
     """Issue 11: `smi predict --params inf` exited 0 with empty predictions."""
     release, table = small_release
     out = tmp_path / "predicted.csv"
     assert run_cli(*predict_argv(release, table, new_corpus_counts, out))[0] == 0
     previous = out.read_bytes()
     argv = predict_argv(release, table, new_corpus_counts, out)
-    argv[argv.index("--params"):argv.index("--params") + 2] = [f"--params={params}"]
+    argv[argv.index("--params") : argv.index("--params") + 2] = [f"--params={params}"]
     code, _, err = run_cli(*argv)
     assert code == 2 and "--params" in err and err.count("\n") == 1
     assert out.read_bytes() == previous
@@ -183,14 +211,15 @@ def test_predict_library_refuses_non_finite_sizes(small_release, new_corpus_coun
     counts = prediction.load_counts_file(new_corpus_counts)
     models = pd.read_csv(table)
     for params in (float("inf"), float("nan"), 1.0, "many"):
-        with pytest.raises(SmiError, match="parameter|raw count"):
+        with pytest.raises(SmiError, match=r"parameter|raw count"):
             prediction.predict_new_model(release, counts, params, models, 5)
     with pytest.raises(SmiError, match="no models"):
         prediction.predict_new_model(release, counts, 3e9, models.head(0), 5)
 
 
-def test_a_failed_predict_leaves_the_previous_complete_output(small_release, new_corpus_counts, run_cli, tmp_path,
-                                                             monkeypatch):
+def test_a_failed_predict_leaves_the_previous_complete_output(
+    small_release, new_corpus_counts, run_cli, tmp_path, monkeypatch
+):
     """Issue 11: a killed `smi predict` rerun emptied the previous complete output (it wrote in place)."""
     release, table = small_release
     out = tmp_path / "predicted.csv"
@@ -244,7 +273,7 @@ def test_evaluate_bad_options_are_one_line_before_any_work(small_release, run_cl
     argv = [str(a) for a in evaluate_argv(release, table, out)]
     for option, value in change.items():
         if option.startswith("--"):
-            argv = argv[:argv.index(option)] + argv[argv.index(option) + 2:] if option in argv else argv
+            argv = argv[: argv.index(option)] + argv[argv.index(option) + 2 :] if option in argv else argv
             argv += [option, value]
     code, _, err = run_cli(*argv)
     assert code == 2 and message in err and err.startswith("smi: error: ") and err.count("\n") == 1, err
@@ -256,8 +285,9 @@ def test_evaluate_bad_options_are_one_line_before_any_work(small_release, run_cl
     ("out_kind", "message"),
     [("folder", "output is a folder"), ("under a file", "a parent of it is a file")],
 )
-def test_predict_refuses_an_unusable_out_before_fitting(small_release, new_corpus_counts, run_cli, tmp_path, out_kind,
-                                                       message, monkeypatch):
+def test_predict_refuses_an_unusable_out_before_fitting(
+    small_release, new_corpus_counts, run_cli, tmp_path, out_kind, message, monkeypatch
+):
     release, table = small_release
     if out_kind == "folder":
         out = tmp_path / "outdir"

@@ -31,15 +31,26 @@ def one_line_error(code: int, err: str) -> str:
 
 def counts_record(idx, s1j1=5, subj=50, obj=60, seqs=1000, **extra) -> dict:
     """A fact with consistent document counts (and whatever ``extra`` adds, e.g. acc)."""
-    record = {"idx": idx, "subj": f"s{idx}", "rel": "born", "obj": f"o{idx}", "time_seqs": seqs,
-              "time_subj": subj, "time_obj": obj, "time_s1j1": s1j1, "time_s1j0": subj - s1j1,
-              "time_s0j1": obj - s1j1, "time_s0j0": seqs - subj - obj + s1j1}
+    record = {
+        "idx": idx,
+        "subj": f"s{idx}",
+        "rel": "born",
+        "obj": f"o{idx}",
+        "time_seqs": seqs,
+        "time_subj": subj,
+        "time_obj": obj,
+        "time_s1j1": s1j1,
+        "time_s1j0": subj - s1j1,
+        "time_s0j1": obj - s1j1,
+        "time_s0j0": seqs - subj - obj + s1j1,
+    }
     record.update(extra)
     return record
 
 
-def small_release(tmp_path: Path, records: list[dict], model: str = "tiny-model",
-                  parameters: str = "1000000") -> tuple[Path, Path]:
+def small_release(
+    tmp_path: Path, records: list[dict], model: str = "tiny-model", parameters: str = "1000000"
+) -> tuple[Path, Path]:
     """A release folder with one model's output file, and a models table naming it."""
     folder = tmp_path / "release"
     path = release.model_output_path(folder, model)
@@ -50,8 +61,9 @@ def small_release(tmp_path: Path, records: list[dict], model: str = "tiny-model"
     return folder, table
 
 
-GOOD_FACTS = [counts_record(i, s1j1, acc=acc)
-              for i, (s1j1, acc) in enumerate([(5, 0.1), (10, 0.3), (20, 0.5), (40, 0.8)])]
+GOOD_FACTS = [
+    counts_record(i, s1j1, acc=acc) for i, (s1j1, acc) in enumerate([(5, 0.1), (10, 0.3), (20, 0.5), (40, 0.8)])
+]
 
 
 def run_as_user(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -94,14 +106,24 @@ def test_idx_1_and_string_1_in_one_facts_file_are_a_duplicate(tmp_path, suffix):
     """Before: `smi count` and every other facts reader accepted idx 1 and "1" as two facts."""
     path = tmp_path / f"facts{suffix}"
     if suffix == ".json":
-        path.write_text(json.dumps([{"idx": 1, "subj": "Ada", "rel": "born", "obj": "London"},
-                                    {"idx": "1", "subj": "Alan", "rel": "born", "obj": "London"}]))
+        path.write_text(
+            json.dumps(
+                [
+                    {"idx": 1, "subj": "Ada", "rel": "born", "obj": "London"},
+                    {"idx": "1", "subj": "Alan", "rel": "born", "obj": "London"},
+                ]
+            )
+        )
         where = "record 1"
     else:  # a CSV column with a non-numeric idx is read as text: "1" and "01" differ as strings
         path.write_text("idx,subj,rel,obj\nx7,Ada,born,London\n1,Alan,born,London\n01,Ole,born,Oslo\n")
         where = "line 4"
-    readers = [lambda p: counting.read_triples(p), lambda p: triples.read_table(p),  # smi count, smi triples
-               lambda p: release.load_facts(p), lambda p: formats.read_facts(p)]  # smi probe, the reader itself
+    readers = [
+        lambda p: counting.read_triples(p),
+        lambda p: triples.read_table(p),  # smi count, smi triples
+        lambda p: release.load_facts(p),
+        lambda p: formats.read_facts(p),
+    ]  # smi probe, the reader itself
     for reader in readers:
         with pytest.raises(SmiError, match=rf"facts{suffix}: {where}: duplicate idx"):
             reader(path)
@@ -110,8 +132,10 @@ def test_idx_1_and_string_1_in_one_facts_file_are_a_duplicate(tmp_path, suffix):
 def test_lone_surrogate_in_a_name_is_refused_at_read_time_with_its_row(tmp_path):
     """Before: read without a word; `smi count` then counted the whole corpus and failed writing the output."""
     path = tmp_path / "facts.json"
-    path.write_text('[{"idx": 1, "subj": "Ada", "rel": "born", "obj": "London"},'
-                    ' {"idx": 2, "subj": "Al\\ud800an", "rel": "born", "obj": "London"}]')
+    path.write_text(
+        '[{"idx": 1, "subj": "Ada", "rel": "born", "obj": "London"},'
+        ' {"idx": 2, "subj": "Al\\ud800an", "rel": "born", "obj": "London"}]'
+    )
     with pytest.raises(SmiError, match=r"facts.json: record 1 \(idx 2\): field 'subj' is not valid Unicode"):
         counting.read_triples(path)
     with pytest.raises(SmiError, match=r"record 1 \(idx 2\): field 'subj' is not valid Unicode"):
@@ -133,20 +157,22 @@ def test_smi_count_refuses_a_lone_surrogate_before_counting(tmp_path, run_cli):
 
 def test_duplicate_idx_records_in_a_model_file_are_refused(tmp_path, run_cli):
     """Before: `smi fit` counted the repeated facts twice (Pythia-12B's SMI R² moved from 0.856 to 0.786)."""
-    folder, table = small_release(tmp_path, GOOD_FACTS + [GOOD_FACTS[1]])
+    folder, table = small_release(tmp_path, [*GOOD_FACTS, GOOD_FACTS[1]])
     code, _, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", tmp_path / "out")
     assert "tiny-model.json: record 4: duplicate idx 1" in one_line_error(code, err)
     assert not (tmp_path / "out" / "r2_bucketed.csv").exists()
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"time_subj": 1200},
-     r"record 2: time_subj \(1200\) exceeds time_seqs \(1000\)"),
-    ({"time_s1j1": 70}, r"record 2: time_s1j1 \(70\) exceeds min\(time_subj, time_obj\) \(50\)"),
-    ({"time_obj": -3}, r"record 2: field 'time_obj' must be a non-negative integer count"),
-    ({"time_obj": 6.5}, r"record 2: field 'time_obj' must be a non-negative integer count, got 6.5"),
-    ({"time_seqs": 2000}, r"record 2: time_seqs is 2000, but 1000 in the first row"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"time_subj": 1200}, r"record 2: time_subj \(1200\) exceeds time_seqs \(1000\)"),
+        ({"time_s1j1": 70}, r"record 2: time_s1j1 \(70\) exceeds min\(time_subj, time_obj\) \(50\)"),
+        ({"time_obj": -3}, r"record 2: field 'time_obj' must be a non-negative integer count"),
+        ({"time_obj": 6.5}, r"record 2: field 'time_obj' must be a non-negative integer count, got 6.5"),
+        ({"time_seqs": 2000}, r"record 2: time_seqs is 2000, but 1000 in the first row"),
+    ],
+)
 def test_impossible_counts_in_a_model_file_are_refused(tmp_path, run_cli, bad, message):
     """Before: counts above time_seqs gave p > 1 and the fact was silently dropped from the fit."""
     records = [dict(record) for record in GOOD_FACTS]
@@ -178,19 +204,28 @@ def test_constant_accuracy_names_the_model_instead_of_writing_minus_infinity(tmp
 # --------------------------------------------------------------------------- models table and --params
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name,series,parameters,corpus\n", "empty models table: no rows under the header"),
-    ("", "empty models table"),
-    ("name,series,parameters,corpus\ntiny-model,tiny,12,toy\n",
-     "line 2: model 'tiny-model' has size 12: looks like billions; give the raw count, e.g. 12000000000 for 12B"),
-    ("name,series,parameters,corpus\ntiny-model,tiny,inf,toy\n",
-     "has size inf: a parameter count must be a finite number"),
-    ("name,series,parameters,corpus\ntiny-model,tiny,,toy\n", "has size : a parameter count must be a number"),
-    ("name,series,parameters,corpus\ntiny-model,tiny,2e9,toy\ntiny-model,tiny,3e9,toy\n",
-     "line 3: model 'tiny-model' is listed twice"),
-    ("name,series,parameters,corpus\n,tiny,2e9,toy\n", "line 2: empty field 'name'"),
-    ('name,series,parameters,corpus\n"tiny,2e9,toy\n', "cannot read CSV"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name,series,parameters,corpus\n", "empty models table: no rows under the header"),
+        ("", "empty models table"),
+        (
+            "name,series,parameters,corpus\ntiny-model,tiny,12,toy\n",
+            "line 2: model 'tiny-model' has size 12: looks like billions; give the raw count, e.g. 12000000000 for 12B",
+        ),
+        (
+            "name,series,parameters,corpus\ntiny-model,tiny,inf,toy\n",
+            "has size inf: a parameter count must be a finite number",
+        ),
+        ("name,series,parameters,corpus\ntiny-model,tiny,,toy\n", "has size : a parameter count must be a number"),
+        (
+            "name,series,parameters,corpus\ntiny-model,tiny,2e9,toy\ntiny-model,tiny,3e9,toy\n",
+            "line 3: model 'tiny-model' is listed twice",
+        ),
+        ("name,series,parameters,corpus\n,tiny,2e9,toy\n", "line 2: empty field 'name'"),
+        ('name,series,parameters,corpus\n"tiny,2e9,toy\n', "cannot read CSV"),
+    ],
+)
 def test_bad_models_table_is_one_line(tmp_path, run_cli, text, message):
     """Before: an empty table was a raw KeyError or EmptyDataError, 12 was taken for 12 parameters,
     a repeated name was fitted twice."""
@@ -200,12 +235,15 @@ def test_bad_models_table_is_one_line(tmp_path, run_cli, text, message):
     assert message in one_line_error(code, err)
 
 
-@pytest.mark.parametrize("tokens, message", [
-    ("abc", "line 2: model 'tiny-model' has tokens 'abc' in column 'tokens': a token count must be a number"),
-    ("-3e11", "in column 'tokens': a token count must be a finite number above 0"),
-    ("0", "in column 'tokens': a token count must be a finite number above 0"),
-    ("inf", "in column 'tokens': a token count must be a finite number above 0"),
-])
+@pytest.mark.parametrize(
+    "tokens, message",
+    [
+        ("abc", "line 2: model 'tiny-model' has tokens 'abc' in column 'tokens': a token count must be a number"),
+        ("-3e11", "in column 'tokens': a token count must be a finite number above 0"),
+        ("0", "in column 'tokens': a token count must be a finite number above 0"),
+        ("inf", "in column 'tokens': a token count must be a finite number above 0"),
+    ],
+)
 def test_models_table_tokens_must_be_positive_numbers(tmp_path, run_cli, tokens, message):
     folder, table = small_release(tmp_path, GOOD_FACTS)
     table.write_text(f"name,series,parameters,corpus,tokens\ntiny-model,tiny,2e9,toy,{tokens}\n")
@@ -215,7 +253,9 @@ def test_models_table_tokens_must_be_positive_numbers(tmp_path, run_cli, tokens,
 
 def test_models_table_tokens_are_optional_and_empty_cells_unknown(tmp_path):
     table = tmp_path / "models.csv"
-    table.write_text("name,series,parameters,corpus,tokens,tokens_source\na,s,2e9,c,3e11,card\nb,s,3e9,c,,not published\n")
+    table.write_text(
+        "name,series,parameters,corpus,tokens,tokens_source\na,s,2e9,c,3e11,card\nb,s,3e9,c,,not published\n"
+    )
     models = formats.load_models(table)
     assert models["tokens"].iloc[0] == 3e11 and np.isnan(models["tokens"].iloc[1])
     table.write_text("name,series,parameters,corpus\na,s,2e9,c\n")
@@ -227,21 +267,33 @@ def test_models_table_tokens_are_optional_and_empty_cells_unknown(tmp_path):
 
 @pytest.mark.parametrize("tokens", ["0", "-1e11", "inf", "nan"])
 def test_predict_tokens_must_be_a_positive_finite_number(run_cli, tmp_path, tokens):
-    code, _, err = run_cli("predict", "--counts", tmp_path / "unused.json", "--params", "3e10", f"--tokens={tokens}",
-                           "--out", tmp_path / "p.csv")
+    code, _, err = run_cli(
+        "predict",
+        "--counts",
+        tmp_path / "unused.json",
+        "--params",
+        "3e10",
+        f"--tokens={tokens}",
+        "--out",
+        tmp_path / "p.csv",
+    )
     assert f"--tokens {float(tokens):g}: a token count must be a finite number above 0" in one_line_error(code, err)
 
 
-@pytest.mark.parametrize("params, message", [
-    ("inf", "--params inf: a parameter count must be a finite number"),
-    ("nan", "--params nan: a parameter count must be a finite number"),
-    ("0", "--params 0: a parameter count must be a raw count of at least 10,000"),
-    ("12", "--params 12: looks like billions; give the raw count, e.g. 12000000000 for 12B"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ("inf", "--params inf: a parameter count must be a finite number"),
+        ("nan", "--params nan: a parameter count must be a finite number"),
+        ("0", "--params 0: a parameter count must be a raw count of at least 10,000"),
+        ("12", "--params 12: looks like billions; give the raw count, e.g. 12000000000 for 12B"),
+    ],
+)
 def test_predict_params_is_checked_like_the_models_table(run_cli, tmp_path, params, message):
     """Before: --params inf ran to the end and wrote empty predictions; 12 was taken for 12 parameters."""
-    code, _, err = run_cli("predict", "--counts", tmp_path / "unused.json", "--params", params,
-                           "--out", tmp_path / "p.csv")
+    code, _, err = run_cli(
+        "predict", "--counts", tmp_path / "unused.json", "--params", params, "--out", tmp_path / "p.csv"
+    )
     assert message in one_line_error(code, err)
     with pytest.raises(SmiError, match="--params"):
         prediction.predict_new_model(tmp_path, pd.DataFrame(), float(params))
@@ -289,8 +341,11 @@ def test_fit_refuses_an_unusable_out_before_any_work(tmp_path, run_cli):
     a_file = tmp_path / "a-file"
     a_file.write_text("keep me")
     (tmp_path / "taken" / "r2_table.md").mkdir(parents=True)
-    cases = {a_file: "--out is a file", a_file / "sub": "a parent of it is a file",
-             tmp_path / "taken": "r2_table.md: fit output is a folder"}
+    cases = {
+        a_file: "--out is a file",
+        a_file / "sub": "a parent of it is a file",
+        tmp_path / "taken": "r2_table.md: fit output is a folder",
+    }
     for out, message in cases.items():
         code, _, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", out)
         assert message in one_line_error(code, err)
@@ -357,8 +412,10 @@ def test_fetch_refuses_a_read_only_dest(tmp_path, read_only_folder):
 
 
 def small_pararel(root: Path) -> Path:
-    for pid, pattern, (subj, obj) in [("P19", "[X] was born in [Y].", ("Ann Ward", "Leeds")),
-                                      ("P20", "[X] died in [Y].", ("Bob Stone", "Leeds"))]:
+    for pid, pattern, (subj, obj) in [
+        ("P19", "[X] was born in [Y].", ("Ann Ward", "Leeds")),
+        ("P20", "[X] died in [Y].", ("Bob Stone", "Leeds")),
+    ]:
         trex, graphs = triples.trex_path(root, pid), triples.patterns_path(root, pid)
         for path in (trex, graphs):
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -384,25 +441,46 @@ def write(path: Path, content: bytes | str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("option, make, message", [
-    ("--corpus", lambda d: d / "absent.jsonl", "absent.jsonl: corpus not found"),
-    ("--corpus", lambda d: d, "the corpus is a folder"),
-    ("--corpus", lambda d: write(d / "c.jsonl", b'{"text": "A."}\n{"text": "\xff"}\n'),
-     "c.jsonl: line 2: not valid UTF-8"),
-    ("--corpus", lambda d: write(d / "c.jsonl", '{"text": "A."}\n' + "[" * 50000 + "]" * 50000 + "\n"),
-     "c.jsonl: line 2: invalid JSON (nested too deeply)"),
-    ("--corpus", lambda d: write(d / "c.jsonl", '{"text": "A."}\n{"text": "B\\ud800"}\n'),
-     "c.jsonl: line 2: field 'text' is not valid Unicode"),
-    ("--facts", lambda d: write(d / "f.csv", "idx,subj,rel,obj\n"), "f.csv: no rows under the header"),
-    ("--facts", lambda d: write(d / "f.json", '[{"idx": 1, "subj": "Ann Ward", "rel": "born", "obj": "Leeds"},'
-                                              ' {"idx": "1", "subj": "Bob Stone", "rel": "die", "obj": "Leeds"}]'),
-     "f.json: record 1: duplicate idx '1'"),
-    ("--facts", lambda d: write(d / "f.json", '[{"idx": 1, "subj": "Ann\\udc80", "rel": "born", "obj": "Leeds"}]'),
-     "f.json: record 0 (idx 1): field 'subj' is not valid Unicode"),
-    ("--out", lambda d: write(d / "a-file", "x") / "counts.csv", "a parent of it is a file"),
-    ("--out", lambda d: d / "counts.txt", "output must end in .csv or .parquet"),
-    ("--pararel", lambda d: d / "absent", "not a ParaRel folder"),
-])
+@pytest.mark.parametrize(
+    "option, make, message",
+    [
+        ("--corpus", lambda d: d / "absent.jsonl", "absent.jsonl: corpus not found"),
+        ("--corpus", lambda d: d, "the corpus is a folder"),
+        (
+            "--corpus",
+            lambda d: write(d / "c.jsonl", b'{"text": "A."}\n{"text": "\xff"}\n'),
+            "c.jsonl: line 2: not valid UTF-8",
+        ),
+        (
+            "--corpus",
+            lambda d: write(d / "c.jsonl", '{"text": "A."}\n' + "[" * 50000 + "]" * 50000 + "\n"),
+            "c.jsonl: line 2: invalid JSON (nested too deeply)",
+        ),
+        (
+            "--corpus",
+            lambda d: write(d / "c.jsonl", '{"text": "A."}\n{"text": "B\\ud800"}\n'),
+            "c.jsonl: line 2: field 'text' is not valid Unicode",
+        ),
+        ("--facts", lambda d: write(d / "f.csv", "idx,subj,rel,obj\n"), "f.csv: no rows under the header"),
+        (
+            "--facts",
+            lambda d: write(
+                d / "f.json",
+                '[{"idx": 1, "subj": "Ann Ward", "rel": "born", "obj": "Leeds"},'
+                ' {"idx": "1", "subj": "Bob Stone", "rel": "die", "obj": "Leeds"}]',
+            ),
+            "f.json: record 1: duplicate idx '1'",
+        ),
+        (
+            "--facts",
+            lambda d: write(d / "f.json", '[{"idx": 1, "subj": "Ann\\udc80", "rel": "born", "obj": "Leeds"}]'),
+            "f.json: record 0 (idx 1): field 'subj' is not valid Unicode",
+        ),
+        ("--out", lambda d: write(d / "a-file", "x") / "counts.csv", "a parent of it is a file"),
+        ("--out", lambda d: d / "counts.txt", "output must end in .csv or .parquet"),
+        ("--pararel", lambda d: d / "absent", "not a ParaRel folder"),
+    ],
+)
 def test_triples_sentences_bad_input_is_one_line(tmp_path, run_cli, sentences_inputs, option, make, message):
     """Before: invalid UTF-8, deep nesting, a header-only table and a lone surrogate were raw tracebacks; a duplicate
     idx was accepted; a bad --out or --pararel was found only after the corpus had been split and counted."""
@@ -427,23 +505,40 @@ def test_triples_build_and_templates_refuse_bad_mappings_and_outputs(tmp_path, r
     pararel = small_pararel(tmp_path / "pararel")
     a_file = write(tmp_path / "a-file", "x")
     mapping = tmp_path / "mapping.csv"
-    cases = [("", "empty mapping file"), ("rel,pid\n", "no rows under the header rel,pid"),
-             ('rel,pid\n"born,P19\n', "cannot read CSV")]
+    cases = [
+        ("", "empty mapping file"),
+        ("rel,pid\n", "no rows under the header rel,pid"),
+        ('rel,pid\n"born,P19\n', "cannot read CSV"),
+    ]
     for text, message in cases:
         mapping.write_text(text)
-        code, _, err = run_cli("triples", "build", "--pararel", pararel, "--mapping", mapping,
-                               "--out", tmp_path / "f.csv")
+        code, _, err = run_cli(
+            "triples", "build", "--pararel", pararel, "--mapping", mapping, "--out", tmp_path / "f.csv"
+        )
         assert message in one_line_error(code, err)
     mapping.write_text("rel,pid\nborn,P19\n")
-    code, _, err = run_cli("triples", "templates", "--pararel", pararel, "--mapping", mapping,
-                           "--out", a_file / "t.json")
+    code, _, err = run_cli(
+        "triples", "templates", "--pararel", pararel, "--mapping", mapping, "--out", a_file / "t.json"
+    )
     assert "a parent of it is a file" in one_line_error(code, err)
     code, _, err = run_cli("triples", "build", "--pararel", pararel, "--mapping", mapping, "--out", a_file / "f.csv")
     assert "a parent of it is a file" in one_line_error(code, err)
-    bad_compare = write(tmp_path / "released.json", '[{"idx": 1, "subj": "A", "rel": "born", "obj": "B"}, '
-                                                    '{"idx": 1, "subj": "C", "rel": "born", "obj": "D"}]')
-    code, out, err = run_cli("triples", "build", "--pararel", pararel, "--mapping", mapping,
-                             "--out", tmp_path / "f.csv", "--compare", bad_compare)
+    bad_compare = write(
+        tmp_path / "released.json",
+        '[{"idx": 1, "subj": "A", "rel": "born", "obj": "B"}, {"idx": 1, "subj": "C", "rel": "born", "obj": "D"}]',
+    )
+    code, _out, err = run_cli(
+        "triples",
+        "build",
+        "--pararel",
+        pararel,
+        "--mapping",
+        mapping,
+        "--out",
+        tmp_path / "f.csv",
+        "--compare",
+        bad_compare,
+    )
     assert "released.json: record 1: duplicate idx 1" in one_line_error(code, err)
     assert not (tmp_path / "f.csv").exists()  # the comparison facts are checked before the build
 

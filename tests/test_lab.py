@@ -46,8 +46,15 @@ def quick_run(tmp_path_factory):
 
 
 def test_smi_count_equals_truth_for_every_fact(small_corpus, tmp_path, run_cli):
-    code, _, err = run_cli("count", "--triples", small_corpus / "facts.json", "--out", tmp_path / "counts.csv",
-                           "--no-progress", small_corpus / "corpus.jsonl")
+    code, _, err = run_cli(
+        "count",
+        "--triples",
+        small_corpus / "facts.json",
+        "--out",
+        tmp_path / "counts.csv",
+        "--no-progress",
+        small_corpus / "corpus.jsonl",
+    )
     assert code == 0, err
     counts = pd.read_csv(tmp_path / "counts.csv", keep_default_na=False)
     truth = lab_corpus.read_truth(small_corpus)
@@ -64,8 +71,17 @@ def test_smi_count_equals_truth_for_every_fact(small_corpus, tmp_path, run_cli):
 def test_truth_follows_the_papers_substring_rule(small_corpus, tmp_path, run_cli):
     """The truth is not trivial: the paper's rule finds objects inside longer words (" Niger" in " Nigeria"),
     which whole-word matching does not, and misses names that open a document, which whole-word matching finds."""
-    code, _, err = run_cli("count", "--triples", small_corpus / "facts.json", "--out", tmp_path / "word.csv",
-                           "--match", "word", "--no-progress", small_corpus / "corpus.jsonl")
+    code, _, err = run_cli(
+        "count",
+        "--triples",
+        small_corpus / "facts.json",
+        "--out",
+        tmp_path / "word.csv",
+        "--match",
+        "word",
+        "--no-progress",
+        small_corpus / "corpus.jsonl",
+    )
     assert code == 0, err
     word = pd.read_csv(tmp_path / "word.csv", keep_default_na=False)
     word = word.merge(lab_corpus.read_truth(small_corpus), on="idx")
@@ -154,11 +170,30 @@ def test_smi_lab_train_killed_with_sigkill_resumes_to_the_same_model(small_corpu
     env = {**os.environ, "PYTHONPATH": str(root / "lib")}
 
     def command(out: Path) -> list[str]:
-        return [sys.executable, "-m", "smi", "lab", "train", "--corpus", str(small_corpus), "--size", "xs",
-                "--out", str(out), "--epochs", "1", "--batch-size", "8", "--checkpoint-seconds", "0.2", "--no-progress"]
+        return [
+            sys.executable,
+            "-m",
+            "smi",
+            "lab",
+            "train",
+            "--corpus",
+            str(small_corpus),
+            "--size",
+            "xs",
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--checkpoint-seconds",
+            "0.2",
+            "--no-progress",
+        ]
 
-    killed = subprocess.Popen(command(tmp_path / "killed"), env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    killed = subprocess.Popen(
+        command(tmp_path / "killed"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     checkpoint = train.checkpoint_path(tmp_path / "killed")
     deadline = time.monotonic() + 120
     while not checkpoint.is_file() and killed.poll() is None and time.monotonic() < deadline:
@@ -177,8 +212,14 @@ def test_smi_lab_train_killed_with_sigkill_resumes_to_the_same_model(small_corpu
 
 def test_a_checkpoint_of_other_settings_is_not_reused(small_corpus, tmp_path):
     with pytest.raises(KeyboardInterrupt):
-        train.train_model(small_corpus, "xs", tmp_path / "m", train.TrainSettings(epochs=0.2, batch_size=8),
-                          progress=False, stop_after_steps=3)
+        train.train_model(
+            small_corpus,
+            "xs",
+            tmp_path / "m",
+            train.TrainSettings(epochs=0.2, batch_size=8),
+            progress=False,
+            stop_after_steps=3,
+        )
     other = train.TrainSettings(epochs=0.2, batch_size=8, learning_rate=5e-3)
     result = train.train_model(small_corpus, "xs", tmp_path / "m", other, progress=False)
     assert result.resumed_from_step == 0
@@ -233,10 +274,26 @@ def test_smi_probe_loads_a_lab_model_and_gives_the_runs_accuracies(quick_run, tm
     out, _ = quick_run
     options = lab_run.default_settings(quick=True).probe
     size = lab_run.QUICK_SIZES[-1]
-    code, _, err = run_cli("probe", "--model", out / "models" / size, "--facts", out / "corpus" / "facts.json",
-                           "--templates", out / "corpus" / "templates.json", "--out", tmp_path / "probe.json",
-                           "--samples", options.samples, "--temperature", options.temperature,
-                           "--max-new-tokens", options.max_new_tokens, "--batch-size", 64, "--no-progress")
+    code, _, err = run_cli(
+        "probe",
+        "--model",
+        out / "models" / size,
+        "--facts",
+        out / "corpus" / "facts.json",
+        "--templates",
+        out / "corpus" / "templates.json",
+        "--out",
+        tmp_path / "probe.json",
+        "--samples",
+        options.samples,
+        "--temperature",
+        options.temperature,
+        "--max-new-tokens",
+        options.max_new_tokens,
+        "--batch-size",
+        64,
+        "--no-progress",
+    )
     assert code == 0, err
     by_cli = pd.DataFrame(json.loads((tmp_path / "probe.json").read_text()))
     by_run = pd.DataFrame(json.loads((out / "probe" / f"{size}.json").read_text()))
@@ -309,8 +366,9 @@ def test_corpus_folder_missing_a_file_is_one_line(small_corpus, tmp_path, run_cl
 
 @pytest.mark.parametrize("option", [["--epochs", "0"], ["--epochs", "-1"], ["--tokens", "0"]])
 def test_no_training_is_one_line(small_corpus, tmp_path, run_cli, option):
-    code, _, err = run_cli("lab", "train", "--corpus", small_corpus, "--size", "xs", "--out", tmp_path / "model",
-                           *option)
+    code, _, err = run_cli(
+        "lab", "train", "--corpus", small_corpus, "--size", "xs", "--out", tmp_path / "model", *option
+    )
     assert code == 2 and "must be" in _only_error_line(err)
     assert not (tmp_path / "model").exists()
     if option[0] == "--epochs":
@@ -319,12 +377,15 @@ def test_no_training_is_one_line(small_corpus, tmp_path, run_cli, option):
         assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("options, message", [
-    (["--people", "0", "--organisations", "0"], "both 0"),
-    (["--max-stated", "0"], "--max-stated must be"),
-    (["--zero-share", "1.5"], "--zero-share must lie in"),
-    (["--filler-vocabulary", "100"], "filler pool is empty"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--people", "0", "--organisations", "0"], "both 0"),
+        (["--max-stated", "0"], "--max-stated must be"),
+        (["--zero-share", "1.5"], "--zero-share must lie in"),
+        (["--filler-vocabulary", "100"], "filler pool is empty"),
+    ],
+)
 def test_corpus_options_that_leave_nothing_are_one_line(tmp_path, run_cli, options, message):
     code, _, err = run_cli("lab", "corpus", "--out", tmp_path / "corpus", *options)
     assert code == 2 and message in _only_error_line(err)
@@ -348,7 +409,8 @@ def test_an_edited_corpus_is_refused(small_corpus, tmp_path, run_cli):
     shutil.copytree(small_corpus, broken)
     with open(broken / "corpus.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"text": "About nothing."}) + "\n")
-    code, _, err = run_cli("lab", "train", "--corpus", broken, "--size", "xs", "--out", tmp_path / "model",
-                           "--epochs", "1")
+    code, _, err = run_cli(
+        "lab", "train", "--corpus", broken, "--size", "xs", "--out", tmp_path / "model", "--epochs", "1"
+    )
     assert code == 2 and "changed since lab.json" in _only_error_line(err)
     assert not (tmp_path / "model").exists()

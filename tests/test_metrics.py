@@ -22,9 +22,7 @@ def test_mi_of_a_2x2_contingency_by_hand():
 
 
 def test_mi_is_negative_below_chance_and_zero_without_cooccurrence():
-    counts = counts_frame(
-        time_seqs=[100, 100], time_subj=[50, 50], time_obj=[50, 50], time_s1j1=[10, 0]
-    )
+    counts = counts_frame(time_seqs=[100, 100], time_subj=[50, 50], time_obj=[50, 50], time_s1j1=[10, 0])
     mi = metrics.mutual_information(counts)
     assert mi.iloc[0] == pytest.approx(0.1 * math.log2(0.1 / 0.25))
     assert mi.iloc[0] < 0

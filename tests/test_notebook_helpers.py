@@ -15,8 +15,10 @@ from smi.notebook import ParameterError
 # --------------------------------------------------------------------------- parameters
 
 
-@pytest.mark.parametrize("value", [["pythia-12b", "gpt-j-6b"], ("pythia-12b", "gpt-j-6b"), '["pythia-12b", "gpt-j-6b"]',
-                                   "pythia-12b, gpt-j-6b"])
+@pytest.mark.parametrize(
+    "value",
+    [["pythia-12b", "gpt-j-6b"], ("pythia-12b", "gpt-j-6b"), '["pythia-12b", "gpt-j-6b"]', "pythia-12b, gpt-j-6b"],
+)
 def test_list_parameter_accepts_a_list_json_text_or_comma_separated_names(value):
     assert notebook.list_parameter(value, "models", ["pythia-12b", "gpt-j-6b", "bloom"]) == ["pythia-12b", "gpt-j-6b"]
 

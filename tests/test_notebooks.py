@@ -40,8 +40,12 @@ def execute(notebook: Path, tmp_path: Path, **parameters):
 
     parameters = {"figures_dir": str(tmp_path / "figures"), "results_dir": str(tmp_path / "results"), **parameters}
     return papermill.execute_notebook(
-        str(notebook), str(tmp_path / notebook.name), parameters=parameters, cwd=str(notebook.parent),
-        kernel_name=kernel_name(), progress_bar=False,
+        str(notebook),
+        str(tmp_path / notebook.name),
+        parameters=parameters,
+        cwd=str(notebook.parent),
+        kernel_name=kernel_name(),
+        progress_bar=False,
     )
 
 
@@ -59,8 +63,11 @@ def output_texts(output: dict) -> list[str]:
         return ["".join(output["text"])]
     if output["output_type"] == "error":
         return [f"{output['ename']}: {output['evalue']}", *output.get("traceback", [])]
-    return ["".join(value) if isinstance(value, list) else str(value)
-            for mime, value in output.get("data", {}).items() if mime.startswith("text/")]
+    return [
+        "".join(value) if isinstance(value, list) else str(value)
+        for mime, value in output.get("data", {}).items()
+        if mime.startswith("text/")
+    ]
 
 
 def test_notebooks_are_numbered_with_a_glossary_first():

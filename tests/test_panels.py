@@ -28,8 +28,9 @@ def test_write_fit_panels_writes_one_panel_per_model_and_method_and_the_grid(tmp
     without = {name: frame.iloc[:250] for name, frame in with_all.items()}
     paths = panels.write_fit_panels(with_all, without, tmp_path)
     stems = sorted({p.stem for p in paths})
-    panels_expected = [f"04_fit_{model}_{plots.safe_name(method)}"
-                       for model in ("model-a", "model-b") for method in metrics.METHODS]
+    panels_expected = [
+        f"04_fit_{model}_{plots.safe_name(method)}" for model in ("model-a", "model-b") for method in metrics.METHODS
+    ]
     assert stems == sorted([*panels_expected, "04_fits_grid_all"])
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     assert {p.suffix for p in paths} == {".png", ".pdf"}
@@ -50,8 +51,9 @@ def test_heldout_r2_labels_each_clipped_row_once():
         for predictor, r2 in zip(["smi", "gbm", "best"], values):
             rows.append({"model": model, "predictor": predictor, "r2": r2, "r2_lo": r2 - 0.05, "r2_hi": r2 + 0.05})
     fig, ax = plt.subplots()
-    plots.plot_heldout_r2(ax, pd.DataFrame(rows), ["tiny", "mid", "big"], ["smi", "gbm", "best"], left_edge=-0.5,
-                          threshold=0.35)
+    plots.plot_heldout_r2(
+        ax, pd.DataFrame(rows), ["tiny", "mid", "big"], ["smi", "gbm", "best"], left_edge=-0.5, threshold=0.35
+    )
     labels = [text.get_text() for text in ax.texts]
     plt.close(fig)
     assert labels == ["below the edge: smi -80.9, gbm -21.6, best -3.0", "below the edge: smi -0.9"]
@@ -60,9 +62,18 @@ def test_heldout_r2_labels_each_clipped_row_once():
 def test_mean_accuracy_figure_names_corpora_for_readers():
     import matplotlib.pyplot as plt
 
-    rows = pd.DataFrame({"model": ["pythia-12b", "bloom"], "corpus": ["pile", "roots"], "mean_acc": [0.12, 0.16],
-                         "mean_acc_lo": [0.118, 0.158], "mean_acc_hi": [0.122, 0.162], "mean_pred": [0.11, 0.12],
-                         "mean_pred_lo": [0.108, 0.118], "mean_pred_hi": [0.112, 0.122]})
+    rows = pd.DataFrame(
+        {
+            "model": ["pythia-12b", "bloom"],
+            "corpus": ["pile", "roots"],
+            "mean_acc": [0.12, 0.16],
+            "mean_acc_lo": [0.118, 0.158],
+            "mean_acc_hi": [0.122, 0.162],
+            "mean_pred": [0.11, 0.12],
+            "mean_pred_lo": [0.108, 0.118],
+            "mean_pred_hi": [0.112, 0.122],
+        }
+    )
     fig, ax = plt.subplots()
     plots.plot_predicted_mean_accuracy(ax, rows, label_models=["bloom"])
     labels = ax.get_legend_handles_labels()[1]
@@ -73,6 +84,11 @@ def test_mean_accuracy_figure_names_corpora_for_readers():
 
 
 def test_series_order_groups_by_series_then_size():
-    models = pd.DataFrame({"name": ["p-big", "b-small", "p-small", "x"],
-                           "series": ["Pythia", "BLOOM", "Pythia", "Other"], "parameters": [10, 5, 1, 3]})
+    models = pd.DataFrame(
+        {
+            "name": ["p-big", "b-small", "p-small", "x"],
+            "series": ["Pythia", "BLOOM", "Pythia", "Other"],
+            "parameters": [10, 5, 1, 3],
+        }
+    )
     assert plots.models_in_series_order(models) == ["b-small", "p-small", "p-big", "x"]

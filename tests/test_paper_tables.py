@@ -15,8 +15,18 @@ HEADER = ["model", "method", "a", "b", "F", "R2", "MSE", "x intercept", "upper b
 def fit_row(model, method, slope, intercept, r2=0.5, mse=0.07, acc=0.1):
     """One consistent row in the release's layout."""
     sign = "-" if intercept < 0 else "+"
-    return [model, method, slope, intercept, f"y = {slope:.3f}x {sign} {abs(intercept):.3f}", r2, mse,
-            -intercept / slope, slope + intercept, acc]
+    return [
+        model,
+        method,
+        slope,
+        intercept,
+        f"y = {slope:.3f}x {sign} {abs(intercept):.3f}",
+        r2,
+        mse,
+        -intercept / slope,
+        slope + intercept,
+        acc,
+    ]
 
 
 def valid_rows():
@@ -54,6 +64,7 @@ def test_a_small_table_is_read_under_our_names(tmp_path):
 def _set(row_index, column, value):
     def change(rows):
         rows[row_index][HEADER.index(column)] = value
+
     return change
 
 
@@ -106,14 +117,32 @@ def test_a_model_table_must_hold_its_own_model(tmp_path):
 
 
 def test_compare_with_fit_pairs_rows_and_shared_quantities_only():
-    paper = pd.DataFrame({"model": ["m1", "m1", "m2"], "method": ["MI", "SMI", "MI"],
-                          "r2": [0.5, 0.6, 0.7], "slope": [1.0, 2.0, 3.0], "mse": [0.1, 0.1, 0.1]})
-    ours = pd.DataFrame({"model": ["m1", "m1", "m3"], "method": ["SMI", "MI", "MI"],
-                         "r2": [0.6, 0.25, 0.9], "slope": [2.5, 1.0, 3.0], "n_facts": [10, 10, 10]})
+    paper = pd.DataFrame(
+        {
+            "model": ["m1", "m1", "m2"],
+            "method": ["MI", "SMI", "MI"],
+            "r2": [0.5, 0.6, 0.7],
+            "slope": [1.0, 2.0, 3.0],
+            "mse": [0.1, 0.1, 0.1],
+        }
+    )
+    ours = pd.DataFrame(
+        {
+            "model": ["m1", "m1", "m3"],
+            "method": ["SMI", "MI", "MI"],
+            "r2": [0.6, 0.25, 0.9],
+            "slope": [2.5, 1.0, 3.0],
+            "n_facts": [10, 10, 10],
+        }
+    )
     comparison = paper_tables.compare_with_fit(ours, paper)
     assert list(comparison.columns) == paper_tables.COMPARISON_COLUMNS
     assert comparison[["model", "method", "quantity"]].values.tolist() == [
-        ["m1", "MI", "slope"], ["m1", "MI", "r2"], ["m1", "SMI", "slope"], ["m1", "SMI", "r2"]]
+        ["m1", "MI", "slope"],
+        ["m1", "MI", "r2"],
+        ["m1", "SMI", "slope"],
+        ["m1", "SMI", "r2"],
+    ]
     assert comparison.abs_diff.tolist() == [0.0, 0.25, 0.5, 0.0]
     assert comparison.ours.tolist() == [1.0, 0.25, 2.5, 0.6]
     largest = paper_tables.largest_differences(comparison).set_index("quantity")
@@ -148,8 +177,9 @@ def test_every_row_of_the_authors_table_is_reproduced_to_1e_9(release_fit, main_
 def test_the_authors_other_tables_agree_with_their_main_table(release_dir, main_table):
     keys = ["model", "method"]
     per_model = paper_tables.load_model_tables(release_dir)
-    pd.testing.assert_frame_equal(per_model.sort_values(keys, ignore_index=True),
-                                  main_table.sort_values(keys, ignore_index=True))
+    pd.testing.assert_frame_equal(
+        per_model.sort_values(keys, ignore_index=True), main_table.sort_values(keys, ignore_index=True)
+    )
     for quantity in ("r2", "mse"):
         wide = paper_tables.load_wide_table(release_dir, quantity)
         merged = wide.merge(main_table, on=keys, suffixes=("", "_main"), validate="one_to_one")
@@ -159,8 +189,9 @@ def test_the_authors_other_tables_agree_with_their_main_table(release_dir, main_
 
 @pytest.mark.shared_data
 def test_fit_compare_paper_prints_the_largest_difference_per_quantity(release_dir, run_cli, tmp_path):
-    code, out, err = run_cli("fit", "--release", release_dir, "--models", "pythia-12b", "--out", tmp_path,
-                             "--compare-paper")
+    code, out, err = run_cli(
+        "fit", "--release", release_dir, "--models", "pythia-12b", "--out", tmp_path, "--compare-paper"
+    )
     assert code == 0, err
     assert "over 3 (model, method) rows of" in out
     lines = {line.split()[0]: float(line.split()[1]) for line in out.splitlines() if line.startswith("  ")}

@@ -13,6 +13,7 @@ from smi import prediction, regression, release
 from smi.errors import SmiError
 from synthetic_release import synthetic_accuracies
 
+
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     """Boosting on small data spends its time synchronising OpenMP threads on a busy machine; use one.
@@ -40,11 +41,13 @@ def test_held_out_corpora_are_predicted_close_to_the_noise_ceiling(synthetic, sy
         assert ceiling > 0.9
         for column in ("pred_gbm", "pred_best", "pred_glm"):
             assert prediction.out_of_sample_r2(rows["acc"], rows[column]) > ceiling - 0.15, (model, column)
-        assert prediction.out_of_sample_r2(rows["acc"], rows["pred_best"]) > prediction.out_of_sample_r2(rows["acc"], rows["pred_smi"])
+        assert prediction.out_of_sample_r2(rows["acc"], rows["pred_best"]) > prediction.out_of_sample_r2(
+            rows["acc"], rows["pred_smi"]
+        )
 
 
 def test_counts_alone_miss_what_the_question_shows(synthetic_predictions):
-    """The copy effect is invisible to the counts: boosting without the question features must lose to boosting with them."""
+    """The copy effect is invisible to the counts: boosting without question features loses to boosting with them."""
     for model, rows in synthetic_predictions.groupby("model"):
         with_questions = prediction.out_of_sample_r2(rows["acc"], rows["pred_gbm"])
         counts_only = prediction.out_of_sample_r2(rows["acc"], rows["pred_gbm_counts"])
@@ -52,23 +55,33 @@ def test_counts_alone_miss_what_the_question_shows(synthetic_predictions):
 
 
 def test_question_features_by_hand():
-    facts = pd.DataFrame({
-        "subj": ["University of Oslo", "Anna Berg", "Paris Saint-Germain", "Ole Vig"],
-        "rel": ["located", "citizen", "located", "citizen"],
-        "obj": ["Oslo", "Norway", "paris", "Norway"],
-    }, index=[10, 11, 12, 13])
+    facts = pd.DataFrame(
+        {
+            "subj": ["University of Oslo", "Anna Berg", "Paris Saint-Germain", "Ole Vig"],
+            "rel": ["located", "citizen", "located", "citizen"],
+            "obj": ["Oslo", "Norway", "paris", "Norway"],
+        },
+        index=[10, 11, 12, 13],
+    )
     features = prediction.question_features(facts)
     assert features.index.tolist() == [10, 11, 12, 13]
     # 'located' has two facts with different answers (share 1/2); both 'citizen' facts answer Norway (share 1)
     assert features["log_answer_share"].tolist() == pytest.approx([np.log10(0.5), 0.0, np.log10(0.5), 0.0])
-    assert features["answer_in_subject"].tolist() == [1.0, 0.0, 1.0, 0.0]  # case is ignored: "paris" in "Paris Saint-Germain"
+    assert features["answer_in_subject"].tolist() == [
+        1.0,
+        0.0,
+        1.0,
+        0.0,
+    ]  # case is ignored: "paris" in "Paris Saint-Germain"
     with pytest.raises(SmiError, match="'obj'"):
         prediction.question_features(facts.drop(columns="obj"))
 
 
 def test_level_model_uses_the_large_model_trend_only_for_large_models():
     parameters = [1e7, 1e8, 3e8, 2e9, 8e9, 3e10]
-    levels = pd.DataFrame({"series": list("abcabc"), "parameters": parameters, "mean_acc": [0.05, 0.05, 0.06, 0.12, 0.16, 0.2]})
+    levels = pd.DataFrame(
+        {"series": list("abcabc"), "parameters": parameters, "mean_acc": [0.05, 0.05, 0.06, 0.12, 0.16, 0.2]}
+    )
     level = prediction.fit_level_model(levels, "series")
     large_only = prediction.fit_size_trend(levels[levels["parameters"] >= 1e9], level.large.flat_beyond_largest)
     assert level.mean_accuracy(5e9) == pytest.approx(large_only.mean_accuracy(5e9))
@@ -77,7 +90,9 @@ def test_level_model_uses_the_large_model_trend_only_for_large_models():
     assert level.all_models.mean_accuracy(5e9) < level.mean_accuracy(5e9)
     assert prediction.fit_level_model(levels[levels["parameters"] < 5e9], "series").large is None  # one large size only
     close_sizes = pd.concat([levels, levels.tail(1).assign(parameters=2.5e9)])
-    assert prediction.fit_level_model(close_sizes[close_sizes["parameters"] < 5e9], "series").large is None  # 2e9 and 2.5e9
+    assert (
+        prediction.fit_level_model(close_sizes[close_sizes["parameters"] < 5e9], "series").large is None
+    )  # 2e9 and 2.5e9
 
 
 def test_predictions_cover_every_fact_of_every_held_out_model(synthetic, synthetic_predictions):
@@ -157,7 +172,9 @@ def test_bootstrap_intervals_contain_the_estimates_and_pair_the_predictors():
     preds = {"smi": np.full(500, 0.4) + rng.normal(0, 0.01, 500), "best": acc + rng.normal(0, 0.1, 500)}
     summary = prediction.bootstrap_summary(acc, preds, n_boot=100).set_index("predictor")
     for metric in ("r2", "spearman", "mean_acc", "mean_pred", "mean_error", "calibration_slope"):
-        assert (summary[f"{metric}_lo"] <= summary[metric]).all() and (summary[metric] <= summary[f"{metric}_hi"]).all(), metric
+        assert (summary[f"{metric}_lo"] <= summary[metric]).all() and (
+            summary[metric] <= summary[f"{metric}_hi"]
+        ).all(), metric
     # the bucketed R² is biased under resampling (buckets come and go), so only its interval's order is checked
     assert (summary["r2_bucketed_lo"] <= summary["r2_bucketed_hi"]).all()
     assert summary.loc["best", "r2_gain_over_smi_lo"] > 0.5
@@ -172,7 +189,15 @@ def test_unknown_scheme_is_a_one_line_error(run_cli, tmp_path):
 
 def test_counts_without_a_needed_column_name_the_record_and_field(run_cli, tmp_path):
     counts = tmp_path / "counts.json"
-    fact = {"idx": 1, "subj": "Ada Lovelace", "rel": "born", "obj": "London", "time_seqs": 10, "time_subj": 3, "time_obj": 4}
+    fact = {
+        "idx": 1,
+        "subj": "Ada Lovelace",
+        "rel": "born",
+        "obj": "London",
+        "time_seqs": 10,
+        "time_subj": 3,
+        "time_obj": 4,
+    }
     counts.write_text(json.dumps([fact]))
     code, _, err = run_cli("predict", "--counts", counts, "--params", "7e9")
     assert code == 2 and "record 0" in err and "time_s1j1" in err
@@ -201,15 +226,30 @@ QUICK_MODELS = ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b", "ours-1.
 
 
 def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp_path):
-    argv = ["evaluate", "--release", release_dir, "--scheme", "leave-one-corpus-out", "--out", tmp_path,
-            "--models", *QUICK_MODELS, "--bootstrap", "20", "--gbm-iterations", "60"]
+    argv = [
+        "evaluate",
+        "--release",
+        release_dir,
+        "--scheme",
+        "leave-one-corpus-out",
+        "--out",
+        tmp_path,
+        "--models",
+        *QUICK_MODELS,
+        "--bootstrap",
+        "20",
+        "--gbm-iterations",
+        "60",
+    ]
     code, out, err = run_cli(*argv)
     assert code == 0, err
     predictions = pd.read_csv(tmp_path / "predictions.csv")
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(predictions) == len(QUICK_MODELS) * (12671 - 604)  # without the answer-in-subject facts
     assert "left out 604 facts" in out
-    assert set(summary["predictor"]) == set(prediction.PREDICTORS) and len(summary) == len(prediction.PREDICTORS) * len(QUICK_MODELS)
+    assert set(summary["predictor"]) == set(prediction.PREDICTORS) and len(summary) == len(prediction.PREDICTORS) * len(
+        QUICK_MODELS
+    )
     assert "interval of the mean covers" in out
     best = summary[summary["predictor"] == "best"].set_index("model")
     smi = summary[summary["predictor"] == "smi"].set_index("model")
@@ -234,26 +274,54 @@ def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path)
     means = []
     for params in ("5e8", "3e9"):
         out = tmp_path / f"pred-{params}.csv"
-        code, stdout, err = run_cli("predict", "--counts", counts_path, "--params", params, "--corpus-docs", "567910235",
-                                    "--release", release_dir, "--models-table", table, "--gbm-iterations", "40", "--out", out)
+        code, stdout, err = run_cli(
+            "predict",
+            "--counts",
+            counts_path,
+            "--params",
+            params,
+            "--corpus-docs",
+            "567910235",
+            "--release",
+            release_dir,
+            "--models-table",
+            table,
+            "--gbm-iterations",
+            "40",
+            "--out",
+            out,
+        )
         assert code == 0, err
         predicted = pd.read_csv(out)
         assert len(predicted) == 500 and predicted["idx"].tolist() == counts["idx"].tolist()
         assert predicted["answer_in_subject"].sum() == 20
-        assert predicted["answer_in_subject"].tolist() == [obj in subj for subj, obj in zip(counts["subj"], counts["obj"])]
+        assert predicted["answer_in_subject"].tolist() == [
+            obj in subj for subj, obj in zip(counts["subj"], counts["obj"])
+        ]
         assert predicted.filter(like="pred_").apply(lambda c: c.between(0, 1).all()).all()
-        assert (predicted["best_lower"] <= predicted["pred_best"]).all() and (predicted["pred_best"] <= predicted["best_upper"]).all()
+        assert (predicted["best_lower"] <= predicted["pred_best"]).all() and (
+            predicted["pred_best"] <= predicted["best_upper"]
+        ).all()
         line = next(text for text in stdout.splitlines() if text.startswith("best: mean accuracy"))
-        mean, lower, upper = (float(v) for v in re.match(r"best: mean accuracy ([0-9.]+) \(90 % interval ([0-9.]+)–([0-9.]+)\)", line).groups())
+        mean, lower, upper = (
+            float(v)
+            for v in re.match(r"best: mean accuracy ([0-9.]+) \(90 % interval ([0-9.]+)–([0-9.]+)\)", line).groups()
+        )
         assert mean == pytest.approx(predicted["pred_best"].mean(), abs=5e-4) and lower <= mean <= upper
         means.append(predicted["pred_best"].mean())
     assert means[1] > means[0]  # the larger model is predicted to know more
 
 
 def test_answer_written_in_subject_is_case_sensitive_and_dropped_per_fact():
-    facts = pd.DataFrame({"model": ["m"] * 3 + ["n"] * 3, "idx": [1, 2, 3] * 2,
-                          "subj": ["Real Madrid", "The Jazz Messengers", "Ada Lovelace"] * 2, "obj": ["Madrid", "jazz", "London"] * 2,
-                          "acc": [1.0, 0.4, 0.1] * 2})
+    facts = pd.DataFrame(
+        {
+            "model": ["m"] * 3 + ["n"] * 3,
+            "idx": [1, 2, 3] * 2,
+            "subj": ["Real Madrid", "The Jazz Messengers", "Ada Lovelace"] * 2,
+            "obj": ["Madrid", "jazz", "London"] * 2,
+            "acc": [1.0, 0.4, 0.1] * 2,
+        }
+    )
     assert release.answer_written_in_subject(facts).tolist() == [True, False, False] * 2
     kept, dropped = release.drop_answer_in_subject(facts)
     assert dropped == 1 and kept["idx"].tolist() == [2, 3, 2, 3]
@@ -281,7 +349,7 @@ def test_conformal_quantile_covers_a_known_law_at_the_nominal_rate():
     interval from 19 calibration models holds the next model's mean in 90 % of 4000 draws (the guarantee is
     ≥ 90 % and < 90 % + 1/20), and with fewer than 9 calibration models it is [0, 1]."""
     rng = np.random.default_rng(7)
-    law = lambda log_params: -3.0 + 0.25 * log_params  # noqa: E731 - the true logit of the mean accuracy
+    law = lambda log_params: -3.0 + 0.25 * log_params
     draws, n_calibration, covered = 4000, 19, 0
     for _ in range(draws):
         log_params = rng.uniform(8, 11, n_calibration + 1)
@@ -299,7 +367,7 @@ def test_conformal_quantile_covers_a_known_law_at_the_nominal_rate():
 
 def test_fact_intervals_are_calibrated_per_prediction_bin():
     rng = np.random.default_rng(8)
-    measure = lambda predicted: np.clip(predicted + rng.normal(0, 0.02 + 0.2 * predicted), 0, 1)  # noqa: E731 - wider where more is predicted
+    measure = lambda predicted: np.clip(predicted + rng.normal(0, 0.02 + 0.2 * predicted), 0, 1)
     predictions = rng.uniform(0, 1, 20000)
     intervals = prediction.fit_fact_intervals(predictions, measure(predictions) - predictions, 0.9)
     assert np.all(np.diff(intervals.half_widths[:6]) > 0)
@@ -330,7 +398,9 @@ def test_nested_intervals_cover_a_known_law_at_the_nominal_rate(six_corpora_pred
     # one law for all sizes: the pooled calibration (all ten inner held-out models of a fold) applies
     assert len(best) == 12 and (best["pooled_width"].astype(float) < 0.5).all()  # calibrated, not [0, 1]
     assert best["pooled_covered"].astype(bool).sum() >= 9  # P(X ≤ 8) = 2.6 % for X ~ Binomial(12, 0.9)
-    inside = six_corpora_predictions["acc"].between(six_corpora_predictions["best_lower"], six_corpora_predictions["best_upper"])
+    inside = six_corpora_predictions["acc"].between(
+        six_corpora_predictions["best_lower"], six_corpora_predictions["best_upper"]
+    )
     assert 0.86 <= inside.mean() <= 0.94  # pooled over 3600 facts
     assert (six_corpora_predictions["best_lower"] <= six_corpora_predictions["pred_best"]).all()
     assert (six_corpora_predictions["pred_best"] <= six_corpora_predictions["best_upper"]).all()
@@ -361,15 +431,24 @@ def test_settings_are_parameters_of_the_fit(synthetic):
     assert fitted.gbm.model.min_samples_leaf == prediction.LEAF_FACTS * train["model"].nunique()
     reused = prediction.fit_predictors(train, "corpus", 20)
     assert reused.best_ranking is reused.gbm and prediction.FIXED_SETTINGS.label() == "gbm+q leaf 20, trend ≥ 1e+09"
-    assert len(prediction.settings_grid()) == len(prediction.RANKING_GRID) * len(prediction.TREND_GRID) * len(prediction.TOKENS_GRID)
+    assert len(prediction.settings_grid()) == len(prediction.RANKING_GRID) * len(prediction.TREND_GRID) * len(
+        prediction.TOKENS_GRID
+    )
 
 
 def test_level_model_uses_training_tokens_when_they_are_known_and_vary():
     """A known law in size and tokens is recovered; a model without tokens gets the size trend."""
     sizes = np.array([1e9, 2e9, 4e9, 8e9, 1.6e10, 1e9, 4e9, 1.6e10])
     tokens = np.array([3e11, 3e11, 3e11, 3e11, 3e11, 1e12, 1e12, 1e12])
-    levels = pd.DataFrame({"model": [f"m{i}" for i in range(8)], "series": list("aaaaabbb"), "parameters": sizes,
-                           "tokens": tokens, "mean_acc": special.expit(-6 + 0.3 * np.log10(sizes) + 0.25 * np.log10(tokens))})
+    levels = pd.DataFrame(
+        {
+            "model": [f"m{i}" for i in range(8)],
+            "series": list("aaaaabbb"),
+            "parameters": sizes,
+            "tokens": tokens,
+            "mean_acc": special.expit(-6 + 0.3 * np.log10(sizes) + 0.25 * np.log10(tokens)),
+        }
+    )
     level = prediction.fit_level_model(levels, "series", 1e9, with_tokens=True)
     assert level.tokens.tokens_slope == pytest.approx(0.25) and level.tokens.slope == pytest.approx(0.3)
     assert level.mean_accuracy(3e9, 1e12) == pytest.approx(special.expit(-6 + 0.3 * np.log10(3e9) + 3.0))
@@ -383,9 +462,15 @@ def test_mean_interval_is_calibrated_within_the_size_class():
     the smaller ones; too few in a class for 90 % gives [0, 1]."""
     sizes = np.array([1e8] * 9 + [2e9] * 9)
     scores = np.array([0.1] * 9 + [1.0] * 9)
-    selection = prediction.Selection(prediction.FIXED_SETTINGS, pd.DataFrame(), scores, np.array([]), np.array([]), sizes)
+    selection = prediction.Selection(
+        prediction.FIXED_SETTINGS, pd.DataFrame(), scores, np.array([]), np.array([]), sizes
+    )
     assert selection.mean_interval(0.5, 3e9) == pytest.approx((special.expit(-1.0), special.expit(1.0)))
     assert selection.mean_interval(0.5, 3e8) == pytest.approx((special.expit(-0.1), special.expit(0.1)))
-    assert selection.mean_interval(0.5) == pytest.approx((special.expit(-1.0), special.expit(1.0)))  # pooled: 18th of 18
-    few = prediction.Selection(prediction.FIXED_SETTINGS, pd.DataFrame(), scores[:12], np.array([]), np.array([]), sizes[:12])
+    assert selection.mean_interval(0.5) == pytest.approx(
+        (special.expit(-1.0), special.expit(1.0))
+    )  # pooled: 18th of 18
+    few = prediction.Selection(
+        prediction.FIXED_SETTINGS, pd.DataFrame(), scores[:12], np.array([]), np.array([]), sizes[:12]
+    )
     assert few.mean_interval(0.5, 3e9) == (0.0, 1.0)

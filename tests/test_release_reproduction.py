@@ -67,8 +67,17 @@ def test_models_table_matches_the_release_spreadsheet(release_dir):
 def test_without_the_answer_in_subject_facts_smi_loses_its_lead_on_bloom(release_dir, run_cli, tmp_path):
     """The 604 facts the release scored as known (answer inside the subject's name) favour SMI:
     without them, CO-OCCUR beats SMI on BLOOM-3B while Pythia-12B keeps SMI ahead."""
-    code, _, err = run_cli("fit", "--release", release_dir, "--models", "bloom-3b", "pythia-12b",
-                           "--drop-answer-in-subject", "--out", tmp_path)
+    code, _, err = run_cli(
+        "fit",
+        "--release",
+        release_dir,
+        "--models",
+        "bloom-3b",
+        "pythia-12b",
+        "--drop-answer-in-subject",
+        "--out",
+        tmp_path,
+    )
     assert code == 0, err
     r2 = pd.read_csv(tmp_path / "r2_bucketed.csv").pivot(index="model", columns="method", values="r2")
     kept, _ = regression.fit_release(release_dir, release.select_models(release.load_models(), ["bloom-3b"]))

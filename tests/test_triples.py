@@ -30,14 +30,17 @@ def small_pararel(tmp_path) -> Path:
     graphs = root / "data" / "pattern_data" / "graphs_json"
     relations = {
         # instrument and genre share the prompt "[S] plays": Ann Lee is asked twice
-        "P1303": ([fact("Ann Lee", "piano"), fact("Bo Ray", "guitar")],
-                  ["[X] plays [Y] .", "[X] plays the [Y]."]),
-        "P136": ([fact("Ann Lee", "jazz"), fact("Cy Moss", "opera")],
-                 ["[X] plays [Y] music .", "[X] plays [Y].", "[Y] musicians such as [X]."]),
+        "P1303": ([fact("Ann Lee", "piano"), fact("Bo Ray", "guitar")], ["[X] plays [Y] .", "[X] plays the [Y]."]),
+        "P136": (
+            [fact("Ann Lee", "jazz"), fact("Cy Moss", "opera")],
+            ["[X] plays [Y] music .", "[X] plays [Y].", "[Y] musicians such as [X]."],
+        ),
         # Acme is both founded and headquartered in Rome: an ambiguous pair
         "P740": ([fact("Acme", "Rome"), fact("Zeta", "Oslo")], ["[X] was founded in [Y]."]),
-        "P159": ([fact("Acme", "Rome"), fact("Zeta", "Bergen"), fact("Zeta", "Bergen")],
-                 ["The headquarter of [X] is in [Y] .", "[X] is headquartered in [Y]."]),
+        "P159": (
+            [fact("Acme", "Rome"), fact("Zeta", "Bergen"), fact("Zeta", "Bergen")],
+            ["The headquarter of [X] is in [Y] .", "[X] is headquartered in [Y]."],
+        ),
         # region first, as in ParaRel's P36
         "P36": ([fact("France", "Paris")], ["The capital of [X] is [Y] .", "[Y] is the capital of [X]."]),
     }

@@ -43,10 +43,11 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from smi.errors import SmiError
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, read_json_lines, require_records
@@ -65,7 +66,7 @@ CORE_COUNT_FIELDS = ("time_seqs", "time_subj", "time_obj", "time_s1j1")
 #: What a name may not contain (``smi count`` joins documents with it).
 NUL = "\x00"
 TABLE_SUFFIXES = (".csv", ".parquet")
-ROW_SUFFIXES = (".json", ".jsonl") + TABLE_SUFFIXES
+ROW_SUFFIXES = (".json", ".jsonl", *TABLE_SUFFIXES)
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 BILLIONS_HINT = "looks like billions; give the raw count, e.g. 12000000000 for 12B"
 
@@ -97,7 +98,7 @@ class Rows:
         return f"{self.path}: {self.label(row)}"
 
 
-def _rows(where: "Where | Path | str") -> Where:
+def _rows(where: Where | Path | str) -> Where:
     """``where`` as a row namer: a path names JSON-list records (from 0)."""
     return where if callable(where) else Rows(Path(where))
 
@@ -140,23 +141,23 @@ class Facts:
         return all(type(value) in (str, int) for column in self.columns().values() for value in column)
 
     @classmethod
-    def from_records(cls, records: list[dict]) -> "Facts":
+    def from_records(cls, records: list[dict]) -> Facts:
         """The fact fields of JSON records (each already known to hold them)."""
         return cls(*([record[name] for record in records] for name in FACT_FIELDS))
 
     @classmethod
-    def from_frame(cls, frame: "pd.DataFrame") -> "Facts":
+    def from_frame(cls, frame: pd.DataFrame) -> Facts:
         """The fact columns of a DataFrame, with missing values (NaN, NA) as None."""
         return cls(*(frame[name].astype(object).where(frame[name].notna(), None).tolist() for name in FACT_FIELDS))
 
-    def frame(self) -> "pd.DataFrame":
+    def frame(self) -> pd.DataFrame:
         """The facts as a DataFrame with columns idx, subj, rel, obj."""
         import pandas as pd
 
         return pd.DataFrame(self.columns())
 
 
-def as_facts(triples: "Facts | pd.DataFrame") -> Facts:
+def as_facts(triples: Facts | pd.DataFrame) -> Facts:
     """``triples`` as :class:`Facts` (a DataFrame's columns idx, subj, rel, obj are taken as they are)."""
     return triples if isinstance(triples, Facts) else Facts.from_frame(triples)
 
@@ -244,7 +245,7 @@ def check_names(facts: Facts, where: Where) -> None:
         raise SmiError(f"{where(row)}: idx {facts.idx[row]!r} is not valid Unicode (a lone surrogate)")
 
 
-def check_facts(facts: Facts, where: "Where | Path") -> Facts:
+def check_facts(facts: Facts, where: Where | Path) -> Facts:
     """The checks of every facts file: :func:`check_idx` and :func:`check_names`; returns ``facts``."""
     where = _rows(where)
     check_idx(facts.idx, where)
@@ -252,7 +253,7 @@ def check_facts(facts: Facts, where: "Where | Path") -> Facts:
     return facts
 
 
-def read_fact_table(path: Path) -> tuple["pd.DataFrame", int, str]:
+def read_fact_table(path: Path) -> tuple[pd.DataFrame, int, str]:
     """A CSV or Parquet table, with the number and word naming its first row in messages.
 
     CSV cells are read as written: a subject "NA" or "None" stays text, an empty cell
@@ -275,7 +276,7 @@ def read_fact_table(path: Path) -> tuple["pd.DataFrame", int, str]:
     return table, 1, "row"
 
 
-def _read_rows(path: Path, required: Iterable[str], what: str) -> tuple["pd.DataFrame", Rows]:
+def _read_rows(path: Path, required: Iterable[str], what: str) -> tuple[pd.DataFrame, Rows]:
     """A JSON list, JSON-lines, CSV or Parquet file as a DataFrame whose rows all hold ``required``."""
     import pandas as pd
 
@@ -326,7 +327,7 @@ def read_facts(path: Path) -> Facts:
     return check_facts(facts, where)
 
 
-def load_facts(path: Path) -> "pd.DataFrame":
+def load_facts(path: Path) -> pd.DataFrame:
     """:func:`read_facts` as a DataFrame keeping every column of the file (qus, pid, uuid, ...)."""
     import pandas as pd
 
@@ -344,7 +345,7 @@ def load_facts(path: Path) -> "pd.DataFrame":
     return table
 
 
-def load_triples(path: Path) -> "pd.DataFrame":
+def load_triples(path: Path) -> pd.DataFrame:
     """:func:`read_facts` as a DataFrame with exactly the columns idx, subj, rel, obj."""
     return read_facts(path).frame()
 
@@ -360,7 +361,7 @@ def _first(mask) -> int:
     return int(np.flatnonzero(np.asarray(mask))[0])
 
 
-def _integer_counts(frame: "pd.DataFrame", fields: list[str], where: Where) -> None:
+def _integer_counts(frame: pd.DataFrame, fields: list[str], where: Where) -> None:
     """Require each of ``fields`` to hold finite non-negative integers; make them int64 (in place)."""
     import numpy as np
     import pandas as pd
@@ -380,7 +381,7 @@ def _integer_counts(frame: "pd.DataFrame", fields: list[str], where: Where) -> N
         frame[field] = numeric.astype("int64")
 
 
-def check_count_columns(frame: "pd.DataFrame", where: "Where | Path") -> "pd.DataFrame":
+def check_count_columns(frame: pd.DataFrame, where: Where | Path) -> pd.DataFrame:
     """Check the ``time_*`` columns present in ``frame`` and make them int64 (in place; returns ``frame``).
 
     Each must be a finite non-negative integer; ``time_seqs`` positive and the same
@@ -400,27 +401,33 @@ def check_count_columns(frame: "pd.DataFrame", where: "Where | Path") -> "pd.Dat
             raise SmiError(f"{where(_first(seqs <= 0))}: field 'time_seqs' (documents in the corpus) must be positive")
         if (seqs != seqs.iloc[0]).any():
             row = _first(seqs != seqs.iloc[0])
-            raise SmiError(f"{where(row)}: time_seqs is {seqs.iloc[row]}, but {seqs.iloc[0]} in the first row: "
-                           "a counts file describes one corpus")
+            raise SmiError(
+                f"{where(row)}: time_seqs is {seqs.iloc[row]}, but {seqs.iloc[0]} in the first row: "
+                "a counts file describes one corpus"
+            )
         for field in ("time_subj", "time_obj"):
             if field in core:
                 bad = frame[field] > seqs
                 if bad.any():
                     row = _first(bad)
-                    raise SmiError(f"{where(row)}: {field} ({frame[field].iloc[row]}) exceeds time_seqs "
-                                   f"({seqs.iloc[row]}): more documents hold a name than the corpus has")
+                    raise SmiError(
+                        f"{where(row)}: {field} ({frame[field].iloc[row]}) exceeds time_seqs "
+                        f"({seqs.iloc[row]}): more documents hold a name than the corpus has"
+                    )
     if {"time_subj", "time_obj", "time_s1j1"} <= set(core):
         least = np.minimum(frame["time_subj"], frame["time_obj"])
         bad = frame["time_s1j1"] > least
         if bad.any():
             row = _first(bad)
-            raise SmiError(f"{where(row)}: time_s1j1 ({frame['time_s1j1'].iloc[row]}) exceeds min(time_subj, time_obj) "
-                           f"({least.iloc[row]}): more documents hold both names than hold one")
+            raise SmiError(
+                f"{where(row)}: time_s1j1 ({frame['time_s1j1'].iloc[row]}) exceeds min(time_subj, time_obj) "
+                f"({least.iloc[row]}): more documents hold both names than hold one"
+            )
     _integer_counts(frame, [field for field in COUNT_FIELDS if field in frame.columns and field not in core], where)
     return frame
 
 
-def check_counts(frame: "pd.DataFrame", where: "Where | Path") -> "pd.DataFrame":
+def check_counts(frame: pd.DataFrame, where: Where | Path) -> pd.DataFrame:
     """The checks of every counts file: a unique idx (when the frame has one) and :func:`check_count_columns`."""
     where = _rows(where)
     if "idx" in frame.columns:
@@ -428,7 +435,7 @@ def check_counts(frame: "pd.DataFrame", where: "Where | Path") -> "pd.DataFrame"
     return check_count_columns(frame, where)
 
 
-def require_cooccurrence(frame: "pd.DataFrame", path: Path) -> "pd.DataFrame":
+def require_cooccurrence(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Refuse counts in which no subject ever meets its object (nothing for a fit to learn from)."""
     if (frame["time_s1j1"] == 0).all():
         raise SmiError(f"{path}: all co-occurrence counts (time_s1j1) are zero; nothing to fit")
@@ -444,7 +451,7 @@ def check_document_count(value: float, what: str = "--corpus-docs") -> int:
 
 def read_counts(
     path: Path, corpus_docs: float | None = None, required_counts: Iterable[str] = COUNT_FIELDS
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """Per-fact document counts over one corpus: idx, subj, rel, obj and the ``time_*`` fields.
 
     ``path`` is a JSON list (the release's ``merge.json``, ``smi count``'s .json), JSON
@@ -464,7 +471,7 @@ def read_counts(
 # per-model outputs
 
 
-def check_accuracy(frame: "pd.DataFrame", where: "Where | Path") -> "pd.DataFrame":
+def check_accuracy(frame: pd.DataFrame, where: Where | Path) -> pd.DataFrame:
     """Require ``acc`` to be a finite number in [0, 1] in every row; make it float (in place)."""
     import numpy as np
     import pandas as pd
@@ -482,7 +489,7 @@ def check_accuracy(frame: "pd.DataFrame", where: "Where | Path") -> "pd.DataFram
     return frame
 
 
-def read_model_output(path: Path, require_counts: bool = True) -> "pd.DataFrame":
+def read_model_output(path: Path, require_counts: bool = True) -> pd.DataFrame:
     """One model's per-fact accuracy: idx, subj, rel, obj, acc and (``require_counts``) the ``time_*`` counts.
 
     The release's ``infer/merge_outputs/<model>.json`` or a ``smi probe`` output.
@@ -524,7 +531,7 @@ def check_parameters(value: float, what: str = "--params") -> float:
     return float(value)
 
 
-def load_models(path: Path | None = None) -> "pd.DataFrame":
+def load_models(path: Path | None = None) -> pd.DataFrame:
     """The models table: name, hub_id, series, parameters (raw count, int64), corpus, tokens (training
     tokens, float, NaN where the optional column is empty or absent) and any other columns (e.g. tokens_source).
 
@@ -536,8 +543,11 @@ def load_models(path: Path | None = None) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    options = dict(dtype={"name": str, "series": str, "corpus": str, "tokens": str}, keep_default_na=False,
-                   na_values={"hub_id": [""]})
+    options = dict(
+        dtype={"name": str, "series": str, "corpus": str, "tokens": str},
+        keep_default_na=False,
+        na_values={"hub_id": [""]},
+    )
     try:
         if path is None:
             label = "smi/resources/models.csv"
@@ -598,7 +608,7 @@ def check_tokens(value: float, what: str = "--tokens") -> float:
     return float(value)
 
 
-def _training_tokens(table: "pd.DataFrame", label: str) -> "pd.Series":
+def _training_tokens(table: pd.DataFrame, label: str) -> pd.Series:
     """The optional ``tokens`` column as floats (NaN where empty or absent); a cell that is not a positive
     finite number is refused with its line."""
     import pandas as pd

@@ -33,8 +33,14 @@ def _pair(predictors: dict[str, pd.DataFrame], predictors_without: dict[str, pd.
     return result
 
 
-def fit_grid_figure(predictors: dict[str, pd.DataFrame], predictors_without: dict[str, pd.DataFrame], models: list[str],
-                    methods=metrics.METHODS, panel_size: tuple[float, float] = (3.4, 2.5), title: str | None = None):
+def fit_grid_figure(
+    predictors: dict[str, pd.DataFrame],
+    predictors_without: dict[str, pd.DataFrame],
+    models: list[str],
+    methods=metrics.METHODS,
+    panel_size: tuple[float, float] = (3.4, 2.5),
+    title: str | None = None,
+):
     """A figure with one row per model of ``models`` and one column per method (:func:`smi.plots.plot_fit_pair`).
 
     ``predictors`` and ``predictors_without`` are :func:`smi.regression.release_predictors` output
@@ -73,17 +79,28 @@ def fit_grid_figure(predictors: dict[str, pd.DataFrame], predictors_without: dic
         for column, method in enumerate(methods):
             (buckets, fit), (paper_buckets, paper_fit) = _pair(predictors, predictors_without, model, method)
             ax = axes[row, column]
-            plots.plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method,
-                                title=f"{plots.short_model_name(model)} · {method}")
+            plots.plot_fit_pair(
+                ax, buckets, fit, paper_buckets, paper_fit, method, title=f"{plots.short_model_name(model)} · {method}"
+            )
             ax.set_ylabel("")
             ax.label_outer()
     fig.supylabel("mean accuracy of the bucket")
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.85 / fig.get_figheight()))
     height = fig.get_figheight()
-    fig.suptitle(title or "Mean accuracy per bucket against each normalised predictor", fontsize=13,
-                 y=1 - 0.08 / height, va="top")
-    fig.legend(handles=plots.fit_pair_legend_handles(), loc="upper center", ncol=2, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, 1 - 0.38 / height))
+    fig.suptitle(
+        title or "Mean accuracy per bucket against each normalised predictor",
+        fontsize=13,
+        y=1 - 0.08 / height,
+        va="top",
+    )
+    fig.legend(
+        handles=plots.fit_pair_legend_handles(),
+        loc="upper center",
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 1 - 0.38 / height),
+    )
     return fig
 
 
@@ -115,8 +132,12 @@ def showcase_models(names: list[str], count: int = 6, preferred=SHOWCASE_MODELS)
     return chosen[:count]
 
 
-def write_fit_panels(predictors: dict[str, pd.DataFrame], predictors_without: dict[str, pd.DataFrame],
-                     figures_dir: Path | str, methods=metrics.METHODS) -> list[Path]:
+def write_fit_panels(
+    predictors: dict[str, pd.DataFrame],
+    predictors_without: dict[str, pd.DataFrame],
+    figures_dir: Path | str,
+    methods=metrics.METHODS,
+) -> list[Path]:
     """Write one panel per model and method (``04_fit_<model>_<method>``) and the grid of every model
     (``04_fits_grid_all``), each as PNG and PDF, into ``figures_dir``; return the paths.
 
@@ -146,8 +167,16 @@ def write_fit_panels(predictors: dict[str, pd.DataFrame], predictors_without: di
         for method in methods:
             (buckets, fit), (paper_buckets, paper_fit) = _pair(predictors, predictors_without, model, method)
             fig, ax = plt.subplots(figsize=(5.2, 4.4))
-            plots.plot_fit_pair(ax, buckets, fit, paper_buckets, paper_fit, method,
-                                title=f"{model} · {method}: bucket means", fontsize=9)
+            plots.plot_fit_pair(
+                ax,
+                buckets,
+                fit,
+                paper_buckets,
+                paper_fit,
+                method,
+                title=f"{model} · {method}: bucket means",
+                fontsize=9,
+            )
             fig.legend(handles=plots.fit_pair_legend_handles(), loc="lower center", ncol=1, fontsize=7, frameon=False)
             fig.tight_layout(rect=(0, 0.16, 1, 1))
             paths += plots.save_figure(fig, f"04_fit_{plots.safe_name(model)}_{plots.safe_name(method)}", figures_dir)
@@ -173,20 +202,24 @@ def main(argv: list[str] | None = None) -> int:
     """
     from smi import data, release
 
-    parser = argparse.ArgumentParser(prog="python -m smi.panels",
-                                     description="Write notebook 04's per-model panels and their grid.")
-    parser.add_argument("--release", type=Path, default=None,
-                        help="the paper's release (default: data/external/smi-release)")
+    parser = argparse.ArgumentParser(
+        prog="python -m smi.panels", description="Write notebook 04's per-model panels and their grid."
+    )
+    parser.add_argument(
+        "--release", type=Path, default=None, help="the paper's release (default: data/external/smi-release)"
+    )
     parser.add_argument("--out", type=Path, default=Path("figures"), help="folder for the figures (default: figures)")
-    parser.add_argument("--bucket-width", type=float, default=metrics.DEFAULT_BUCKET_WIDTH,
-                        help="width of the log2 buckets")
+    parser.add_argument(
+        "--bucket-width", type=float, default=metrics.DEFAULT_BUCKET_WIDTH, help="width of the log2 buckets"
+    )
     args = parser.parse_args(argv)
     try:
         release_dir = args.release or data.release_dir()
         models = release.load_models()
         predictors = regression.release_predictors(release_dir, models, args.bucket_width)
-        predictors_without = regression.release_predictors(release_dir, models, args.bucket_width,
-                                                           drop_answer_in_subject=True)
+        predictors_without = regression.release_predictors(
+            release_dir, models, args.bucket_width, drop_answer_in_subject=True
+        )
         plots.use_style()
         paths = write_fit_panels(predictors, predictors_without, args.out)
     except SmiError as error:

@@ -31,8 +31,10 @@ from smi.errors import SmiError, check_one_of
 #: Paths inside a release folder.
 MAIN_TABLE = Path("analysis") / "main_tables" / "main_table.xlsx"
 MODEL_TABLES = Path("analysis") / "tables"
-WIDE_TABLES = {"r2": Path("analysis") / "main_tables" / "r2_table.xlsx",
-               "mse": Path("analysis") / "main_tables" / "mse_table.xlsx"}
+WIDE_TABLES = {
+    "r2": Path("analysis") / "main_tables" / "r2_table.xlsx",
+    "mse": Path("analysis") / "main_tables" / "mse_table.xlsx",
+}
 
 #: The release's column names and ours. ``F`` is the fitted line written out ("y = 0.457x + 0.033").
 COLUMN_NAMES = {
@@ -136,11 +138,13 @@ def _check_row_consistency(path: Path, number: int, row: dict, formula) -> None:
     shown_slope = float(match.group(1))
     shown_intercept = float(match.group(3)) * (-1 if match.group(2) == "-" else 1)
     decimals = len(match.group(3).split(".")[1])
-    rounding = 0.5 * 10.0 ** -decimals + _CONSISTENCY_TOLERANCE
+    rounding = 0.5 * 10.0**-decimals + _CONSISTENCY_TOLERANCE
     if abs(shown_slope - slope) > rounding or abs(shown_intercept - intercept) > rounding:
         raise SmiError(f"{path}: row {number}: column 'F' ({formula!r}) disagrees with a={slope!r}, b={intercept!r}")
-    checks = {"upper bound": (row["upper_bound"], slope + intercept),
-              "x intercept": (row["x_intercept"], -intercept / slope if slope else math.nan)}
+    checks = {
+        "upper bound": (row["upper_bound"], slope + intercept),
+        "x intercept": (row["x_intercept"], -intercept / slope if slope else math.nan),
+    }
     for column, (stored, implied) in checks.items():
         if not abs(stored - implied) <= _CONSISTENCY_TOLERANCE * max(1.0, abs(implied)):
             raise SmiError(f"{path}: row {number}: column '{column}' is {stored!r}, but a and b give {implied!r}")
@@ -294,8 +298,9 @@ def load_wide_table(release_dir: Path, quantity: str) -> pd.DataFrame:
             raise SmiError(f"{path}: row {number}: model '{model}' already given in row {seen[model]}")
         seen[model] = number
         for method, value in zip(header[1:], cells[1:]):
-            rows.append({"model": model, "method": METHOD_NAMES[method],
-                         quantity: _number(path, number, method, value)})
+            rows.append(
+                {"model": model, "method": METHOD_NAMES[method], quantity: _number(path, number, method, value)}
+            )
     return pd.DataFrame(rows, columns=["model", "method", quantity])
 
 
@@ -343,14 +348,21 @@ def compare_with_fit(bucketed: pd.DataFrame, paper: pd.DataFrame) -> pd.DataFram
     if not quantities:
         raise SmiError(f"the two tables share none of the quantities {', '.join(QUANTITIES)}")
     keys = ["model", "method"]
-    merged = paper[keys + quantities].merge(bucketed[keys + quantities], on=keys, how="inner",
-                                            suffixes=("_paper", "_ours"), sort=False)
+    merged = paper[keys + quantities].merge(
+        bucketed[keys + quantities], on=keys, how="inner", suffixes=("_paper", "_ours"), sort=False
+    )
     if merged.empty:
         raise SmiError("the fitted table and the paper's table have no (model, method) pair in common")
     rows = [
-        {"model": row["model"], "method": row["method"], "quantity": quantity,
-         "ours": float(row[f"{quantity}_ours"]), "paper": float(row[f"{quantity}_paper"])}
-        for _, row in merged.iterrows() for quantity in quantities
+        {
+            "model": row["model"],
+            "method": row["method"],
+            "quantity": quantity,
+            "ours": float(row[f"{quantity}_ours"]),
+            "paper": float(row[f"{quantity}_paper"]),
+        }
+        for _, row in merged.iterrows()
+        for quantity in quantities
     ]
     comparison = pd.DataFrame(rows, columns=COMPARISON_COLUMNS[:-1])
     comparison["abs_diff"] = (comparison["ours"] - comparison["paper"]).abs()
@@ -374,6 +386,13 @@ def largest_differences(comparison: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for quantity, group in comparison.groupby("quantity", sort=False):
         worst = group.loc[group["abs_diff"].idxmax()]
-        rows.append({"quantity": quantity, "max_abs_diff": float(worst["abs_diff"]),
-                     "model": worst["model"], "method": worst["method"], "n_rows": len(group)})
+        rows.append(
+            {
+                "quantity": quantity,
+                "max_abs_diff": float(worst["abs_diff"]),
+                "model": worst["model"],
+                "method": worst["method"],
+                "n_rows": len(group),
+            }
+        )
     return pd.DataFrame(rows, columns=["quantity", "max_abs_diff", "model", "method", "n_rows"])

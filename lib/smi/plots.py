@@ -80,8 +80,9 @@ def count_ticks(axis, largest: float) -> None:
     axis.set_ticks(np.log2(1 + np.asarray(steps, dtype=float)), labels)
 
 
-def plot_count_pairs(ax, x, y, groups, colors: dict[str, str], order: list[str] | None = None,
-                     scale: float = 12.0) -> None:
+def plot_count_pairs(
+    ax, x, y, groups, colors: dict[str, str], order: list[str] | None = None, scale: float = 12.0
+) -> None:
     """Bubble plot of integer count pairs: one marker per distinct (x, y, group), area ∝ facts there.
 
     Counts pile up on a few integer points, so a plain scatter hides how many facts
@@ -115,10 +116,27 @@ def plot_count_pairs(ax, x, y, groups, colors: dict[str, str], order: list[str] 
     for group in order:
         members = frame[frame["group"] == group]
         piles = members.groupby(["x", "y"]).size().rename("facts").reset_index()
-        ax.scatter(np.log2(1 + piles["x"]), np.log2(1 + piles["y"]), s=scale * piles["facts"] ** 0.75 + 6,
-                   color=colors[group], alpha=0.6, edgecolor="white", linewidth=0.5)
-        handles.append(Line2D([], [], marker="o", linestyle="", color=colors[group], alpha=0.6, markersize=8,
-                              label=with_size(str(group), len(members))))
+        ax.scatter(
+            np.log2(1 + piles["x"]),
+            np.log2(1 + piles["y"]),
+            s=scale * piles["facts"] ** 0.75 + 6,
+            color=colors[group],
+            alpha=0.6,
+            edgecolor="white",
+            linewidth=0.5,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                color=colors[group],
+                alpha=0.6,
+                markersize=8,
+                label=with_size(str(group), len(members)),
+            )
+        )
     for facts in (1, 10, 100):
         handles.append(
             Line2D(

@@ -71,7 +71,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, sparse, special, stats
 
-from smi import counting, metrics, regression, release
+from smi import metrics, regression, release
 from smi.errors import SmiError, check_one_of
 from smi.files import atomic_output
 
@@ -98,7 +98,7 @@ LEAF_FACTS = 20
 PREDICTION_VERSION = 5
 NORMALISED_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint", "pmi", "log_p_obj_given_subj", "log_p_subj_given_obj")
 #: The GLM's features: PMI and the conditional shares are linear in these three, so they are left out.
-GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint") + QUESTION_FEATURES
+GLM_FEATURES = ("log_p_subj", "log_p_obj", "log_p_joint", *QUESTION_FEATURES)
 EXPOSURE_FEATURES = ("log_n_joint", "log_n_subj", "log_n_obj")
 SIZE_FEATURE = "log_params"
 #: Predictions are grouped into bins of this width for the bucketed R² (when they take many values).
@@ -107,7 +107,11 @@ SMOOTHING = 0.5
 #: Interval columns of :func:`evaluate`'s table: per fact, then per model (repeated on its rows), then the
 #: settings chosen for the fold.
 INTERVAL_COLUMNS = ["best_lower", "best_upper", "mean_lower", "mean_upper", "pooled_lower", "pooled_upper", "selected"]
-PREDICTION_COLUMNS = ["model", "corpus", "series", "parameters", "idx", "rel", "acc"] + [f"pred_{p}" for p in PREDICTORS] + INTERVAL_COLUMNS
+PREDICTION_COLUMNS = (
+    ["model", "corpus", "series", "parameters", "idx", "rel", "acc"]
+    + [f"pred_{p}" for p in PREDICTORS]
+    + INTERVAL_COLUMNS
+)
 
 
 def scheme_column(scheme: str) -> str:
@@ -155,7 +159,8 @@ def fact_features(counts: pd.DataFrame, parameters) -> pd.DataFrame:
 def question_features(facts: pd.DataFrame) -> pd.DataFrame:
     """Features of the questions themselves, known before any corpus is read.
 
-    * ``log_answer_share`` :math:`= \\log_{10} \\frac{|\\{f' : r(f') = r(f),\\ o(f') = o(f)\\}|}{|\\{f' : r(f') = r(f)\\}|}`,
+    * ``log_answer_share``
+      :math:`= \\log_{10} \\frac{|\\{f' : r(f') = r(f),\\ o(f') = o(f)\\}|}{|\\{f' : r(f') = r(f)\\}|}`,
       the share of the probe facts of the fact's relation that have the same
       answer (object): 'English' is the answer to many 'speaks' facts, a rare
       city to few;
@@ -229,10 +234,17 @@ class SizeTrend:
 def model_levels(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per model: model, corpus, series, parameters, tokens (NaN where unknown), mean accuracy."""
     frame = frame if "tokens" in frame.columns else frame.assign(tokens=np.nan)
-    return frame.groupby("model", sort=False).agg(
-        corpus=("corpus", "first"), series=("series", "first"), parameters=("parameters", "first"),
-        tokens=("tokens", "first"), mean_acc=("acc", "mean"),
-    ).reset_index()
+    return (
+        frame.groupby("model", sort=False)
+        .agg(
+            corpus=("corpus", "first"),
+            series=("series", "first"),
+            parameters=("parameters", "first"),
+            tokens=("tokens", "first"),
+            mean_acc=("acc", "mean"),
+        )
+        .reset_index()
+    )
 
 
 def fit_size_trend(levels: pd.DataFrame, flat_beyond_largest: bool, with_tokens: bool = False) -> SizeTrend:
@@ -244,10 +256,14 @@ def fit_size_trend(levels: pd.DataFrame, flat_beyond_largest: bool, with_tokens:
     columns = [log_params] + ([np.log10(levels["tokens"].to_numpy(dtype=float))] if with_tokens else [])
     fit = sm.OLS(special.logit(mean_acc), sm.add_constant(np.column_stack(columns), has_constant="add")).fit()
     values = [float(v) for v in fit.params]
-    return SizeTrend(values[0], values[1], float(log_params.max()), flat_beyond_largest, values[2] if with_tokens else None)
+    return SizeTrend(
+        values[0], values[1], float(log_params.max()), flat_beyond_largest, values[2] if with_tokens else None
+    )
 
 
-def choose_size_trend(levels: pd.DataFrame, group_column: str, min_parameters: float = 0.0, with_tokens: bool = False) -> SizeTrend:
+def choose_size_trend(
+    levels: pd.DataFrame, group_column: str, min_parameters: float = 0.0, with_tokens: bool = False
+) -> SizeTrend:
     """Fit the size trend on the models of at least ``min_parameters`` parameters, choosing
     'extrapolate' or 'flat beyond the largest' by inner leave-one-group-out.
 
@@ -265,8 +281,14 @@ def choose_size_trend(levels: pd.DataFrame, group_column: str, min_parameters: f
             continue
         for flat in errors:
             trend = fit_size_trend(inner_train, flat, with_tokens)
-            errors[flat] += [abs(trend.mean_accuracy(p, t) - a)
-                             for p, t, a in zip(inner_test["parameters"], inner_test["tokens"] if with_tokens else inner_test["parameters"], inner_test["mean_acc"])]
+            errors[flat] += [
+                abs(trend.mean_accuracy(p, t) - a)
+                for p, t, a in zip(
+                    inner_test["parameters"],
+                    inner_test["tokens"] if with_tokens else inner_test["parameters"],
+                    inner_test["mean_acc"],
+                )
+            ]
     flat = not errors[False] or np.mean(errors[True]) <= np.mean(errors[False])
     return fit_size_trend(levels, flat, with_tokens)
 
@@ -286,8 +308,13 @@ def _trend_identified(levels: pd.DataFrame, with_tokens: bool) -> bool:
         return True
     if len(levels) < TOKENS_MIN_MODELS or levels["tokens"].max() < TOKENS_MIN_SPREAD * levels["tokens"].min():
         return False
-    design = np.column_stack([np.ones(len(levels)), np.log10(levels["parameters"].to_numpy(dtype=float)),
-                              np.log10(levels["tokens"].to_numpy(dtype=float))])
+    design = np.column_stack(
+        [
+            np.ones(len(levels)),
+            np.log10(levels["parameters"].to_numpy(dtype=float)),
+            np.log10(levels["tokens"].to_numpy(dtype=float)),
+        ]
+    )
     return np.linalg.matrix_rank(design) == 3
 
 
@@ -304,7 +331,7 @@ class LevelModel:
     tokens: SizeTrend | None = None
 
     def mean_accuracy(self, parameters: float, tokens: float | None = None) -> float:
-        """Predicted mean accuracy of a model with ``parameters`` parameters (and ``tokens`` training tokens, or None)."""
+        """Predicted mean accuracy of a model of ``parameters`` parameters (``tokens`` training tokens, or None)."""
         large_model = parameters >= self.min_parameters
         if self.tokens is not None and large_model and tokens is not None and np.isfinite(tokens):
             return self.tokens.mean_accuracy(parameters, tokens)
@@ -312,8 +339,9 @@ class LevelModel:
         return (self.large if use_large else self.all_models).mean_accuracy(parameters)
 
 
-def fit_level_model(levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS,
-                    with_tokens: bool = False) -> LevelModel:
+def fit_level_model(
+    levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS, with_tokens: bool = False
+) -> LevelModel:
     """:func:`choose_size_trend` on all training models, and on those of at least ``min_parameters``
     when these have at least three sizes spanning a factor of 3 or more (a line through two
     nearly equal sizes extrapolates wildly); ``with_tokens``, also on those of them with known
@@ -329,8 +357,9 @@ def fit_level_model(levels: pd.DataFrame, group_column: str, min_parameters: flo
     return LevelModel(choose_size_trend(levels, group_column), large, min_parameters, token_trend)
 
 
-def held_out_levels(levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS,
-                    with_tokens: bool = False) -> pd.DataFrame:
+def held_out_levels(
+    levels: pd.DataFrame, group_column: str, min_parameters: float = TREND_MIN_PARAMETERS, with_tokens: bool = False
+) -> pd.DataFrame:
     """The level model's held-out mean accuracy of every model: each group of ``group_column`` held out in
     turn, :func:`fit_level_model` fitted on the other models of ``levels`` (:func:`model_levels`).
 
@@ -342,7 +371,9 @@ def held_out_levels(levels: pd.DataFrame, group_column: str, min_parameters: flo
     for group in dict.fromkeys(levels[group_column]):
         held = (levels[group_column] == group).to_numpy()
         level = fit_level_model(levels[~held], group_column, min_parameters, with_tokens)
-        predicted.loc[held, "mean_pred"] = [level.mean_accuracy(p, t) for p, t in zip(levels.loc[held, "parameters"], levels.loc[held, "tokens"])]
+        predicted.loc[held, "mean_pred"] = [
+            level.mean_accuracy(p, t) for p, t in zip(levels.loc[held, "parameters"], levels.loc[held, "tokens"])
+        ]
     predicted["mean_error"] = predicted["mean_pred"] - predicted["mean_acc"]
     return predicted
 
@@ -387,7 +418,11 @@ class FitSettings:
 
     def label(self) -> str:
         """A short readable name, e.g. ``gbm+q leaf 20, trend ≥ 1e+09``."""
-        ranking = self.ranking + ("+q" if self.questions else "") + (f" leaf {self.leaf_facts}" if self.ranking == "gbm" else "")
+        ranking = (
+            self.ranking
+            + ("+q" if self.questions else "")
+            + (f" leaf {self.leaf_facts}" if self.ranking == "gbm" else "")
+        )
         return f"{ranking}, trend ≥ {self.trend_min_parameters:.0e}" + (", tokens" if self.tokens else "")
 
 
@@ -402,8 +437,12 @@ TOKENS_GRID = (False, True)
 
 def settings_grid() -> list[FitSettings]:
     """Every combination of :data:`RANKING_GRID`, :data:`TREND_GRID` and :data:`TOKENS_GRID`."""
-    return [FitSettings(kind, questions, leaf, threshold, tokens)
-            for kind, questions, leaf in RANKING_GRID for threshold in TREND_GRID for tokens in TOKENS_GRID]
+    return [
+        FitSettings(kind, questions, leaf, threshold, tokens)
+        for kind, questions, leaf in RANKING_GRID
+        for threshold in TREND_GRID
+        for tokens in TOKENS_GRID
+    ]
 
 
 # ---------------------------------------------------------------- the fitted predictors
@@ -422,12 +461,15 @@ class RankingModel:
     def predict(self, features: pd.DataFrame, relations: pd.Series) -> np.ndarray:
         """Predicted per-fact accuracy, in [0, 1]."""
         if self.kind == "glm":
-            return np.asarray(self.model.predict(_glm_design(features, relations, self.relations, self.scale, self.questions)))
+            return np.asarray(
+                self.model.predict(_glm_design(features, relations, self.relations, self.scale, self.questions))
+            )
         return np.clip(self.model.predict(_gbm_design(features, relations, self.relations, self.questions)), 0, 1)
 
 
-def fit_ranking(train: pd.DataFrame, features: pd.DataFrame, ranking: tuple, gbm_iterations: int, seed: int,
-                relations: list[str]) -> RankingModel:
+def fit_ranking(
+    train: pd.DataFrame, features: pd.DataFrame, ranking: tuple, gbm_iterations: int, seed: int, relations: list[str]
+) -> RankingModel:
     """Fit the ranking model ``ranking`` = (kind, questions, leaf facts) on the rows of ``train``."""
     kind, questions, leaf_facts = ranking
     acc = train["acc"].to_numpy(dtype=float)
@@ -437,7 +479,9 @@ def fit_ranking(train: pd.DataFrame, features: pd.DataFrame, ranking: tuple, gbm
         return RankingModel(kind, questions, sm.GLM(acc, design, family=sm.families.Binomial()).fit(), relations, scale)
     check_one_of(kind, ("gbm", "glm"), "ranking model")
     design = _gbm_design(features, train["rel"], relations, questions)
-    return RankingModel(kind, questions, _boosting(design, acc, train["model"].nunique(), gbm_iterations, seed, leaf_facts), relations)
+    return RankingModel(
+        kind, questions, _boosting(design, acc, train["model"].nunique(), gbm_iterations, seed, leaf_facts), relations
+    )
 
 
 @dataclass
@@ -455,12 +499,13 @@ class FittedPredictors:
     settings: FitSettings = FIXED_SETTINGS
 
 
-def _glm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], scale: pd.DataFrame,
-                questions: bool = True) -> np.ndarray:
+def _glm_design(
+    features: pd.DataFrame, relations: pd.Series, known: list[str], scale: pd.DataFrame, questions: bool = True
+) -> np.ndarray:
     """Standardised log probabilities (and, with ``questions``, the question features) and log10 P, their
     products with log10 P, then one indicator per relation (the first relation is the baseline)."""
     probe = list(GLM_FEATURES) if questions else [c for c in GLM_FEATURES if c not in QUESTION_FEATURES]
-    columns = probe + [SIZE_FEATURE]
+    columns = [*probe, SIZE_FEATURE]
     numeric = (features[columns] - scale.loc["mean", columns]) / scale.loc["std", columns]
     codes = pd.Categorical(relations, categories=known).codes
     indicators = np.zeros((len(features), len(known) - 1))
@@ -470,22 +515,35 @@ def _glm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], 
     return np.column_stack([np.ones(len(features)), numeric.to_numpy(), size_products, indicators])
 
 
-def _gbm_design(features: pd.DataFrame, relations: pd.Series, known: list[str], with_questions: bool = True) -> pd.DataFrame:
-    """Corpus features, size and (with ``with_questions``) the question features, plus the relation as a category code."""
-    columns = list(NORMALISED_FEATURES) + list(EXPOSURE_FEATURES) + [SIZE_FEATURE] + (list(QUESTION_FEATURES) if with_questions else [])
+def _gbm_design(
+    features: pd.DataFrame, relations: pd.Series, known: list[str], with_questions: bool = True
+) -> pd.DataFrame:
+    """Corpus features, size and (``with_questions``) the question features, and the relation as a category code."""
+    columns = (
+        list(NORMALISED_FEATURES)
+        + list(EXPOSURE_FEATURES)
+        + [SIZE_FEATURE]
+        + (list(QUESTION_FEATURES) if with_questions else [])
+    )
     design = features[columns].copy()
     design["relation"] = pd.Categorical(relations, categories=known).codes
     return design
 
 
-def _boosting(design: pd.DataFrame, acc: np.ndarray, n_models: int, iterations: int, seed: int, leaf_facts: int = LEAF_FACTS):
+def _boosting(
+    design: pd.DataFrame, acc: np.ndarray, n_models: int, iterations: int, seed: int, leaf_facts: int = LEAF_FACTS
+):
     """Histogram gradient boosting with a fixed number of iterations, the relation as a categorical
     feature and leaves of at least ``leaf_facts`` facts' worth of rows (``leaf_facts × n_models``)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     model = HistGradientBoostingRegressor(
-        max_iter=iterations, learning_rate=0.1, early_stopping=False, min_samples_leaf=leaf_facts * n_models,
-        categorical_features=[design.columns.get_loc("relation")], random_state=seed,
+        max_iter=iterations,
+        learning_rate=0.1,
+        early_stopping=False,
+        min_samples_leaf=leaf_facts * n_models,
+        categorical_features=[design.columns.get_loc("relation")],
+        random_state=seed,
     )
     return model.fit(design, acc)
 
@@ -497,8 +555,14 @@ def check_relations(relations: pd.Series, known: list[str], source: str) -> None
         raise SmiError(f"{source}: relation '{unknown[0]}' is not in the training data (known: {', '.join(known)})")
 
 
-def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterations: int = 300, seed: int = 0,
-                   settings: FitSettings | None = None, features: pd.DataFrame | None = None) -> FittedPredictors:
+def fit_predictors(
+    train: pd.DataFrame,
+    group_column: str = "model",
+    gbm_iterations: int = 300,
+    seed: int = 0,
+    settings: FitSettings | None = None,
+    features: pd.DataFrame | None = None,
+) -> FittedPredictors:
     """Fit SMI line, GLM, both boosting models and the size trends on a long accuracy frame.
 
     ``train`` is :func:`smi.release.load_accuracies` output (or rows of it);
@@ -519,14 +583,30 @@ def fit_predictors(train: pd.DataFrame, group_column: str = "model", gbm_iterati
         fixed[ranking] = fit_ranking(train, features, ranking, gbm_iterations, seed, relations)
     levels = model_levels(train)
     level = fit_level_model(levels, group_column)
-    best_ranking = fixed.get(settings.ranking_part) or fit_ranking(train, features, settings.ranking_part, gbm_iterations, seed, relations)
+    best_ranking = fixed.get(settings.ranking_part) or fit_ranking(
+        train, features, settings.ranking_part, gbm_iterations, seed, relations
+    )
     best_level = fit_level_model(levels, group_column, settings.trend_min_parameters, settings.tokens)
-    return FittedPredictors(smi_line, fixed[("glm", True, 0)], fixed[("gbm", False, LEAF_FACTS)], fixed[("gbm", True, LEAF_FACTS)],
-                            level, relations, best_ranking, best_level, settings)
+    return FittedPredictors(
+        smi_line,
+        fixed[("glm", True, 0)],
+        fixed[("gbm", False, LEAF_FACTS)],
+        fixed[("gbm", True, LEAF_FACTS)],
+        level,
+        relations,
+        best_ranking,
+        best_level,
+        settings,
+    )
 
 
-def predict_model(fitted: FittedPredictors, counts: pd.DataFrame, parameters: float, source: str = "counts",
-                  tokens: float | None = None) -> pd.DataFrame:
+def predict_model(
+    fitted: FittedPredictors,
+    counts: pd.DataFrame,
+    parameters: float,
+    source: str = "counts",
+    tokens: float | None = None,
+) -> pd.DataFrame:
     """Per-fact predicted accuracy of one model (its corpus counts, its size, its training tokens when
     known, its probe facts): one ``pred_<name>`` column per name in :data:`PREDICTORS`."""
     check_parameters(parameters, f"{source}: the model size")
@@ -574,7 +654,8 @@ class Selection:
     grid (its label, the inner held-out per-fact mean squared error and mean absolute
     error of the mean accuracy); ``mean_scores`` the conformity score of every inner
     held-out model under the chosen settings, :math:`|\\mathrm{logit}\\,\\hat{\\bar a} -
-    \\mathrm{logit}\\,\\bar a|`, and its size (``mean_parameters``); ``fact_predictions`` and ``fact_residuals`` (accuracy minus
+    \\mathrm{logit}\\,\\bar a|`, and its size (``mean_parameters``); ``fact_predictions`` and
+    ``fact_residuals`` (accuracy minus
     prediction) of every inner held-out fact under them.
     """
 
@@ -585,8 +666,9 @@ class Selection:
     fact_residuals: np.ndarray
     mean_parameters: np.ndarray = field(default_factory=lambda: np.array([]))
 
-    def mean_interval(self, mean_prediction: float, parameters: float | None = None,
-                      coverage: float = COVERAGE) -> tuple[float, float]:
+    def mean_interval(
+        self, mean_prediction: float, parameters: float | None = None, coverage: float = COVERAGE
+    ) -> tuple[float, float]:
         """Split-conformal interval of a new model's mean accuracy (see :func:`mean_interval`).
 
         With ``parameters``, calibrated only on the inner held-out models on the same side of
@@ -597,13 +679,20 @@ class Selection:
             scores = scores[(self.mean_parameters >= INTERVAL_SIZE_CLASS) == (parameters >= INTERVAL_SIZE_CLASS)]
         return mean_interval(mean_prediction, conformal_quantile(scores, coverage))
 
-    def fact_intervals(self, coverage: float = COVERAGE) -> "FactIntervals":
+    def fact_intervals(self, coverage: float = COVERAGE) -> FactIntervals:
         """Per-fact intervals calibrated on the inner held-out facts (see :func:`fit_fact_intervals`)."""
         return fit_fact_intervals(self.fact_predictions, self.fact_residuals, coverage)
 
 
-def select_settings(train: pd.DataFrame, features: pd.DataFrame, group_column: str, gbm_iterations: int = 300,
-                    seed: int = 0, grid: list[FitSettings] | None = None, cache: dict | None = None) -> Selection:
+def select_settings(
+    train: pd.DataFrame,
+    features: pd.DataFrame,
+    group_column: str,
+    gbm_iterations: int = 300,
+    seed: int = 0,
+    grid: list[FitSettings] | None = None,
+    cache: dict | None = None,
+) -> Selection:
     """Choose the :class:`FitSettings` of ``best`` from the training models alone.
 
     Each group of :func:`inner_group_column` is held out of ``train`` in turn; every
@@ -647,8 +736,15 @@ def select_settings(train: pd.DataFrame, features: pd.DataFrame, group_column: s
         for rows in inner_test.groupby("model", sort=False).indices.values():
             first = inner_test.iloc[rows[0]]
             tokens = float(first["tokens"]) if "tokens" in inner_test.columns else None
-            held_out_models.append((inner_test["acc"].to_numpy(dtype=float)[rows], float(first["parameters"]), tokens,
-                                    {r: values[rows] for r, values in raw.items()}, level_models))
+            held_out_models.append(
+                (
+                    inner_test["acc"].to_numpy(dtype=float)[rows],
+                    float(first["parameters"]),
+                    tokens,
+                    {r: values[rows] for r, values in raw.items()},
+                    level_models,
+                )
+            )
     if not held_out_models:
         empty = np.array([])
         return Selection(FIXED_SETTINGS, pd.DataFrame(), empty, empty, empty)
@@ -656,21 +752,36 @@ def select_settings(train: pd.DataFrame, features: pd.DataFrame, group_column: s
     for acc, parameters, tokens, raw, level_models in held_out_models:
         n_facts += len(acc)
         for number, setting in enumerate(grid):
-            predicted = shift_to_mean(raw[setting.ranking_part], level_models[setting.level_part].mean_accuracy(parameters, tokens))
+            predicted = shift_to_mean(
+                raw[setting.ranking_part], level_models[setting.level_part].mean_accuracy(parameters, tokens)
+            )
             squared[number] += np.sum((acc - predicted) ** 2)
             absolute[number] += abs(predicted.mean() - acc.mean())
-    scores = pd.DataFrame({"settings": [setting.label() for setting in grid], "fact_mse": squared / n_facts,
-                           "mean_abs_error": absolute / len(held_out_models)})
+    scores = pd.DataFrame(
+        {
+            "settings": [setting.label() for setting in grid],
+            "fact_mse": squared / n_facts,
+            "mean_abs_error": absolute / len(held_out_models),
+        }
+    )
     chosen = grid[int(np.argmin(squared))]
     mean_scores, fact_predictions, fact_residuals = [], [], []
     mean_parameters = [parameters for _, parameters, _, _, _ in held_out_models]
     for acc, parameters, tokens, raw, level_models in held_out_models:
-        predicted = shift_to_mean(raw[chosen.ranking_part], level_models[chosen.level_part].mean_accuracy(parameters, tokens))
+        predicted = shift_to_mean(
+            raw[chosen.ranking_part], level_models[chosen.level_part].mean_accuracy(parameters, tokens)
+        )
         mean_scores.append(abs(_logit(predicted.mean()) - _logit(acc.mean())))
         fact_predictions.append(predicted)
         fact_residuals.append(acc - predicted)
-    return Selection(chosen, scores, np.array(mean_scores), np.concatenate(fact_predictions), np.concatenate(fact_residuals),
-                     np.array(mean_parameters, dtype=float))
+    return Selection(
+        chosen,
+        scores,
+        np.array(mean_scores),
+        np.concatenate(fact_predictions),
+        np.concatenate(fact_residuals),
+        np.array(mean_parameters, dtype=float),
+    )
 
 
 def _logit(value) -> np.ndarray:
@@ -692,8 +803,12 @@ def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
 
 
 def mean_interval(mean_prediction: float, logit_half_width: float) -> tuple[float, float]:
-    """:math:`[\\sigma(\\mathrm{logit}\\,\\hat{\\bar a} - q),\\ \\sigma(\\mathrm{logit}\\,\\hat{\\bar a} + q)]`: an interval
-    symmetric on the logit scale, [0, 1] when ``logit_half_width`` is infinite."""
+    """An interval symmetric on the logit scale, [0, 1] when ``logit_half_width`` is infinite.
+
+    Notes
+    -----
+    :math:`[\\sigma(\\mathrm{logit}\\,\\hat{\\bar a} - q),\\ \\sigma(\\mathrm{logit}\\,\\hat{\\bar a} + q)]`
+    """
     if not math.isfinite(logit_half_width):
         return 0.0, 1.0
     centre = float(_logit(mean_prediction))
@@ -716,8 +831,9 @@ class FactIntervals:
         return np.clip(predictions - half, 0, 1), np.clip(predictions + half, 0, 1)
 
 
-def fit_fact_intervals(predictions: np.ndarray, residuals: np.ndarray, coverage: float = COVERAGE,
-                       bins: int = FACT_INTERVAL_BINS) -> FactIntervals:
+def fit_fact_intervals(
+    predictions: np.ndarray, residuals: np.ndarray, coverage: float = COVERAGE, bins: int = FACT_INTERVAL_BINS
+) -> FactIntervals:
     """Calibrate per-fact intervals on held-out facts: :func:`conformal_quantile` of |residual| within each of
     ``bins`` equal-count bins of the prediction (a bin's quantile covers the facts predicted alike; an
     empty calibration gives [0, 1])."""
@@ -726,7 +842,9 @@ def fit_fact_intervals(predictions: np.ndarray, residuals: np.ndarray, coverage:
         return FactIntervals(np.array([0.0]), np.array([1.0]))
     edges = np.unique(np.quantile(predictions, np.linspace(0, 1, bins + 1)[:-1]))
     which = np.clip(np.searchsorted(edges, predictions, side="right") - 1, 0, len(edges) - 1)
-    half_widths = np.array([min(conformal_quantile(np.abs(residuals[which == b]), coverage), 1.0) for b in range(len(edges))])
+    half_widths = np.array(
+        [min(conformal_quantile(np.abs(residuals[which == b]), coverage), 1.0) for b in range(len(edges))]
+    )
     return FactIntervals(edges, half_widths)
 
 
@@ -772,9 +890,15 @@ def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, s
     return {
         "code": code_version(),
         "data": frame_fingerprint(accuracies),
-        "settings": {"scheme": scheme, "gbm_iterations": int(gbm_iterations), "seed": int(seed),
-                     "grid": [setting.label() for setting in settings_grid()], "fixed": FIXED_SETTINGS.label(),
-                     "coverage": COVERAGE, "fact_interval_bins": FACT_INTERVAL_BINS},
+        "settings": {
+            "scheme": scheme,
+            "gbm_iterations": int(gbm_iterations),
+            "seed": int(seed),
+            "grid": [setting.label() for setting in settings_grid()],
+            "fixed": FIXED_SETTINGS.label(),
+            "coverage": COVERAGE,
+            "fact_interval_bins": FACT_INTERVAL_BINS,
+        },
     }
 
 
@@ -814,7 +938,7 @@ def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFra
     try:
         metadata = pq.read_schema(path).metadata or {}
         saved = json.loads(metadata.get(FOLD_KEY_FIELD, b"null"))
-    except Exception:  # noqa: BLE001 - any unreadable file is recomputed, never trusted
+    except Exception:
         return None, "saved fold unreadable"
     if not isinstance(saved, dict):
         return None, "saved fold has no key"
@@ -823,11 +947,13 @@ def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFra
         return None, f"inputs changed ({', '.join(changed)})"
     try:
         fold = pq.read_table(path).to_pandas()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None, "saved fold unreadable"
     columns = ["model", "idx", "acc"]
-    if list(fold.columns) != PREDICTION_COLUMNS or len(fold) != len(expected) or not all(
-        np.array_equal(fold[c].to_numpy(), expected[c].to_numpy()) for c in columns
+    if (
+        list(fold.columns) != PREDICTION_COLUMNS
+        or len(fold) != len(expected)
+        or not all(np.array_equal(fold[c].to_numpy(), expected[c].to_numpy()) for c in columns)
     ):
         return None, "saved fold does not match its held-out facts"
     return fold, ""
@@ -895,11 +1021,19 @@ def evaluate(
         parts = []
         for _, test in expected.groupby("model", sort=False):
             tokens = float(test["tokens"].iloc[0]) if "tokens" in test.columns else None
-            predictions = predict_model(fitted, test, float(test["parameters"].iloc[0]), f"model '{test['model'].iloc[0]}'", tokens)
-            predictions["best_lower"], predictions["best_upper"] = fact_intervals.bounds(predictions["pred_best"].to_numpy())
+            predictions = predict_model(
+                fitted, test, float(test["parameters"].iloc[0]), f"model '{test['model'].iloc[0]}'", tokens
+            )
+            predictions["best_lower"], predictions["best_upper"] = fact_intervals.bounds(
+                predictions["pred_best"].to_numpy()
+            )
             size = float(test["parameters"].iloc[0])
-            predictions["mean_lower"], predictions["mean_upper"] = selection.mean_interval(predictions["pred_best"].mean(), size)
-            predictions["pooled_lower"], predictions["pooled_upper"] = selection.mean_interval(predictions["pred_best"].mean())
+            predictions["mean_lower"], predictions["mean_upper"] = selection.mean_interval(
+                predictions["pred_best"].mean(), size
+            )
+            predictions["pooled_lower"], predictions["pooled_upper"] = selection.mean_interval(
+                predictions["pred_best"].mean()
+            )
             predictions["selected"] = selection.settings.label()
             parts.append(pd.concat([test[PREDICTION_COLUMNS[:7]], predictions], axis=1))
         fold = pd.concat(parts, ignore_index=True)[PREDICTION_COLUMNS]
@@ -977,7 +1111,9 @@ def _row_corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _bootstrap_bucketed_r2(weights: np.ndarray, acc: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Bucketed R² for every row of fact multiplicities ``weights`` (B × n), vectorised over B."""
     values, bucket_of_fact = np.unique(prediction_buckets(pred), return_inverse=True)
-    onehot = sparse.csr_matrix((np.ones(len(acc)), (np.arange(len(acc)), bucket_of_fact)), shape=(len(acc), len(values)))
+    onehot = sparse.csr_matrix(
+        (np.ones(len(acc)), (np.arange(len(acc)), bucket_of_fact)), shape=(len(acc), len(values))
+    )
     counts = np.asarray((onehot.T @ weights.T).T)
     sums = np.asarray((sparse.diags(acc) @ onehot).T @ weights.T).T
     present = counts > 0
@@ -991,7 +1127,9 @@ def _bootstrap_bucketed_r2(weights: np.ndarray, acc: np.ndarray, pred: np.ndarra
     return (dx * dy).sum(axis=1) ** 2 / ((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
 
 
-def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+def bootstrap_summary(
+    acc: np.ndarray, predictions: dict[str, np.ndarray], n_boot: int = 200, seed: int = 0
+) -> pd.DataFrame:
     """Per predictor: per-fact R², bucketed R², Spearman ρ, mean accuracy, mean prediction and their
     difference, the calibration slope and the gain in R² over ``smi``, each with a 95% percentile CI
     from ``n_boot`` resamples of the facts (the same resamples for every predictor).
@@ -1022,7 +1160,9 @@ def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boo
         r2_boot = 1.0 - (weights @ (acc - pred) ** 2) / sst
         r2_samples[name] = r2_boot
         pred_mean = weights @ pred / total
-        slope_boot = (weights @ (acc * pred) - total * acc_mean * pred_mean) / (weights @ pred**2 - total * pred_mean**2)
+        slope_boot = (weights @ (acc * pred) - total * acc_mean * pred_mean) / (
+            weights @ pred**2 - total * pred_mean**2
+        )
         rho_boot = _row_corr(acc_ranks, stats.rankdata(pred[draws], axis=1))
         row = {"predictor": name, "n_facts": n}
         estimates = {
@@ -1041,12 +1181,15 @@ def bootstrap_summary(acc: np.ndarray, predictions: dict[str, np.ndarray], n_boo
                 continue
             row[metric] = value
             row[f"{metric}_lo"], row[f"{metric}_hi"] = interval(samples)
-        row["n_buckets"] = int(len(np.unique(prediction_buckets(pred))))
+        row["n_buckets"] = len(np.unique(prediction_buckets(pred)))
         rows.append(row)
     summary = pd.DataFrame(rows)
     if "smi" in predictions:
         smi_r2 = out_of_sample_r2(acc, predictions["smi"])
-        gains = [(r - smi_r2, *interval(r2_samples[name] - r2_samples["smi"])) for name, r in zip(summary["predictor"], summary["r2"])]
+        gains = [
+            (r - smi_r2, *interval(r2_samples[name] - r2_samples["smi"]))
+            for name, r in zip(summary["predictor"], summary["r2"])
+        ]
         summary[["r2_gain_over_smi", "r2_gain_over_smi_lo", "r2_gain_over_smi_hi"]] = gains
     return summary
 
@@ -1057,17 +1200,26 @@ SUMMARY_KEYS = ["model", "corpus", "series", "parameters"]
 def interval_summary(rows: pd.DataFrame) -> dict:
     """The intervals of ``best`` on one held-out model's rows of :func:`evaluate`'s table: its mean-accuracy
     interval (``mean_lower``, ``mean_upper``, calibrated within its size class), whether it holds the measured
-    mean (``mean_covered``), its width, the same for the interval calibrated on all inner models (``pooled_*``), the share of facts inside their per-fact interval (``fact_coverage``), the median per-fact
+    mean (``mean_covered``), its width, the same for the interval calibrated on all inner models
+    (``pooled_*``), the share of facts inside their per-fact interval (``fact_coverage``), the median per-fact
     width and the settings chosen in the fold."""
     mean_acc = float(rows["acc"].mean())
     lower, upper = float(rows["mean_lower"].iloc[0]), float(rows["mean_upper"].iloc[0])
     inside = (rows["acc"] >= rows["best_lower"]) & (rows["acc"] <= rows["best_upper"])
     pooled_lower, pooled_upper = float(rows["pooled_lower"].iloc[0]), float(rows["pooled_upper"].iloc[0])
-    return {"mean_lower": lower, "mean_upper": upper, "mean_covered": bool(lower <= mean_acc <= upper),
-            "mean_interval_width": upper - lower, "pooled_lower": pooled_lower, "pooled_upper": pooled_upper,
-            "pooled_covered": bool(pooled_lower <= mean_acc <= pooled_upper), "pooled_width": pooled_upper - pooled_lower, "fact_coverage": float(inside.mean()),
-            "fact_interval_width": float((rows["best_upper"] - rows["best_lower"]).median()),
-            "selected": str(rows["selected"].iloc[0])}
+    return {
+        "mean_lower": lower,
+        "mean_upper": upper,
+        "mean_covered": bool(lower <= mean_acc <= upper),
+        "mean_interval_width": upper - lower,
+        "pooled_lower": pooled_lower,
+        "pooled_upper": pooled_upper,
+        "pooled_covered": bool(pooled_lower <= mean_acc <= pooled_upper),
+        "pooled_width": pooled_upper - pooled_lower,
+        "fact_coverage": float(inside.mean()),
+        "fact_interval_width": float((rows["best_upper"] - rows["best_lower"]).median()),
+        "selected": str(rows["selected"].iloc[0]),
+    }
 
 
 def summarise(predictions: pd.DataFrame, n_boot: int = 200, seed: int = 0, progress: bool = False) -> pd.DataFrame:
@@ -1076,7 +1228,9 @@ def summarise(predictions: pd.DataFrame, n_boot: int = 200, seed: int = 0, progr
 
     columns = [c for c in predictions.columns if c.startswith("pred_")]
     parts = []
-    for model, rows in tqdm(list(predictions.groupby("model", sort=False)), desc="bootstrap", unit="model", disable=not progress):
+    for _model, rows in tqdm(
+        list(predictions.groupby("model", sort=False)), desc="bootstrap", unit="model", disable=not progress
+    ):
         table = bootstrap_summary(rows["acc"].to_numpy(), {c[5:]: rows[c].to_numpy() for c in columns}, n_boot, seed)
         for key in SUMMARY_KEYS:
             table.insert(SUMMARY_KEYS.index(key), key, rows[key].iloc[0])
@@ -1099,8 +1253,9 @@ def evaluation_paths(out_dir: Path) -> list[Path]:
     return [Path(out_dir) / name for name in EVALUATION_FILES]
 
 
-def write_evaluation(predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: Path,
-                     about: dict | None = None) -> list[Path]:
+def write_evaluation(
+    predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: Path, about: dict | None = None
+) -> list[Path]:
     """Write predictions.csv, summary.csv and evaluation.json into ``out_dir``, atomically; return the paths.
 
     All three are written under temporary names and renamed into place only when
@@ -1160,9 +1315,15 @@ class NewModelPrediction:
 
 
 def predict_new_model(
-    release_dir: Path, counts: pd.DataFrame, parameters: float, models: pd.DataFrame | None = None,
-    gbm_iterations: int = 300, source: str = "counts", keep_answer_in_subject: bool = False,
-    tokens: float | None = None, threads: int | None = None,
+    release_dir: Path,
+    counts: pd.DataFrame,
+    parameters: float,
+    models: pd.DataFrame | None = None,
+    gbm_iterations: int = 300,
+    source: str = "counts",
+    keep_answer_in_subject: bool = False,
+    tokens: float | None = None,
+    threads: int | None = None,
 ) -> NewModelPrediction:
     """Fit every predictor on all models of the release (without the facts of
     :func:`smi.release.answer_written_in_subject` unless ``keep_answer_in_subject``), the settings of
@@ -1195,9 +1356,12 @@ def predict_new_model(
     values = predicted.filter(like="pred_").to_numpy(dtype=float)
     if not np.isfinite(values).all():
         row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
-        raise SmiError(f"{source}: the prediction for fact idx {predicted['idx'].iloc[row]} is not a number; "
-                       "check its counts")
-    predicted["best_lower"], predicted["best_upper"] = selection.fact_intervals().bounds(predicted["pred_best"].to_numpy())
+        raise SmiError(
+            f"{source}: the prediction for fact idx {predicted['idx'].iloc[row]} is not a number; check its counts"
+        )
+    predicted["best_lower"], predicted["best_upper"] = selection.fact_intervals().bounds(
+        predicted["pred_best"].to_numpy()
+    )
     mean = float(predicted["pred_best"].mean())
     lower, upper = selection.mean_interval(mean, parameters)
     return NewModelPrediction(predicted, mean, lower, upper, selection)

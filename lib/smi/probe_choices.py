@@ -12,5 +12,7 @@ MATCH_ALIASES = {"substring": "paper"}
 def match_rule(value: str) -> str:
     """``value`` with an alias replaced by the rule's name (for argparse's ``type=``)."""
     return MATCH_ALIASES.get(value, value)
+
+
 BACKENDS = ("transformers", "vllm")
 DTYPES = ("auto", "float32", "float16", "bfloat16")

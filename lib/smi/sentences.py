@@ -114,8 +114,11 @@ def split_sentences(texts: list[str], splitter: PunktSentenceTokenizer, progress
     """
     from tqdm import tqdm
 
-    rows = [(doc, sentence) for doc, text in enumerate(tqdm(texts, desc="split", unit="doc", disable=not progress))
-            for sentence in splitter.tokenize(text)]
+    rows = [
+        (doc, sentence)
+        for doc, text in enumerate(tqdm(texts, desc="split", unit="doc", disable=not progress))
+        for sentence in splitter.tokenize(text)
+    ]
     return pd.DataFrame(rows, columns=["doc", "sentence"])
 
 
@@ -188,8 +191,9 @@ def fill_pattern(pattern: str, subj: str, obj: str) -> str:
 # --------------------------------------------------------------------------- facts and their patterns
 
 
-def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
-                  mapping: dict[str, tuple[str, ...]] = triples.RELATION_CLASSES) -> pd.Series:
+def fact_patterns(
+    facts: pd.DataFrame, pararel_root: Path, mapping: dict[str, tuple[str, ...]] = triples.RELATION_CLASSES
+) -> pd.Series:
     """The ParaRel patterns (in the fact's own direction) that state each fact, indexed like ``facts``.
 
     A fact's relation is its ``pid`` column when present, otherwise found by
@@ -225,7 +229,7 @@ def fact_patterns(facts: pd.DataFrame, pararel_root: Path,
             by_pid[(pid, True)] = [triples.swap_slots(p) for p in patterns]
     looked_up = _lookup_relations(facts, pararel_root, mapping)
     result = []
-    for (rel, pid, swapped) in zip(facts["rel"], looked_up["pid"], looked_up["swapped"]):
+    for rel, pid, swapped in zip(facts["rel"], looked_up["pid"], looked_up["swapped"]):
         if isinstance(pid, str):
             result.append(by_pid[(pid, bool(swapped))])
         else:

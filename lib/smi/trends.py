@@ -13,8 +13,9 @@ from scipy import stats
 from smi.errors import SmiError
 
 
-def series_steps(frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters",
-                 name: str = "model") -> pd.DataFrame:
+def series_steps(
+    frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters", name: str = "model"
+) -> pd.DataFrame:
     """Each step from a model to the next larger one of its series.
 
     Columns: series, smaller, larger (model names), ``value`` of both (``before``, ``after``)
@@ -47,14 +48,22 @@ def series_steps(frame: pd.DataFrame, value: str, series: str = "series", size: 
         members = members.reset_index(drop=True)
         for i in range(len(members) - 1):
             before, after = members.loc[i], members.loc[i + 1]
-            rows.append({"series": group, "smaller": before[name], "larger": after[name],
-                         "before": float(before[value]), "after": float(after[value]),
-                         "change": float(after[value] - before[value])})
+            rows.append(
+                {
+                    "series": group,
+                    "smaller": before[name],
+                    "larger": after[name],
+                    "before": float(before[value]),
+                    "after": float(after[value]),
+                    "change": float(after[value] - before[value]),
+                }
+            )
     return pd.DataFrame(rows, columns=["series", "smaller", "larger", "before", "after", "change"])
 
 
-def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters",
-                        name: str = "model") -> pd.DataFrame:
+def within_series_trend(
+    frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters", name: str = "model"
+) -> pd.DataFrame:
     """Per series with at least two models: how ``value`` moves with size.
 
     Columns: series, models, spearman (Spearman's ρ between size and ``value``; 1 when it
@@ -83,20 +92,23 @@ def within_series_trend(frame: pd.DataFrame, value: str, series: str = "series",
             continue
         own = steps[steps["series"] == group]
         falling = own[own["change"] < 0]
-        rows.append({
-            "series": group,
-            "models": len(members),
-            "spearman": float(stats.spearmanr(members[size], members[value])[0]),
-            "rises": int((own["change"] > 0).sum()),
-            "falls": len(falling),
-            "where it falls": "; ".join(f"{r.smaller} → {r.larger} ({r.change:+.3f})"
-                                        for r in falling.itertuples()) or "—",
-        })
+        rows.append(
+            {
+                "series": group,
+                "models": len(members),
+                "spearman": float(stats.spearmanr(members[size], members[value])[0]),
+                "rises": int((own["change"] > 0).sum()),
+                "falls": len(falling),
+                "where it falls": "; ".join(f"{r.smaller} → {r.larger} ({r.change:+.3f})" for r in falling.itertuples())
+                or "—",
+            }
+        )
     return pd.DataFrame(rows, columns=["series", "models", "spearman", "rises", "falls", "where it falls"])
 
 
-def falling_steps(frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters",
-                  name: str = "model") -> list[str]:
+def falling_steps(
+    frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters", name: str = "model"
+) -> list[str]:
     """The falling steps of :func:`series_steps` as ``"smaller → larger"`` texts (empty when none).
 
     Parameters

@@ -60,8 +60,25 @@ RELATION_CLASSES: dict[str, tuple[str, ...]] = {
 
 #: Order of the relations in the released set's numbering (by ascending idx);
 #: the first fact asking a prompt wins when two relations share it.
-RELEASE_PID_ORDER = ("P449", "P30", "P740", "P19", "P1303", "P495", "P20", "P27", "P276",
-                     "P136", "P1376", "P101", "P159", "P106", "P413", "P36", "P17")
+RELEASE_PID_ORDER = (
+    "P449",
+    "P30",
+    "P740",
+    "P19",
+    "P1303",
+    "P495",
+    "P20",
+    "P27",
+    "P276",
+    "P136",
+    "P1376",
+    "P101",
+    "P159",
+    "P106",
+    "P413",
+    "P36",
+    "P17",
+)
 
 #: Relation whose facts are swapped by ``capital_city_first`` (region → capital becomes capital → region).
 REGION_FIRST_CAPITAL = "P36"
@@ -130,8 +147,9 @@ def read_jsonl(path: Path, required: tuple[str, ...], skip_bad_lines: bool = Fal
             problem = "expected a JSON object"
         if problem is None:
             missing = [name for name in required if not isinstance(record.get(name), str) or not record[name].strip()]
-            unencodable = [name for name in required
-                           if name not in missing and first_unencodable([record[name]]) is not None]
+            unencodable = [
+                name for name in required if name not in missing and first_unencodable([record[name]]) is not None
+            ]
             if missing:
                 problem = f"missing field '{missing[0]}'"
             elif unencodable:
@@ -297,9 +315,13 @@ def load_trex(pararel_root: Path, pid: str, skip_bad_lines: bool = False) -> tup
     """
     records, skipped = read_jsonl(trex_path(pararel_root, pid), FACT_FIELDS, skip_bad_lines)
     frame = pd.DataFrame(
-        {"pid": pid, "row": range(len(records)),
-         "subj": [r["sub_label"] for r in records], "obj": [r["obj_label"] for r in records],
-         "uuid": [r["uuid"] for r in records]},
+        {
+            "pid": pid,
+            "row": range(len(records)),
+            "subj": [r["sub_label"] for r in records],
+            "obj": [r["obj_label"] for r in records],
+            "uuid": [r["uuid"] for r in records],
+        },
     )
     return frame, skipped
 
@@ -381,8 +403,9 @@ def object_last_prefix(pattern: str) -> str | None:
     return prefix.replace("[X]", "[S]") if prefix else None
 
 
-def relation_patterns(pararel_root: Path, mapping: dict[str, tuple[str, ...]],
-                      capital_city_first: bool = False) -> pd.DataFrame:
+def relation_patterns(
+    pararel_root: Path, mapping: dict[str, tuple[str, ...]], capital_city_first: bool = False
+) -> pd.DataFrame:
     """Every ParaRel pattern of the mapped relations: rel, pid, pattern (in the facts' direction), prompt.
 
     ``prompt`` is :func:`object_last_prefix` of the pattern (None when the object
@@ -477,8 +500,12 @@ def compare_templates(built: dict[str, list[str]], released: dict[str, list[str]
 # --------------------------------------------------------------------------- facts
 
 
-def read_trex_facts(pararel_root: Path, mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES,
-                    capital_city_first: bool = False, skip_bad_lines: bool = False) -> tuple[pd.DataFrame, BuildReport]:
+def read_trex_facts(
+    pararel_root: Path,
+    mapping: dict[str, tuple[str, ...]] = RELATION_CLASSES,
+    capital_city_first: bool = False,
+    skip_bad_lines: bool = False,
+) -> tuple[pd.DataFrame, BuildReport]:
     """All mapped ParaRel facts (rel, pid, row, subj, obj, uuid), exact repeats within a relation removed.
 
     Parameters
@@ -521,8 +548,9 @@ def read_trex_facts(pararel_root: Path, mapping: dict[str, tuple[str, ...]] = RE
     return facts[~repeated].reset_index(drop=True), report
 
 
-def drop_ambiguous_prompts(facts: pd.DataFrame, prompts: dict[str, str],
-                           pid_order: tuple[str, ...] = RELEASE_PID_ORDER) -> pd.DataFrame:
+def drop_ambiguous_prompts(
+    facts: pd.DataFrame, prompts: dict[str, str], pid_order: tuple[str, ...] = RELEASE_PID_ORDER
+) -> pd.DataFrame:
     """Keep only the first fact asking each query prompt.
 
     The prompt of a fact is its relation's query prompt with the subject filled in;
@@ -546,8 +574,10 @@ def drop_ambiguous_prompts(facts: pd.DataFrame, prompts: dict[str, str],
     rank = {pid: position for position, pid in enumerate(pid_order)}
     ordered = facts.assign(_rank=facts["pid"].map(rank).fillna(len(rank)))
     ordered = ordered.sort_values(["_rank", "row"], kind="stable")
-    asked = [prompts[pid].replace("[S]", subj) if pid in prompts else f"\0{pid}\0{subj}\0{obj}"
-             for pid, subj, obj in zip(ordered["pid"], ordered["subj"], ordered["obj"])]
+    asked = [
+        prompts[pid].replace("[S]", subj) if pid in prompts else f"\0{pid}\0{subj}\0{obj}"
+        for pid, subj, obj in zip(ordered["pid"], ordered["subj"], ordered["obj"])
+    ]
     first = ~pd.Series(asked, index=ordered.index).duplicated()
     return facts.loc[sorted(first[first].index)]
 

@@ -10,24 +10,48 @@ from smi.errors import SmiError
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help="out-of-sample accuracy prediction: predictions.csv and summary.csv",
+        "evaluate",
+        help="out-of-sample accuracy prediction: predictions.csv and summary.csv",
         description="Hold out each model, corpus or series in turn, fit on the rest, predict the held-out facts. "
-                    "Finished folds are saved in OUT/folds with a key of their inputs, settings and code; rerunning "
-                    "resumes, and a fold whose key no longer matches is recomputed. OUT/predictions.csv, "
-                    "OUT/summary.csv and OUT/evaluation.json (the hashes of both tables and the run's key) are "
-                    "written together once everything is done. The settings of best (ranking model, question features, leaf "
-                    "size, size-trend threshold, training tokens) are chosen in every fold by an inner leave-one-corpus-out "
-                    "(series under leave-one-series-out) on the training models alone, which also calibrates the 90 % "
-                    "intervals; best_fixed keeps the hand-tuned settings.",
+        "Finished folds are saved in OUT/folds with a key of their inputs, settings and code; rerunning "
+        "resumes, and a fold whose key no longer matches is recomputed. OUT/predictions.csv, "
+        "OUT/summary.csv and OUT/evaluation.json (the hashes of both tables and the run's key) are "
+        "written together once everything is done. The settings of best (ranking model, question features, leaf "
+        "size, size-trend threshold, training tokens) are chosen in every fold by an inner leave-one-corpus-out "
+        "(series under leave-one-series-out) on the training models alone, which also calibrates the 90 % "
+        "intervals; best_fixed keeps the hand-tuned settings.",
     )
     parser.add_argument("--release", type=Path, help="release folder (default: data/external/smi-release)")
-    parser.add_argument("--scheme", required=True, metavar="SCHEME", help="leave-one-model-out, leave-one-corpus-out or leave-one-series-out")
-    parser.add_argument("--out", type=Path, default=Path("results/prediction"), help="output folder (default: results/prediction)")
+    parser.add_argument(
+        "--scheme",
+        required=True,
+        metavar="SCHEME",
+        help="leave-one-model-out, leave-one-corpus-out or leave-one-series-out",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/prediction"), help="output folder (default: results/prediction)"
+    )
     parser.add_argument("--models", nargs="+", metavar="NAME", help="use only these models (default: all)")
-    parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
-    parser.add_argument("--bootstrap", type=int, default=200, metavar="B", help="bootstrap resamples of the facts for the 95%% CIs (default 200)")
-    parser.add_argument("--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)")
-    parser.add_argument("--threads", type=int, default=1, metavar="T", help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)")
+    parser.add_argument(
+        "--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)"
+    )
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        metavar="B",
+        help="bootstrap resamples of the facts for the 95%% CIs (default 200)",
+    )
+    parser.add_argument(
+        "--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="T",
+        help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the boosting (default 0)")
     add_answer_in_subject_option(parser, "drop", "a predictor would learn the release's scoring, not knowledge")
     parser.set_defaults(func=run)
@@ -52,30 +76,44 @@ def run(args) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise SmiError(f"{args.out}: --out must be a folder, and this is a file")
     folds = args.out / "folds"
-    for path in prediction.evaluation_paths(args.out) + [folds / "fold.parquet"]:
+    for path in [*prediction.evaluation_paths(args.out), folds / "fold.parquet"]:
         check_writable(path)  # before any work: a folder in the way, read-only, a file as a parent
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
     accuracies = release.load_accuracies(release_dir, models)
     if args.answer_in_subject == "drop":
         accuracies, dropped = release.drop_answer_in_subject(accuracies)
-        print(f"left out {dropped} facts whose object is written inside the subject's name (--answer-in-subject keep keeps them)")
+        print(
+            f"left out {dropped} facts whose object is written inside the subject's name "
+            "(--answer-in-subject keep keeps them)"
+        )
     predictions = prediction.evaluate(
-        accuracies, args.scheme, args.gbm_iterations, args.seed, checkpoint_dir=folds, progress=True,
+        accuracies,
+        args.scheme,
+        args.gbm_iterations,
+        args.seed,
+        checkpoint_dir=folds,
+        progress=True,
         threads=args.threads,
     )
     summary = prediction.summarise(predictions, args.bootstrap, args.seed, progress=True)
-    about = {"key": prediction.evaluation_key(accuracies, args.scheme, args.gbm_iterations, args.seed),
-             "bootstrap": args.bootstrap, "keep_answer_in_subject": args.answer_in_subject == "keep",
-             "models": list(models["name"])}
+    about = {
+        "key": prediction.evaluation_key(accuracies, args.scheme, args.gbm_iterations, args.seed),
+        "bootstrap": args.bootstrap,
+        "keep_answer_in_subject": args.answer_in_subject == "keep",
+        "models": list(models["name"]),
+    }
     for path in prediction.write_evaluation(predictions, summary, args.out, about):
         print(path)
     best = summary[summary["predictor"] == "best"]
     large = best[best["parameters"] >= 1e9]
     for label, rows in (("held-out models", best), ("of them with ≥ 1B parameters", large)):
         if len(rows):
-            print(f"pred_best: per-fact R² median {rows['r2'].median():.3f} (min {rows['r2'].min():.3f}), "
-                  f"|mean error| median {rows['mean_error'].abs().median():.3f} over {len(rows)} {label}; "
-                  f"{round(100 * prediction.COVERAGE)} % interval of the mean covers {int(rows['mean_covered'].astype(bool).sum())} "
-                  f"of {len(rows)}, median width {rows['mean_interval_width'].astype(float).median():.3f}")
+            print(
+                f"pred_best: per-fact R² median {rows['r2'].median():.3f} (min {rows['r2'].min():.3f}), "
+                f"|mean error| median {rows['mean_error'].abs().median():.3f} over {len(rows)} {label}; "
+                f"{round(100 * prediction.COVERAGE)} % interval of the mean covers "
+                f"{int(rows['mean_covered'].astype(bool).sum())} "
+                f"of {len(rows)}, median width {rows['mean_interval_width'].astype(float).median():.3f}"
+            )
     return 0

@@ -29,15 +29,17 @@ def default_threads() -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "lab", help="knowledge-retention lab: generate a corpus with known facts, pre-train small models, test SMI",
+        "lab",
+        help="knowledge-retention lab: generate a corpus with known facts, pre-train small models, test SMI",
         description="Generate documents about made-up entities whose facts and counts are known, pre-train small "
-                    "GPT-NeoX models on them, and run count → probe → fit → prediction before training.",
+        "GPT-NeoX models on them, and run count → probe → fit → prediction before training.",
     )
     commands = parser.add_subparsers(dest="lab_command", metavar="STEP", required=True)
     threads_help = f"CPU threads for torch (default {default_threads()})"
 
-    corpus = commands.add_parser("corpus", help="write a lab corpus folder: corpus.jsonl, facts.json, templates, "
-                                                "truth.csv, lab.json")
+    corpus = commands.add_parser(
+        "corpus", help="write a lab corpus folder: corpus.jsonl, facts.json, templates, truth.csv, lab.json"
+    )
     corpus.add_argument("--out", type=Path, required=True, help="output folder")
     corpus.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     _corpus_options(corpus)
@@ -54,20 +56,27 @@ def register(subparsers) -> None:
     length.add_argument("--tokens", type=int, help="training tokens instead of --epochs (rounded to whole batches)")
     train.add_argument("--batch-size", type=int, default=4, help="blocks per optimiser step (default 4)")
     train.add_argument("--block-size", type=int, default=128, help="tokens per block (default 128)")
-    train.add_argument("--learning-rate", type=float,
-                       help="peak learning rate (default: the size's, 0.01 for xs, s and m, 0.005 for l)")
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        help="peak learning rate (default: the size's, 0.01 for xs, s and m, 0.005 for l)",
+    )
     train.add_argument("--threads", type=int, default=default_threads(), help=threads_help)
-    train.add_argument("--checkpoint-seconds", type=float, default=30.0,
-                       help="seconds between checkpoints (default 30)")
+    train.add_argument(
+        "--checkpoint-seconds", type=float, default=30.0, help="seconds between checkpoints (default 30)"
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(func=run_train)
 
-    run = commands.add_parser("run", help="the whole loop: corpus → smi count → train sizes → smi probe → smi fit "
-                                          "→ prediction before training")
+    run = commands.add_parser(
+        "run",
+        help="the whole loop: corpus → smi count → train sizes → smi probe → smi fit → prediction before training",
+    )
     run.add_argument("--out", type=Path, required=True, help="output folder (its files: see smi.lab.run)")
     run.add_argument("--quick", action="store_true", help="a small corpus, three small sizes (tests)")
-    run.add_argument("--sizes", nargs="+", metavar="SIZE",
-                     help="model sizes, at least three (default: xs s m l; quick: xs s m)")
+    run.add_argument(
+        "--sizes", nargs="+", metavar="SIZE", help="model sizes, at least three (default: xs s m l; quick: xs s m)"
+    )
     run.add_argument("--corpus", type=Path, help="use this lab corpus folder instead of generating DIR/corpus")
     run.add_argument("--epochs", type=float, help="training epochs of every size (default 8; quick 10)")
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train and probe (default cpu)")
@@ -85,8 +94,12 @@ def _corpus_options(parser) -> None:
         if spec.name == "seed":
             continue
         default = getattr(defaults, spec.name)
-        parser.add_argument(f"--{spec.name.replace('_', '-')}", type=type(default), default=default,
-                            help=f"{CORPUS_HELP[spec.name]} (default {default})")
+        parser.add_argument(
+            f"--{spec.name.replace('_', '-')}",
+            type=type(default),
+            default=default,
+            help=f"{CORPUS_HELP[spec.name]} (default {default})",
+        )
 
 
 def _set_threads(count: int) -> None:
@@ -110,8 +123,10 @@ def run_corpus(args) -> int:
     generated = corpus.generate_corpus(settings)
     corpus.write_corpus(generated, args.out)
     stated = generated.truth["stated_docs"]
-    print(f"{args.out}: {len(generated.documents):,} documents, {len(generated.facts)} facts "
-          f"(stated in no document: {int((stated == 0).sum())}, in 16 or more: {int((stated >= 16).sum())})")
+    print(
+        f"{args.out}: {len(generated.documents):,} documents, {len(generated.facts)} facts "
+        f"(stated in no document: {int((stated == 0).sum())}, in 16 or more: {int((stated >= 16).sum())})"
+    )
     return 0
 
 
@@ -120,22 +135,30 @@ def run_train(args) -> int:
 
     train.model_size(args.size)
     corpus.check_corpus_dir(args.corpus)
-    settings = train.TrainSettings(seed=args.seed, epochs=args.epochs if args.epochs is not None else 8.0,
-                                   block_size=args.block_size, batch_size=args.batch_size,
-                                   learning_rate=args.learning_rate, tokens=args.tokens)
+    settings = train.TrainSettings(
+        seed=args.seed,
+        epochs=args.epochs if args.epochs is not None else 8.0,
+        block_size=args.block_size,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        tokens=args.tokens,
+    )
     _set_threads(args.threads)
     if args.no_progress:
         train.quiet_transformers()
-    result = train.train_model(args.corpus, args.size, args.out, settings, args.device, args.checkpoint_seconds,
-                               progress=not args.no_progress)
+    result = train.train_model(
+        args.corpus, args.size, args.out, settings, args.device, args.checkpoint_seconds, progress=not args.no_progress
+    )
     if result.reused:
         state = "already trained"
     elif result.resumed_from_step:
         state = f"resumed at step {result.resumed_from_step}"
     else:
         state = "trained"
-    print(f"{result.path}: {state}; {result.parameters:,} parameters, {result.steps} steps, {result.tokens:,} tokens, "
-          f"final loss {result.final_loss:.3f}, {result.tokens_per_second:,.0f} tokens/s")
+    print(
+        f"{result.path}: {state}; {result.parameters:,} parameters, {result.steps} steps, {result.tokens:,} tokens, "
+        f"final loss {result.final_loss:.3f}, {result.tokens_per_second:,.0f} tokens/s"
+    )
     return 0
 
 
@@ -144,10 +167,13 @@ def run_run(args) -> int:
 
     settings = run.default_settings(args.quick, args.seed, tuple(args.sizes) if args.sizes else None, args.epochs)
     train.quiet_transformers()
-    result = run.run_lab(args.out, settings, args.device, args.corpus, progress=not args.no_progress,
-                         threads=args.threads)
+    result = run.run_lab(
+        args.out, settings, args.device, args.corpus, progress=not args.no_progress, threads=args.threads
+    )
     checks = result.summary["learning"]
-    print(f"largest size {checks['size']}: accuracy {checks['well_known_acc']:.3f} on facts stated in >= 16 documents, "
-          f"{checks['unstated_acc']:.3f} on facts stated in none (guessing baseline "
-          f"{checks['unstated_baseline']:.3f}), Spearman {checks['spearman']:.3f} over exposure buckets")
+    print(
+        f"largest size {checks['size']}: accuracy {checks['well_known_acc']:.3f} on facts stated in >= 16 documents, "
+        f"{checks['unstated_acc']:.3f} on facts stated in none (guessing baseline "
+        f"{checks['unstated_baseline']:.3f}), Spearman {checks['spearman']:.3f} over exposure buckets"
+    )
     return 0

@@ -9,17 +9,48 @@ from smi.errors import SmiError
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("predict", help="predict per-fact accuracy of a new model from corpus counts and size")
-    parser.add_argument("--counts", type=Path, required=True, help="per-fact counts: JSON list (like merge.json), JSONL or CSV with idx, subj, rel, obj, time_subj, time_obj, time_s1j1[, time_seqs]")
-    parser.add_argument("--params", type=float, required=True, metavar="N", help="parameters of the new model (raw count, e.g. 7e9)")
-    parser.add_argument("--tokens", type=float, metavar="N", help="training tokens of the new model (raw count, e.g. 3e11); used by the level model when known")
-    parser.add_argument("--threads", type=int, default=1, metavar="T", help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)")
-    parser.add_argument("--corpus-docs", type=float, metavar="N", help="documents in the corpus (instead of a time_seqs column)")
+    parser = subparsers.add_parser(
+        "predict", help="predict per-fact accuracy of a new model from corpus counts and size"
+    )
+    parser.add_argument(
+        "--counts",
+        type=Path,
+        required=True,
+        help="per-fact counts: JSON list (like merge.json), JSONL or CSV with idx, subj, rel, obj, "
+        "time_subj, time_obj, time_s1j1[, time_seqs]",
+    )
+    parser.add_argument(
+        "--params", type=float, required=True, metavar="N", help="parameters of the new model (raw count, e.g. 7e9)"
+    )
+    parser.add_argument(
+        "--tokens",
+        type=float,
+        metavar="N",
+        help="training tokens of the new model (raw count, e.g. 3e11); used by the level model when known",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="T",
+        help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)",
+    )
+    parser.add_argument(
+        "--corpus-docs", type=float, metavar="N", help="documents in the corpus (instead of a time_seqs column)"
+    )
     parser.add_argument("--release", type=Path, help="release to fit on (default: data/external/smi-release)")
-    parser.add_argument("--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)")
-    parser.add_argument("--out", type=Path, default=Path("results/prediction/predicted.csv"),
-                        help="per-fact output CSV, replaced only once complete (default: results/prediction/predicted.csv)")
-    parser.add_argument("--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)")
+    parser.add_argument(
+        "--models-table", type=Path, help="CSV with name, series, parameters, corpus (default: the paper's 24 models)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/prediction/predicted.csv"),
+        help="per-fact output CSV, replaced only once complete (default: results/prediction/predicted.csv)",
+    )
+    parser.add_argument(
+        "--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)"
+    )
     add_answer_in_subject_option(parser, "drop", "a predictor would learn the release's scoring, not knowledge")
     parser.set_defaults(func=run)
 
@@ -41,21 +72,35 @@ def run(args) -> int:
     release_dir = args.release or data.release_dir()
     models = release.load_models(args.models_table)
     result = prediction.predict_new_model(
-        release_dir, counts, args.params, models, args.gbm_iterations, str(args.counts),
-        args.answer_in_subject == "keep", args.tokens, args.threads,
+        release_dir,
+        counts,
+        args.params,
+        models,
+        args.gbm_iterations,
+        str(args.counts),
+        args.answer_in_subject == "keep",
+        args.tokens,
+        args.threads,
     )
     predicted = result.facts
     prediction.write_predicted(predicted, args.out)  # the previous file stays until the new one is complete
     print(args.out)
     means = {column[5:]: predicted[column].mean() for column in predicted.columns if column.startswith("pred_")}
-    print(f"{len(predicted)} facts, model of {args.params:.3g} parameters: predicted mean accuracy "
-          + ", ".join(f"{name} {value:.3f}" for name, value in means.items()))
+    print(
+        f"{len(predicted)} facts, model of {args.params:.3g} parameters: predicted mean accuracy "
+        + ", ".join(f"{name} {value:.3f}" for name, value in means.items())
+    )
     coverage = round(100 * prediction.COVERAGE)
-    print(f"best: mean accuracy {result.mean:.3f} ({coverage} % interval {result.mean_lower:.3f}–{result.mean_upper:.3f}); "
-          f"settings chosen by inner leave-one-corpus-out: {result.selection.settings.label()}; "
-          f"per-fact {coverage} % intervals in columns best_lower, best_upper")
+    print(
+        f"best: mean accuracy {result.mean:.3f} "
+        f"({coverage} % interval {result.mean_lower:.3f}–{result.mean_upper:.3f}); "
+        f"settings chosen by inner leave-one-corpus-out: {result.selection.settings.label()}; "
+        f"per-fact {coverage} % intervals in columns best_lower, best_upper"
+    )
     flagged = int(predicted["answer_in_subject"].sum())
     if flagged:
-        print(f"{flagged} facts have their answer written in the subject's name (column answer_in_subject): "
-              "predicted as if only the answer, not the prompt, is scored")
+        print(
+            f"{flagged} facts have their answer written in the subject's name (column answer_in_subject): "
+            "predicted as if only the answer, not the prompt, is scored"
+        )
     return 0

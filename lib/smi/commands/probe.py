@@ -9,12 +9,13 @@ from smi import probe_choices
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "probe", help="per-fact accuracy of a causal LM: templates × sampled answers that contain the object",
+        "probe",
+        help="per-fact accuracy of a causal LM: templates × sampled answers that contain the object",
         description="For every fact, fill each of its relation's templates with the subject, sample continuations, "
-                    "and report the share that contain the object (the SMI paper's protocol). Records are appended per "
-                    "chunk to OUT.partial.jsonl, whose first line is a key of the facts, templates, model weights "
-                    "and tokenizer, settings and code; rerunning the same command resumes an interrupted run, and a "
-                    "partial file made from other inputs is set aside and never reused.",
+        "and report the share that contain the object (the SMI paper's protocol). Records are appended per "
+        "chunk to OUT.partial.jsonl, whose first line is a key of the facts, templates, model weights "
+        "and tokenizer, settings and code; rerunning the same command resumes an interrupted run, and a "
+        "partial file made from other inputs is set aside and never reused.",
     )
     parser.add_argument("--model", required=True, help="folder of a Hugging Face causal LM (or a hub id)")
     parser.add_argument(

@@ -23,12 +23,20 @@ def register(subparsers) -> None:
     build.add_argument("--pararel", type=Path, help="ParaRel folder (default: data/external/pararel)")
     build.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
     build.add_argument("--mapping", type=Path, help="CSV rel,pid (default: the paper's 15 classes over 17 relations)")
-    build.add_argument("--release-filter", action="store_true",
-                       help="drop ambiguous prompts and pairs as the released set does")
-    build.add_argument("--capital-city-first", action="store_true",
-                       help="swap P36 so every capital fact reads '[subj] is the capital of [obj]'")
-    build.add_argument("--compare", type=Path, metavar="FACTS_JSON",
-                       help="released facts to compare with (default: the release's pararel_15classes.json if present)")
+    build.add_argument(
+        "--release-filter", action="store_true", help="drop ambiguous prompts and pairs as the released set does"
+    )
+    build.add_argument(
+        "--capital-city-first",
+        action="store_true",
+        help="swap P36 so every capital fact reads '[subj] is the capital of [obj]'",
+    )
+    build.add_argument(
+        "--compare",
+        type=Path,
+        metavar="FACTS_JSON",
+        help="released facts to compare with (default: the release's pararel_15classes.json if present)",
+    )
     build.add_argument("--skip-bad-lines", action="store_true", help="skip malformed ParaRel lines and report how many")
     build.set_defaults(func=run_build)
 

@@ -130,9 +130,17 @@ def acquisition_table(accuracies: pd.DataFrame, min_facts: int = MIN_BUCKET_FACT
         for bucket, facts in per_size.groupby("bucket"):
             low = edges[bucket]
             high = edges[bucket + 1] - 1 if bucket + 1 < len(edges) else int(facts["stated_docs"].max())
-            rows.append({"size": size, "parameters": int(parameters), "exposure_min": low, "exposure_max": high,
-                         "n_facts": len(facts), "mean_acc": float(facts["acc"].mean()),
-                         "baseline_acc": float(facts["baseline"].mean())})
+            rows.append(
+                {
+                    "size": size,
+                    "parameters": int(parameters),
+                    "exposure_min": low,
+                    "exposure_max": high,
+                    "n_facts": len(facts),
+                    "mean_acc": float(facts["acc"].mean()),
+                    "baseline_acc": float(facts["baseline"].mean()),
+                }
+            )
     return pd.DataFrame(rows, columns=ACQUISITION_COLUMNS)
 
 
@@ -187,7 +195,8 @@ def learning_checks(accuracies: pd.DataFrame, acquisition: pd.DataFrame, size: s
     checks["well_known_ok"] = bool(checks["well_known_acc"] >= WELL_KNOWN_ACCURACY)
     checks["unstated_ok"] = bool(abs(checks["unstated_acc"] - checks["unstated_baseline"]) <= BASELINE_TOLERANCE)
     checks["unstated_unmentioned_ok"] = bool(
-        abs(checks["unstated_unmentioned_acc"] - checks["unstated_unmentioned_baseline"]) <= BASELINE_TOLERANCE)
+        abs(checks["unstated_unmentioned_acc"] - checks["unstated_unmentioned_baseline"]) <= BASELINE_TOLERANCE
+    )
     checks["rising_ok"] = bool(rho >= RISING_SPEARMAN)
     return checks
 
@@ -222,8 +231,9 @@ def _bucketed_r2_rows(x: np.ndarray, acc: np.ndarray, weights: np.ndarray) -> np
         return (dx * dy).sum(axis=1) ** 2 / ((dx * dx).sum(axis=1) * (dy * dy).sum(axis=1))
 
 
-def with_exposure_predictor(predictors: dict[str, pd.DataFrame], truth: pd.DataFrame,
-                            width: float = metrics.DEFAULT_BUCKET_WIDTH) -> dict[str, pd.DataFrame]:
+def with_exposure_predictor(
+    predictors: dict[str, pd.DataFrame], truth: pd.DataFrame, width: float = metrics.DEFAULT_BUCKET_WIDTH
+) -> dict[str, pd.DataFrame]:
     r"""Each model's predictor frame with a fourth method, ``STATED``: the true exposure, known only in the lab.
 
     ``STATED`` is bucketed and normalised as CO-OCCUR is, on :math:`1 + k_f` (so a
@@ -302,10 +312,21 @@ def fit_intervals(predictors: dict[str, pd.DataFrame], n_boot: int = 200, seed: 
             per_fact = regression.per_fact_fit(x, acc)
             b_lo, b_hi = np.nanpercentile(_bucketed_r2_rows(x, acc, weights), [2.5, 97.5])
             p_lo, p_hi = np.nanpercentile(_r2_rows(x, acc, weights), [2.5, 97.5])
-            rows.append({"model": model, "method": method, "n_facts": n, "n_buckets": bucketed.n_buckets,
-                         "r2_bucketed": bucketed.r2, "r2_bucketed_lo": b_lo, "r2_bucketed_hi": b_hi,
-                         "r2_per_fact": per_fact.r2, "r2_per_fact_lo": p_lo, "r2_per_fact_hi": p_hi,
-                         "upper_bound": bucketed.upper_bound})
+            rows.append(
+                {
+                    "model": model,
+                    "method": method,
+                    "n_facts": n,
+                    "n_buckets": bucketed.n_buckets,
+                    "r2_bucketed": bucketed.r2,
+                    "r2_bucketed_lo": b_lo,
+                    "r2_bucketed_hi": b_hi,
+                    "r2_per_fact": per_fact.r2,
+                    "r2_per_fact_lo": p_lo,
+                    "r2_per_fact_hi": p_hi,
+                    "upper_bound": bucketed.upper_bound,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -363,9 +384,17 @@ def specificity_table(accuracies: pd.DataFrame, counts: pd.DataFrame, n_boot: in
             with np.errstate(invalid="ignore", divide="ignore"):
                 boot = [np.corrcoef(x[d], y[d])[0, 1] for d in draws]
             lo, hi = (float(v) for v in np.nanpercentile(boot, [2.5, 97.5]))
-        rows.append({"size": size, "facts": len(x), "high_mi_acc": float(np.mean(high)) if high else float("nan"),
-                     "low_mi_acc": float(np.mean(low)) if low else float("nan"),
-                     "within_group_rho": rho, "rho_lo": lo, "rho_hi": hi})
+        rows.append(
+            {
+                "size": size,
+                "facts": len(x),
+                "high_mi_acc": float(np.mean(high)) if high else float("nan"),
+                "low_mi_acc": float(np.mean(low)) if low else float("nan"),
+                "within_group_rho": rho,
+                "rho_lo": lo,
+                "rho_hi": hi,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -396,9 +425,11 @@ def mention_table(accuracies: pd.DataFrame) -> pd.DataFrame:
         inside = (stated >= low) & (stated <= high if high is not None else True)
         label = f"{low}" if high == low else (f"{low}–{high}" if high is not None else f"≥{low}")
         part = accuracies[inside].assign(stated=label, co_mentioned=lambda f: f["mention_docs"] > 0)
-        rows.append(part.groupby(["size", "stated", "co_mentioned"], sort=False)
-                    .agg(n_facts=("acc", "size"), mean_acc=("acc", "mean"), baseline_acc=("baseline", "mean"))
-                    .reset_index())
+        rows.append(
+            part.groupby(["size", "stated", "co_mentioned"], sort=False)
+            .agg(n_facts=("acc", "size"), mean_acc=("acc", "mean"), baseline_acc=("baseline", "mean"))
+            .reset_index()
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -428,8 +459,14 @@ def _increasing(values) -> bool:
     return all(b > a for a, b in pairwise(values))
 
 
-def paper_claims(checks: dict, specificity: pd.DataFrame, sizes: pd.DataFrame, fits: pd.DataFrame,
-                 prediction_scores: pd.DataFrame, predictor: str = "best") -> pd.DataFrame:
+def paper_claims(
+    checks: dict,
+    specificity: pd.DataFrame,
+    sizes: pd.DataFrame,
+    fits: pd.DataFrame,
+    prediction_scores: pd.DataFrame,
+    predictor: str = "best",
+) -> pd.DataFrame:
     """The paper's claims as the lab tests them: one row per claim with the measurement and whether it holds.
 
     ``checks`` is :func:`learning_checks` of the largest size, ``specificity``
@@ -467,40 +504,59 @@ def paper_claims(checks: dict, specificity: pd.DataFrame, sizes: pd.DataFrame, f
     score = prediction_scores.set_index("predictor").loc[predictor]
     bounds = sizes["upper_bound_SMI"]
     rows = [
-        ("Accuracy rises with the documents that state a fact",
-         f"Spearman's rho of bucket means against exposure, size {largest}: {checks['spearman']:.3f} "
-         f"(test: >= {RISING_SPEARMAN})",
-         checks["rising_ok"]),
-        ("Facts stated often are known",
-         f"mean accuracy on facts stated in >= {WELL_KNOWN_EXPOSURE} documents: {checks['well_known_acc']:.3f} "
-         f"(test: >= {WELL_KNOWN_ACCURACY})",
-         checks["well_known_ok"]),
-        ("Facts stated nowhere are answered at guessing level",
-         f"{checks['unstated_acc']:.3f} against a baseline of {checks['unstated_baseline']:.3f}; without co-mentions "
-         f"{checks['unstated_unmentioned_acc']:.3f} against {checks['unstated_unmentioned_baseline']:.3f} "
-         f"(test: within {BASELINE_TOLERANCE})",
-         checks["unstated_ok"]),
-        ("At equal co-occurrence, the more specific fact (higher MI) is known better",
-         f"within-group rho of MI and accuracy, size {largest}: {spec['within_group_rho']:.3f} "
-         f"[{spec['rho_lo']:.3f}, {spec['rho_hi']:.3f}]",
-         bool(spec["rho_lo"] > 0)),
-        ("Larger models retain more",
-         "mean accuracy by size: " + ", ".join(f"{r.size} {r.mean_acc:.3f}" for r in sizes.itertuples()),
-         _increasing(sizes["mean_acc"])),
-        ("The fitted upper bound rises with size",
-         "SMI upper bound (slope + intercept) by size: "
-         + ", ".join(f"{r.size} {r.upper_bound_SMI:.3f}" for r in sizes.itertuples()),
-         _increasing(bounds)),
-        ("SMI explains accuracy better than CO-OCCUR and MI",
-         f"SMI has the highest bucketed R² for {sum(smi_best)} of {len(smi_best)} sizes",
-         all(smi_best)),
-        ("Which facts a model will know can be predicted before training",
-         f"per-fact R² of '{predictor}' on the largest size {score['r2']:.3f} "
-         f"[{score['r2_lo']:.3f}, {score['r2_hi']:.3f}] (test: above 0)",
-         bool(score["r2_lo"] > 0)),
-        ("How much a model will know can be predicted before training",
-         f"mean accuracy predicted {score['mean_pred']:.3f} against measured {score['mean_acc']:.3f} "
-         f"(test: within {BASELINE_TOLERANCE})",
-         bool(abs(score["mean_pred"] - score["mean_acc"]) <= BASELINE_TOLERANCE)),
+        (
+            "Accuracy rises with the documents that state a fact",
+            f"Spearman's rho of bucket means against exposure, size {largest}: {checks['spearman']:.3f} "
+            f"(test: >= {RISING_SPEARMAN})",
+            checks["rising_ok"],
+        ),
+        (
+            "Facts stated often are known",
+            f"mean accuracy on facts stated in >= {WELL_KNOWN_EXPOSURE} documents: {checks['well_known_acc']:.3f} "
+            f"(test: >= {WELL_KNOWN_ACCURACY})",
+            checks["well_known_ok"],
+        ),
+        (
+            "Facts stated nowhere are answered at guessing level",
+            f"{checks['unstated_acc']:.3f} against a baseline of {checks['unstated_baseline']:.3f}; "
+            "without co-mentions "
+            f"{checks['unstated_unmentioned_acc']:.3f} against {checks['unstated_unmentioned_baseline']:.3f} "
+            f"(test: within {BASELINE_TOLERANCE})",
+            checks["unstated_ok"],
+        ),
+        (
+            "At equal co-occurrence, the more specific fact (higher MI) is known better",
+            f"within-group rho of MI and accuracy, size {largest}: {spec['within_group_rho']:.3f} "
+            f"[{spec['rho_lo']:.3f}, {spec['rho_hi']:.3f}]",
+            bool(spec["rho_lo"] > 0),
+        ),
+        (
+            "Larger models retain more",
+            "mean accuracy by size: " + ", ".join(f"{r.size} {r.mean_acc:.3f}" for r in sizes.itertuples()),
+            _increasing(sizes["mean_acc"]),
+        ),
+        (
+            "The fitted upper bound rises with size",
+            "SMI upper bound (slope + intercept) by size: "
+            + ", ".join(f"{r.size} {r.upper_bound_SMI:.3f}" for r in sizes.itertuples()),
+            _increasing(bounds),
+        ),
+        (
+            "SMI explains accuracy better than CO-OCCUR and MI",
+            f"SMI has the highest bucketed R² for {sum(smi_best)} of {len(smi_best)} sizes",
+            all(smi_best),
+        ),
+        (
+            "Which facts a model will know can be predicted before training",
+            f"per-fact R² of '{predictor}' on the largest size {score['r2']:.3f} "
+            f"[{score['r2_lo']:.3f}, {score['r2_hi']:.3f}] (test: above 0)",
+            bool(score["r2_lo"] > 0),
+        ),
+        (
+            "How much a model will know can be predicted before training",
+            f"mean accuracy predicted {score['mean_pred']:.3f} against measured {score['mean_acc']:.3f} "
+            f"(test: within {BASELINE_TOLERANCE})",
+            bool(abs(score["mean_pred"] - score["mean_acc"]) <= BASELINE_TOLERANCE),
+        ),
     ]
     return pd.DataFrame(rows, columns=["claim", "measured", "holds"])

@@ -84,8 +84,16 @@ from smi.lab.settings import CorpusSettings
 
 #: The files of a lab corpus folder, in the order they are renamed into place (lab.json last).
 CORPUS_FILES = ("corpus.jsonl", "facts.json", "templates.json", "unseen_templates.json", "truth.csv", "lab.json")
-TRUTH_COLUMNS = ["idx", "subj_docs", "obj_docs", "both_docs", "stated_docs", "mention_docs", "paraphrases",
-                 "answer_share"]
+TRUTH_COLUMNS = [
+    "idx",
+    "subj_docs",
+    "obj_docs",
+    "both_docs",
+    "stated_docs",
+    "mention_docs",
+    "paraphrases",
+    "answer_share",
+]
 #: Bumped whenever the generator's output for given settings changes.
 GENERATOR_VERSION = 1
 _FILLER_SENTENCE = re.compile(r"[A-Z][A-Za-z ,'-]*[a-z]\.")
@@ -176,9 +184,12 @@ def made_up_names(rng: np.random.Generator, n: int, taken: set[str]) -> list[str
     seen = set(taken)
     while len(names) < n:
         syllables = 2 + int(rng.random() < 0.3)
-        word = "".join(vocabulary.ONSETS[rng.integers(len(vocabulary.ONSETS))]
-                       + vocabulary.VOWELS[rng.integers(len(vocabulary.VOWELS))]
-                       + vocabulary.CODAS[rng.integers(len(vocabulary.CODAS))] for _ in range(syllables))
+        word = "".join(
+            vocabulary.ONSETS[rng.integers(len(vocabulary.ONSETS))]
+            + vocabulary.VOWELS[rng.integers(len(vocabulary.VOWELS))]
+            + vocabulary.CODAS[rng.integers(len(vocabulary.CODAS))]
+            for _ in range(syllables)
+        )
         word = word[0] + word[1:].lower()
         if word not in seen and len(word) >= 4:
             seen.add(word)
@@ -215,9 +226,14 @@ def filler_pool(texts: list[str], vocabulary_size: int) -> list[str]:
         for word in _WORDS.findall(sentence):
             counts[word] = counts.get(word, 0) + 1
     frequent = {word for word, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:vocabulary_size]}
-    pool = [s for s in sentences
-            if 6 <= len(s.split()) <= 18 and _FILLER_SENTENCE.fullmatch(s) and "  " not in s
-            and all(word in frequent for word in _WORDS.findall(s))]
+    pool = [
+        s
+        for s in sentences
+        if 6 <= len(s.split()) <= 18
+        and _FILLER_SENTENCE.fullmatch(s)
+        and "  " not in s
+        and all(word in frequent for word in _WORDS.findall(s))
+    ]
     return sorted(set(pool))
 
 
@@ -285,7 +301,7 @@ def names_in_sentence(sentence: str, index: NameIndex, first: bool) -> frozenset
         starts.insert(0, 0)
     found = set()
     for start in starts:
-        for name in index.by_prefix.get(sentence[start:start + 2], ()):
+        for name in index.by_prefix.get(sentence[start : start + 2], ()):
             if sentence.startswith(name, start):
                 found.add(name)
     return frozenset(found)
@@ -303,15 +319,20 @@ def _entities(rng: np.random.Generator, settings: CorpusSettings) -> tuple[list[
     taken = {word for pool in vocabulary.OBJECTS.values() for name in pool for word in name.split()}
     taken |= set(vocabulary.FIRST_NAMES)
     family = made_up_names(rng, settings.people + settings.organisations, taken)
-    people = [f"{vocabulary.FIRST_NAMES[rng.integers(len(vocabulary.FIRST_NAMES))]} {name}"
-              for name in family[:settings.people]]
-    organisations = [f"{stem} {vocabulary.ORGANISATION_KINDS[rng.integers(len(vocabulary.ORGANISATION_KINDS))]}"
-                     for stem in family[settings.people:]]
+    people = [
+        f"{vocabulary.FIRST_NAMES[rng.integers(len(vocabulary.FIRST_NAMES))]} {name}"
+        for name in family[: settings.people]
+    ]
+    organisations = [
+        f"{stem} {vocabulary.ORGANISATION_KINDS[rng.integers(len(vocabulary.ORGANISATION_KINDS))]}"
+        for stem in family[settings.people :]
+    ]
     return people, organisations
 
 
-def _facts(rng: np.random.Generator, settings: CorpusSettings, people: list[str],
-           organisations: list[str]) -> pd.DataFrame:
+def _facts(
+    rng: np.random.Generator, settings: CorpusSettings, people: list[str], organisations: list[str]
+) -> pd.DataFrame:
     """One fact per (entity, relation of its kind); objects drawn with Zipf weights over a shuffled pool."""
     subjects = {"person": people, "organisation": organisations}
     rows = []
@@ -365,8 +386,11 @@ def generate_corpus(settings: CorpusSettings = CorpusSettings(), filler: list[st
     # sentences that name an object and nothing about any subject: filler that mentions it, else a plain one
     objects = sorted(set(facts["obj"]))
     kinds = {obj: relations[rel].object_kind for obj, rel in zip(facts["obj"], facts["rel"])}
-    mentioning = {obj: [s for s in filler if f" {obj}" in f" {s}"]
-                  or [_fill(t, obj=obj) for t in vocabulary.OBJECT_SENTENCES[kinds[obj]]] for obj in objects}
+    mentioning = {
+        obj: [s for s in filler if f" {obj}" in f" {s}"]
+        or [_fill(t, obj=obj) for t in vocabulary.OBJECT_SENTENCES[kinds[obj]]]
+        for obj in objects
+    }
 
     # documents about each subject: D_s = max(1, max_f (k_f + m_f)) + e_s
     subjects = list(dict.fromkeys(facts["subj"]))
@@ -414,8 +438,9 @@ def generate_corpus(settings: CorpusSettings = CorpusSettings(), filler: list[st
     return LabCorpus(settings, texts, facts, templates, unseen, truth, {"filler_sentences": len(filler)})
 
 
-def _truth(documents: list[list[str]], facts: pd.DataFrame, stated: np.ndarray, mentions: np.ndarray,
-           paraphrases: np.ndarray) -> pd.DataFrame:
+def _truth(
+    documents: list[list[str]], facts: pd.DataFrame, stated: np.ndarray, mentions: np.ndarray, paraphrases: np.ndarray
+) -> pd.DataFrame:
     """The truth table: per fact the documents with subject, object, both (paper's rule), and the knobs."""
     names = sorted(set(facts["subj"]) | set(facts["obj"]))
     index = NameIndex(names)
@@ -428,15 +453,17 @@ def _truth(documents: list[list[str]], facts: pd.DataFrame, stated: np.ndarray, 
                 cache[key] = names_in_sentence(sentence, index, position == 0)
             for name in cache[key]:
                 docs_of[name].add(number)
-    truth = pd.DataFrame({
-        "idx": facts["idx"],
-        "subj_docs": [len(docs_of[s]) for s in facts["subj"]],
-        "obj_docs": [len(docs_of[o]) for o in facts["obj"]],
-        "both_docs": [len(docs_of[s] & docs_of[o]) for s, o in zip(facts["subj"], facts["obj"])],
-        "stated_docs": stated,
-        "mention_docs": mentions,
-        "paraphrases": paraphrases,
-    })
+    truth = pd.DataFrame(
+        {
+            "idx": facts["idx"],
+            "subj_docs": [len(docs_of[s]) for s in facts["subj"]],
+            "obj_docs": [len(docs_of[o]) for o in facts["obj"]],
+            "both_docs": [len(docs_of[s] & docs_of[o]) for s, o in zip(facts["subj"], facts["obj"])],
+            "stated_docs": stated,
+            "mention_docs": mentions,
+            "paraphrases": paraphrases,
+        }
+    )
     statements = facts.assign(stated=stated)
     per_object = statements.groupby(["rel", "obj"])["stated"].transform("sum")
     per_relation = statements.groupby("rel")["stated"].transform("sum").replace(0, 1)
@@ -524,9 +551,14 @@ def write_corpus(corpus: LabCorpus, out_dir: Path) -> list[Path]:
         unseen_json = json.dumps(corpus.unseen_templates, indent=1, ensure_ascii=False)
         unseen_tmp.write_text(unseen_json + "\n", encoding="utf-8")
         corpus.truth.to_csv(truth_tmp, index=False, float_format="%.10g")
-        meta = {"generator_version": GENERATOR_VERSION, "settings": asdict(corpus.settings),
-                "documents": len(corpus.documents), "facts": len(corpus.facts), **corpus.extra,
-                "sha256": {name: _sha256(tmp) for name, tmp in zip(CORPUS_FILES[:-1], temporaries[:-1])}}
+        meta = {
+            "generator_version": GENERATOR_VERSION,
+            "settings": asdict(corpus.settings),
+            "documents": len(corpus.documents),
+            "facts": len(corpus.facts),
+            **corpus.extra,
+            "sha256": {name: _sha256(tmp) for name, tmp in zip(CORPUS_FILES[:-1], temporaries[:-1])},
+        }
         meta_tmp.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return paths
 
@@ -580,8 +612,9 @@ def corpus_fingerprint(corpus_dir: Path) -> str:
     meta = read_meta(corpus_dir)
     for name in CORPUS_FILES[:-1]:
         if _sha256(corpus_dir / name) != meta["sha256"].get(name):
-            raise SmiError(f"{corpus_dir / name}: changed since lab.json was written (SHA-256 differs); "
-                           "regenerate the corpus")
+            raise SmiError(
+                f"{corpus_dir / name}: changed since lab.json was written (SHA-256 differs); regenerate the corpus"
+            )
     return hashlib.sha256(json.dumps(meta["sha256"], sort_keys=True).encode()).hexdigest()
 
 

@@ -85,8 +85,9 @@ class LabSettings:
     bootstrap: int = 200
 
 
-def default_settings(quick: bool = False, seed: int = 0, sizes: tuple[str, ...] | None = None,
-                     epochs: float | None = None) -> LabSettings:
+def default_settings(
+    quick: bool = False, seed: int = 0, sizes: tuple[str, ...] | None = None, epochs: float | None = None
+) -> LabSettings:
     """The default lab (``quick=False``) or the small one the tests run (``quick=True``), for ``seed``.
 
     Parameters
@@ -112,11 +113,15 @@ def default_settings(quick: bool = False, seed: int = 0, sizes: tuple[str, ...] 
     """
     base = LabSettings()
     if quick:
-        base = replace(base, sizes=QUICK_SIZES,
-                       corpus=replace(base.corpus, people=24, organisations=6, max_stated=64, max_extra_docs=8,
-                                      max_background=8),
-                       training=replace(base.training, epochs=10),
-                       probe=replace(base.probe, samples=3), gbm_iterations=40, bootstrap=50)
+        base = replace(
+            base,
+            sizes=QUICK_SIZES,
+            corpus=replace(base.corpus, people=24, organisations=6, max_stated=64, max_extra_docs=8, max_background=8),
+            training=replace(base.training, epochs=10),
+            probe=replace(base.probe, samples=3),
+            gbm_iterations=40,
+            bootstrap=50,
+        )
     base = replace(base, seed=seed, corpus=replace(base.corpus, seed=seed), training=replace(base.training, seed=seed))
     if sizes is not None:
         base = replace(base, sizes=tuple(sizes))
@@ -149,8 +154,9 @@ def check_sizes(sizes: tuple[str, ...]) -> tuple[str, ...]:
     if len(set(sizes)) != len(sizes):
         raise SmiError(f"--sizes: a size is given twice ({', '.join(sizes)})")
     if len(sizes) < 3:
-        raise SmiError(f"--sizes needs at least three sizes (got {', '.join(sizes)}): "
-                       "the prediction fits on all but the largest")
+        raise SmiError(
+            f"--sizes needs at least three sizes (got {', '.join(sizes)}): the prediction fits on all but the largest"
+        )
     return sizes
 
 
@@ -264,8 +270,17 @@ def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
     return result.table
 
 
-def probe_size(model_dir: Path, model_key: str, facts: pd.DataFrame, templates: dict[str, list[str]],
-               options: ProbeOptions, seed: int, out: Path, device: str, progress: bool) -> list[dict]:
+def probe_size(
+    model_dir: Path,
+    model_key: str,
+    facts: pd.DataFrame,
+    templates: dict[str, list[str]],
+    options: ProbeOptions,
+    seed: int,
+    out: Path,
+    device: str,
+    progress: bool,
+) -> list[dict]:
     """``smi probe --counts`` of one trained model into ``out``; a partial file of the same inputs resumes.
 
     Parameters
@@ -296,13 +311,15 @@ def probe_size(model_dir: Path, model_key: str, facts: pd.DataFrame, templates: 
     """
     from smi import probing
 
-    settings = probing.ProbeSettings(samples=options.samples, temperature=options.temperature,
-                                     max_new_tokens=options.max_new_tokens, seed=seed)
+    settings = probing.ProbeSettings(
+        samples=options.samples, temperature=options.temperature, max_new_tokens=options.max_new_tokens, seed=seed
+    )
     model_label = f"{model_dir.name}@{model_key[:16]}"
     # probe() keys its partial file on the facts, templates, weights and settings: it resumes or sets it aside
     generator = probing.load_transformers_generator(model_dir, settings, options.batch_size, device)
-    return probing.probe(facts, templates, generator, settings, out, model=model_label, chunk_facts=64,
-                         progress=progress)
+    return probing.probe(
+        facts, templates, generator, settings, out, model=model_label, chunk_facts=64, progress=progress
+    )
 
 
 def accuracy_frame(records: list[dict] | pd.DataFrame, size: str, parameters: int) -> pd.DataFrame:
@@ -331,8 +348,9 @@ def accuracy_frame(records: list[dict] | pd.DataFrame, size: str, parameters: in
     return frame
 
 
-def predict_before_training(small: list[pd.DataFrame], counts: pd.DataFrame, parameters: int,
-                            gbm_iterations: int, seed: int) -> pd.DataFrame:
+def predict_before_training(
+    small: list[pd.DataFrame], counts: pd.DataFrame, parameters: int, gbm_iterations: int, seed: int
+) -> pd.DataFrame:
     """Fit :mod:`smi.prediction`'s predictors on the smaller sizes' accuracies; predict every fact of a
     model of ``parameters`` parameters trained on the corpus of ``counts``. Columns idx, subj, rel, obj,
     ``predicted`` (the ``best`` predictor) and one ``pred_<name>`` per predictor.
@@ -446,8 +464,14 @@ def planned_parameters(corpus_dir: Path, size: str, seed: int) -> int:
 
     spec = train.model_size(size)
     with tempfile.TemporaryDirectory() as folder:
-        testing.save_tiny_model(Path(folder), lab_corpus.read_documents(corpus_dir), "gpt_neox", seed=seed,
-                                hidden_size=spec.hidden, layers=spec.layers)
+        testing.save_tiny_model(
+            Path(folder),
+            lab_corpus.read_documents(corpus_dir),
+            "gpt_neox",
+            seed=seed,
+            hidden_size=spec.hidden,
+            layers=spec.layers,
+        )
         return train.parameter_count(AutoModelForCausalLM.from_pretrained(folder))
 
 
@@ -464,8 +488,15 @@ class LabResult:
     prediction: pd.DataFrame
 
 
-def run_lab(out_dir: Path, settings: LabSettings = LabSettings(), device: str = "cpu", corpus_dir: Path | None = None,
-            progress: bool = True, log=print, threads: int | None = 1) -> LabResult:
+def run_lab(
+    out_dir: Path,
+    settings: LabSettings = LabSettings(),
+    device: str = "cpu",
+    corpus_dir: Path | None = None,
+    progress: bool = True,
+    log=print,
+    threads: int | None = 1,
+) -> LabResult:
     """Run every stage (module docstring); ``log`` receives one line per finished stage (None: silent).
 
     ``threads``: torch's CPU threads during the run (restored afterwards; None leaves torch's choice).
@@ -512,8 +543,9 @@ def run_lab(out_dir: Path, settings: LabSettings = LabSettings(), device: str = 
         torch.set_num_threads(before)
 
 
-def _run_lab(out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool,
-             log) -> LabResult:
+def _run_lab(
+    out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool, log
+) -> LabResult:
     from smi import probing, regression, release
 
     say = log or (lambda *_: None)
@@ -567,44 +599,72 @@ def _run_lab(out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path
             parameters = planned_parameters(corpus_path, size, settings.seed)
             predicted_path = out_dir / "predicted_before_training.csv"
             small_keys = [probe_keys.get(f"probe/{s}") for s in ordered[:-1]]
-            key = _sha256_text(json.dumps([RUN_VERSION, small_keys, parameters, settings.gbm_iterations,
-                                           settings.seed, counts_sha]))
+            key = _sha256_text(
+                json.dumps([RUN_VERSION, small_keys, parameters, settings.gbm_iterations, settings.seed, counts_sha])
+            )
             made = run_state.get("prediction") or {}
             if made.get("key") != key or not predicted_path.is_file():
-                fresh = predict_before_training([frames[s] for s in ordered[:-1]], counts, parameters,
-                                                settings.gbm_iterations, settings.seed)
+                fresh = predict_before_training(
+                    [frames[s] for s in ordered[:-1]], counts, parameters, settings.gbm_iterations, settings.seed
+                )
                 write_csv(fresh, predicted_path, float_format="%.10g")
                 existed = (out_dir / "models" / size / train.TRAIN_RECORD).is_file()
-                run_state["prediction"] = {"key": key, "made_at": time.time(), "largest_already_trained": existed,
-                                           "fitted_on": list(ordered[:-1]), "parameters": parameters}
+                run_state["prediction"] = {
+                    "key": key,
+                    "made_at": time.time(),
+                    "largest_already_trained": existed,
+                    "fitted_on": list(ordered[:-1]),
+                    "parameters": parameters,
+                }
                 write_json(run_state, run_state_path)
             # read back, so that a reused and a fresh prediction give the same numbers downstream
             predicted = pd.read_csv(predicted_path, keep_default_na=False, na_values=[""])
             clock = lap("predict_before_training", clock)
             say(f"prediction before training: {predicted_path} (mean {predicted['predicted'].mean():.3f})")
         clock = time.perf_counter()
-        result = train.train_model(corpus_path, size, out_dir / "models" / size, settings.training, device,
-                                   progress=progress)
+        result = train.train_model(
+            corpus_path, size, out_dir / "models" / size, settings.training, device, progress=progress
+        )
         model_key = train.read_train_record(result.path)["key"]
-        training_records[size] = {"parameters": result.parameters, "steps": result.steps, "tokens": result.tokens,
-                                  "final_loss": result.final_loss, "seconds": result.seconds,
-                                  "tokens_per_second": result.tokens_per_second, "reused": result.reused}
+        training_records[size] = {
+            "parameters": result.parameters,
+            "steps": result.steps,
+            "tokens": result.tokens,
+            "final_loss": result.final_loss,
+            "seconds": result.seconds,
+            "tokens_per_second": result.tokens_per_second,
+            "reused": result.reused,
+        }
         clock = lap(f"train_{size}", clock)
-        say(f"trained {size}: {result.parameters:,} parameters, loss {result.final_loss:.3f}, "
-            f"{result.tokens_per_second:,.0f} tokens/s{' (reused)' if result.reused else ''}")
+        say(
+            f"trained {size}: {result.parameters:,} parameters, loss {result.final_loss:.3f}, "
+            f"{result.tokens_per_second:,.0f} tokens/s{' (reused)' if result.reused else ''}"
+        )
 
         jobs = [("probe", templates)] + ([("probe_unseen", unseen_templates)] if size == largest else [])
         for folder, prompts in jobs:
             out = out_dir / folder / f"{size}.json"
             name = f"{folder}/{size}"
-            key = _sha256_text(json.dumps([RUN_VERSION, model_key, asdict(settings.probe), settings.seed, prompts,
-                                           counts_sha, _threads()]))
+            key = _sha256_text(
+                json.dumps(
+                    [RUN_VERSION, model_key, asdict(settings.probe), settings.seed, prompts, counts_sha, _threads()]
+                )
+            )
             if probe_keys.get(name) == key and out.is_file():
                 records = probing.load_probe_output(out).to_dict("records")
             else:
                 probe_keys.pop(name, None)
-                records = probe_size(result.path, model_key, facts_with_counts, prompts, settings.probe, settings.seed,
-                                     out, device, progress)
+                records = probe_size(
+                    result.path,
+                    model_key,
+                    facts_with_counts,
+                    prompts,
+                    settings.probe,
+                    settings.seed,
+                    out,
+                    device,
+                    progress,
+                )
                 probe_keys[name] = key
                 run_state["probe_keys"] = probe_keys
                 write_json(run_state, run_state_path)
@@ -637,10 +697,18 @@ def _run_lab(out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path
 
     summary = summarise(accuracies, acquisition, bucketed, per_fact, prediction_frame, largest, settings)
     timings["total"] = round(time.perf_counter() - started, 2)
-    summary.update({"training": training_records, "timings_s": timings,
-                    "threads": _threads(), "load_average_at_end": list(os.getloadavg()), "device": device,
-                    "settings": asdict(settings), "corpus_dir": str(corpus_path),
-                    "prediction_made": run_state.get("prediction")})
+    summary.update(
+        {
+            "training": training_records,
+            "timings_s": timings,
+            "threads": _threads(),
+            "load_average_at_end": list(os.getloadavg()),
+            "device": device,
+            "settings": asdict(settings),
+            "corpus_dir": str(corpus_path),
+            "prediction_made": run_state.get("prediction"),
+        }
+    )
     write_json(summary, out_dir / "summary.json")
     run_state["probe_keys"] = probe_keys
     write_json(run_state, run_state_path)
@@ -674,8 +742,15 @@ def load_lab(out_dir: Path) -> dict:
     from smi import probing
 
     out_dir = Path(out_dir)
-    needed = ["summary.json", "counts.csv", "models.csv", "acquisition.csv", "prediction.csv", "r2_bucketed.csv",
-              "r2_per_fact.csv"]
+    needed = [
+        "summary.json",
+        "counts.csv",
+        "models.csv",
+        "acquisition.csv",
+        "prediction.csv",
+        "r2_bucketed.csv",
+        "r2_per_fact.csv",
+    ]
     missing = [name for name in needed if not (out_dir / name).is_file()]
     if missing:
         raise SmiError(f"{out_dir}: not a finished lab run, no {missing[0]} (run `smi lab run --out {out_dir}`)")
@@ -701,11 +776,18 @@ def load_lab(out_dir: Path) -> dict:
         unseen = probing.load_probe_output(unseen_path)[["idx", "acc"]].assign(size=largest)
         unseen = unseen.merge(knobs, on="idx", how="left")
     return {
-        "out_dir": out_dir, "summary": summary, "corpus_dir": corpus_dir, "truth": truth, "facts": facts,
-        "counts": pd.read_csv(out_dir / "counts.csv", keep_default_na=False), "models": models,
+        "out_dir": out_dir,
+        "summary": summary,
+        "corpus_dir": corpus_dir,
+        "truth": truth,
+        "facts": facts,
+        "counts": pd.read_csv(out_dir / "counts.csv", keep_default_na=False),
+        "models": models,
         "accuracies": accuracies,
-        "acquisition": pd.read_csv(out_dir / "acquisition.csv"), "prediction": pd.read_csv(out_dir / "prediction.csv"),
-        "bucketed": pd.read_csv(out_dir / "r2_bucketed.csv"), "per_fact": pd.read_csv(out_dir / "r2_per_fact.csv"),
+        "acquisition": pd.read_csv(out_dir / "acquisition.csv"),
+        "prediction": pd.read_csv(out_dir / "prediction.csv"),
+        "bucketed": pd.read_csv(out_dir / "r2_bucketed.csv"),
+        "per_fact": pd.read_csv(out_dir / "r2_per_fact.csv"),
         "unseen": unseen,
     }
 
@@ -716,8 +798,15 @@ def _threads() -> int:
     return int(torch.get_num_threads())
 
 
-def summarise(accuracies: pd.DataFrame, acquisition: pd.DataFrame, bucketed: pd.DataFrame, per_fact: pd.DataFrame,
-              prediction_frame: pd.DataFrame, largest: str, settings: LabSettings) -> dict:
+def summarise(
+    accuracies: pd.DataFrame,
+    acquisition: pd.DataFrame,
+    bucketed: pd.DataFrame,
+    per_fact: pd.DataFrame,
+    prediction_frame: pd.DataFrame,
+    largest: str,
+    settings: LabSettings,
+) -> dict:
     """The numbers the issue asks for: learning checks of the largest size, R² table, prediction scores.
 
     Parameters
@@ -744,9 +833,12 @@ def summarise(accuracies: pd.DataFrame, acquisition: pd.DataFrame, bucketed: pd.
 
     checks = analysis.learning_checks(accuracies, acquisition, largest)
     names = [c for c in prediction_frame.columns if c.startswith("pred_")]
-    scores = prediction.bootstrap_summary(prediction_frame["measured"].to_numpy(),
-                                          {name[5:]: prediction_frame[name].to_numpy() for name in names},
-                                          n_boot=settings.bootstrap, seed=settings.seed)
+    scores = prediction.bootstrap_summary(
+        prediction_frame["measured"].to_numpy(),
+        {name[5:]: prediction_frame[name].to_numpy() for name in names},
+        n_boot=settings.bootstrap,
+        seed=settings.seed,
+    )
     keep = ["predictor", "r2", "r2_lo", "r2_hi", "r2_bucketed", "spearman", "mean_acc", "mean_pred", "mean_error"]
     r2 = bucketed.pivot(index="model", columns="method", values="r2")
     r2_fact = per_fact.pivot(index="model", columns="method", values="r2")

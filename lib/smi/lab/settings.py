@@ -27,8 +27,15 @@ class CorpusSettings:
     filler_vocabulary: int = 2500
 
     def __post_init__(self) -> None:
-        whole = {"people": 0, "organisations": 0, "max_stated": 1, "max_mentions": 1, "max_extra_docs": 0,
-                 "max_background": 0, "filler_vocabulary": 100}
+        whole = {
+            "people": 0,
+            "organisations": 0,
+            "max_stated": 1,
+            "max_mentions": 1,
+            "max_extra_docs": 0,
+            "max_background": 0,
+            "filler_vocabulary": 100,
+        }
         for name, minimum in whole.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -43,5 +50,6 @@ class CorpusSettings:
             if not (math.isfinite(value) and value >= 0):
                 raise SmiError(f"--{name.replace('_', '-')} must be a non-negative number (got {value})")
         if self.people == 0 and self.organisations == 0:
-            raise SmiError("--people and --organisations are both 0: the corpus would have no entities, "
-                           "no facts and no documents")
+            raise SmiError(
+                "--people and --organisations are both 0: the corpus would have no entities, no facts and no documents"
+            )

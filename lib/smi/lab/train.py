@@ -75,14 +75,17 @@ class ModelSize:
 
 
 #: The sizes ``--size`` accepts, smallest first. Parameters also depend on the corpus's vocabulary.
-SIZES: dict[str, ModelSize] = {size.name: size for size in (
-    ModelSize("xs", 16, 1, 1e-2),
-    ModelSize("s", 32, 2, 1e-2),
-    ModelSize("m", 64, 2, 1e-2),
-    ModelSize("l", 128, 4, 5e-3),
-    ModelSize("xl", 256, 4, 2e-3),
-    ModelSize("xxl", 512, 6, 1e-3),
-)}
+SIZES: dict[str, ModelSize] = {
+    size.name: size
+    for size in (
+        ModelSize("xs", 16, 1, 1e-2),
+        ModelSize("s", 32, 2, 1e-2),
+        ModelSize("m", 64, 2, 1e-2),
+        ModelSize("l", 128, 4, 5e-3),
+        ModelSize("xl", 256, 4, 2e-3),
+        ModelSize("xxl", 512, 6, 1e-3),
+    )
+}
 
 
 def model_size(name: str) -> ModelSize:
@@ -216,7 +219,7 @@ def pack_documents(documents: list[list[int]], order: np.ndarray, block_size: in
     current: list[int] = []
     for number in order:
         ids = documents[number]
-        pieces = [ids[i:i + block_size] for i in range(0, len(ids), block_size)]
+        pieces = [ids[i : i + block_size] for i in range(0, len(ids), block_size)]
         for piece in pieces:
             if len(current) + len(piece) > block_size:
                 blocks.append(current)
@@ -246,7 +249,7 @@ def epoch_batches(documents: list[list[int]], settings: TrainSettings, epoch: in
     """
     order = np.random.default_rng([settings.seed, epoch]).permutation(len(documents))
     blocks = pack_documents(documents, order, settings.block_size)
-    return [blocks[i:i + settings.batch_size] for i in range(0, len(blocks), settings.batch_size)]
+    return [blocks[i : i + settings.batch_size] for i in range(0, len(blocks), settings.batch_size)]
 
 
 def schedule(documents: list[list[int]], settings: TrainSettings) -> list[tuple[int, int]]:
@@ -298,8 +301,8 @@ def batch_tensors(batch: list[list[int]], pad_id: int):
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     labels = torch.full((len(batch), width), -100, dtype=torch.long)
     for row, block in enumerate(batch):
-        ids[row, :len(block)] = torch.tensor(block)
-        labels[row, :len(block)] = torch.tensor(block)
+        ids[row, : len(block)] = torch.tensor(block)
+        labels[row, : len(block)] = torch.tensor(block)
     return ids, labels
 
 
@@ -332,10 +335,19 @@ def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, dev
     import transformers
 
     threads = torch.get_num_threads() if device == "cpu" else None
-    text = json.dumps({"corpus": lab_corpus.corpus_fingerprint(corpus_dir), "size": asdict(size),
-                       "settings": asdict(settings), "device": device, "threads": threads,
-                       "trainer": TRAINER_VERSION, "torch": torch.__version__,
-                       "transformers": transformers.__version__}, sort_keys=True)
+    text = json.dumps(
+        {
+            "corpus": lab_corpus.corpus_fingerprint(corpus_dir),
+            "size": asdict(size),
+            "settings": asdict(settings),
+            "device": device,
+            "threads": threads,
+            "trainer": TRAINER_VERSION,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -426,9 +438,16 @@ def _replace_folder(temporary: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: TrainSettings = TrainSettings(),
-                device: str = "cpu", checkpoint_seconds: float = 30.0, progress: bool = True,
-                stop_after_steps: int | None = None) -> TrainResult:
+def train_model(
+    corpus_dir: Path,
+    size_name: str,
+    out_dir: Path,
+    settings: TrainSettings = TrainSettings(),
+    device: str = "cpu",
+    checkpoint_seconds: float = 30.0,
+    progress: bool = True,
+    stop_after_steps: int | None = None,
+) -> TrainResult:
     """Train the size ``size_name`` on the lab corpus in ``corpus_dir``; save it as a Hugging Face folder ``out_dir``.
 
     Resumes from ``OUT.checkpoint.pt`` when its key matches; returns at once when
@@ -484,15 +503,25 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
     key = training_key(corpus_dir, size, settings, device)
     record = read_train_record(out_dir)
     if record is not None and record.get("key") == key:
-        return TrainResult(out_dir, record["parameters"], record["steps"], record["tokens"], record["final_loss"],
-                           record["seconds"], record["tokens_per_second"], record["steps"], True)
+        return TrainResult(
+            out_dir,
+            record["parameters"],
+            record["steps"],
+            record["tokens"],
+            record["final_loss"],
+            record["seconds"],
+            record["tokens_per_second"],
+            record["steps"],
+            True,
+        )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     texts = lab_corpus.read_documents(corpus_dir)
 
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        testing.save_tiny_model(work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden,
-                                layers=size.layers)
+        testing.save_tiny_model(
+            work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden, layers=size.layers
+        )
         tokenizer = AutoTokenizer.from_pretrained(work)
         model = AutoModelForCausalLM.from_pretrained(work).to(device)
         eos = tokenizer.eos_token_id
@@ -503,8 +532,9 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
         else:
             steps = schedule(documents, settings)
         peak = settings.learning_rate if settings.learning_rate is not None else size.learning_rate
-        optimizer = torch.optim.AdamW(model.parameters(), lr=peak, betas=(0.9, 0.95),
-                                      weight_decay=settings.weight_decay)
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=peak, betas=(0.9, 0.95), weight_decay=settings.weight_decay
+        )
         checkpoint = checkpoint_path(out_dir)
         state = _load_checkpoint(checkpoint, key)
         start, tokens, seconds, losses = 0, 0, 0.0, []
@@ -514,8 +544,18 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
             start, tokens, seconds, losses = state["step"], state["tokens"], state["seconds"], state["losses"]
 
         def save_state(step: int) -> None:
-            _save_checkpoint(checkpoint, {"key": key, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                          "step": step, "tokens": tokens, "seconds": seconds, "losses": losses})
+            _save_checkpoint(
+                checkpoint,
+                {
+                    "key": key,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "tokens": tokens,
+                    "seconds": seconds,
+                    "losses": losses,
+                },
+            )
 
         model.train()
         cached_epoch, batches = -1, []
@@ -548,17 +588,35 @@ def train_model(corpus_dir: Path, size_name: str, out_dir: Path, settings: Train
                     last_save = time.perf_counter()
         model.eval()
         model.save_pretrained(work)
-        tail = losses[-max(1, len(steps) // 20):]
-        record = {"key": key, "size": asdict(size), "settings": asdict(settings), "device": device,
-                  "parameters": parameter_count(model), "steps": len(steps), "tokens": tokens,
-                  "final_loss": float(np.mean(tail)), "seconds": round(seconds, 3),
-                  "tokens_per_second": round(tokens / max(seconds, 1e-9), 1), "resumed_from_step": start,
-                  "trainer_version": TRAINER_VERSION}
+        tail = losses[-max(1, len(steps) // 20) :]
+        record = {
+            "key": key,
+            "size": asdict(size),
+            "settings": asdict(settings),
+            "device": device,
+            "parameters": parameter_count(model),
+            "steps": len(steps),
+            "tokens": tokens,
+            "final_loss": float(np.mean(tail)),
+            "seconds": round(seconds, 3),
+            "tokens_per_second": round(tokens / max(seconds, 1e-9), 1),
+            "resumed_from_step": start,
+            "trainer_version": TRAINER_VERSION,
+        }
         (work / TRAIN_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         _replace_folder(work, out_dir)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     checkpoint.unlink(missing_ok=True)
-    return TrainResult(out_dir, record["parameters"], record["steps"], record["tokens"], record["final_loss"],
-                       record["seconds"], record["tokens_per_second"], start, False)
+    return TrainResult(
+        out_dir,
+        record["parameters"],
+        record["steps"],
+        record["tokens"],
+        record["final_loss"],
+        record["seconds"],
+        record["tokens_per_second"],
+        start,
+        False,
+    )

@@ -75,14 +75,16 @@ def template_accuracy(
     rows = []
     for record in frame.itertuples(index=False):
         for number, answers in enumerate(record.answers):
-            rows.append({
-                "idx": record.idx,
-                "rel": record.rel,
-                "template_number": number,
-                "template": templates[record.rel][number],
-                "n": len(answers),
-                "acc": accuracy(answers, record.obj, match, ignore_case),
-            })
+            rows.append(
+                {
+                    "idx": record.idx,
+                    "rel": record.rel,
+                    "template_number": number,
+                    "template": templates[record.rel][number],
+                    "n": len(answers),
+                    "acc": accuracy(answers, record.obj, match, ignore_case),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -114,12 +116,14 @@ def template_sensitivity(per_template: pd.DataFrame) -> pd.DataFrame:
         std=("acc", lambda acc: acc.std(ddof=0)), mean=("acc", "mean"), n=("n", "mean")
     )
     per_fact["sampling_std"] = np.sqrt(per_fact["mean"] * (1 - per_fact["mean"]) / per_fact["n"])
-    summary = pd.DataFrame({
-        "best_template_acc": by_template.groupby("rel").max(),
-        "worst_template_acc": by_template.groupby("rel").min(),
-        "within_fact_std": per_fact["std"].groupby("rel").mean(),
-        "sampling_std": per_fact["sampling_std"].groupby("rel").mean(),
-    })
+    summary = pd.DataFrame(
+        {
+            "best_template_acc": by_template.groupby("rel").max(),
+            "worst_template_acc": by_template.groupby("rel").min(),
+            "within_fact_std": per_fact["std"].groupby("rel").mean(),
+            "sampling_std": per_fact["sampling_std"].groupby("rel").mean(),
+        }
+    )
     summary["gap"] = summary["best_template_acc"] - summary["worst_template_acc"]
     return summary.reset_index()
 
@@ -140,9 +144,11 @@ def accuracy_summary(accuracies: pd.DataFrame, by: str | list[str]) -> pd.DataFr
         The groups with ``facts``, ``mean_acc``, ``median_acc`` and ``share_known`` (share with acc > 0).
     """
     grouped = accuracies.groupby(by)["acc"]
-    return pd.DataFrame({
-        "facts": grouped.size(),
-        "mean_acc": grouped.mean(),
-        "median_acc": grouped.median(),
-        "share_known": grouped.apply(lambda acc: float((acc > 0).mean())),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "facts": grouped.size(),
+            "mean_acc": grouped.mean(),
+            "median_acc": grouped.median(),
+            "share_known": grouped.apply(lambda acc: float((acc > 0).mean())),
+        }
+    ).reset_index()
