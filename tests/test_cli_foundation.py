@@ -261,3 +261,19 @@ def test_answer_in_subject_is_one_option_with_the_old_switches_as_aliases(comman
         assert parser.parse_args([*base, "--answer-in-subject", choice]).answer_in_subject == choice
         assert parser.parse_args([*base, f"--{choice}-answer-in-subject"]).answer_in_subject == choice
     assert "--keep-answer-in-subject" not in parser._subparsers._group_actions[0].choices[command].format_help()
+
+
+def test_library_errors_name_parameters_and_the_cli_names_flags(tmp_path, run_cli):
+    from smi import cli, probing
+    from smi.errors import ParameterValueError
+
+    with pytest.raises(ParameterValueError, match=r"^max_new_tokens must be at least 1 \(got 0\)$") as raised:
+        probing.ProbeSettings(max_new_tokens=0)
+    assert cli.flag_message(raised.value) == "--max-new-tokens must be at least 1 (got 0)"
+    a_file = tmp_path / "a file"
+    a_file.write_text("x")
+    error = ParameterValueError("out_dir", "must be a folder, and this is a file", a_file)
+    assert str(error) == f"{a_file}: out_dir must be a folder, and this is a file"
+    assert cli.flag_message(error) == f"{a_file}: --out must be a folder, and this is a file"
+    code, _, err = run_cli("data", "fetch", "--dest", a_file)
+    assert code == 2 and err.strip().splitlines()[-1] == f"smi: error: {a_file}: --dest is a file, not a folder"

@@ -14,7 +14,7 @@ import sys
 import threading
 
 from smi import __version__
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 
 #: Sub-command modules, in the order ``smi --help`` lists them.
 COMMAND_MODULES = [
@@ -40,6 +40,29 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
+
+
+#: Library parameters whose flag is not ``--`` + the name with dashes.
+FLAG_OF_PARAMETER = {"out_dir": "--out"}
+
+
+def flag_message(error: SmiError) -> str:
+    """The error's one-line message as the command line says it: parameters named by their flags.
+
+    Parameters
+    ----------
+    error : SmiError
+        The error; a :class:`~smi.errors.ParameterValueError` names its parameter, any other is kept as it is.
+
+    Returns
+    -------
+    str
+        E.g. ``--max-new-tokens must be at least 1 (got 0)`` for the parameter ``max_new_tokens``.
+    """
+    if not isinstance(error, ParameterValueError):
+        return str(error)
+    flag = FLAG_OF_PARAMETER.get(error.parameter, "--" + error.parameter.replace("_", "-"))
+    return error.message(flag)
 
 
 class _InterruptWatch:
@@ -81,7 +104,7 @@ def _run(argv: list[str] | None, watch: _InterruptWatch) -> int:
             print("smi: interrupted", file=sys.stderr)
             return 130
         if isinstance(error, SmiError):
-            print(f"smi: error: {error}", file=sys.stderr)
+            print(f"smi: error: {flag_message(error)}", file=sys.stderr)
             return 2
         raise
     return int(result or 0)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_output, file_sha256
 
 #: GitHub repository and pinned commit of every release.
@@ -228,7 +228,7 @@ def check_dest(dest: Path) -> Path:
     """
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
-        raise SmiError(f"{dest}: --dest is a file, not a folder")
+        raise ParameterValueError("dest", "is a file, not a folder", dest)
     try:
         dest.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".smi-write-check.", dir=dest)

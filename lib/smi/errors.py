@@ -17,6 +17,35 @@ class SmiError(ValueError):
     """
 
 
+class ParameterValueError(SmiError):
+    """A bad value of one named parameter of a library function.
+
+    The message speaks of the parameter (``samples must be at least 1 (got 0)``);
+    the command line, which knows its flags, says ``--samples`` instead
+    (:func:`smi.cli.flag_message`).
+
+    Parameters
+    ----------
+    parameter : str
+        The parameter's name in the library, e.g. ``"max_new_tokens"``.
+    problem : str
+        What is wrong, starting with a verb: ``"must be at least 1 (got 0)"``.
+    where : str or None
+        A file or folder the problem concerns, put first as in every message.
+    """
+
+    def __init__(self, parameter: str, problem: str, where: object = None) -> None:
+        self.parameter = parameter
+        self.problem = problem
+        self.where = where
+        super().__init__(self.message(parameter))
+
+    def message(self, name: str) -> str:
+        """The one-line message with the parameter called ``name``."""
+        prefix = f"{self.where}: " if self.where is not None else ""
+        return f"{prefix}{name} {self.problem}"
+
+
 def check_one_of(value: Choice, valid: Iterable[Choice], what: str, plural: str | None = None) -> Choice:
     """``value`` when it is one of ``valid``; else a one-line :class:`SmiError` listing the valid ones.
 

@@ -28,7 +28,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from smi import metrics, release
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_outputs, check_writable
 
 
@@ -435,7 +435,7 @@ def check_fit_outputs(out_dir: Path) -> list[Path]:
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise SmiError(f"{out_dir}: --out is a file; give a folder for {', '.join(FIT_OUTPUTS)}")
+        raise ParameterValueError("out_dir", f"is a file; give a folder for {', '.join(FIT_OUTPUTS)}", out_dir)
     return [check_writable(path, "fit output") for path in fit_output_paths(out_dir)]
 
 

@@ -77,7 +77,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_outputs
 from smi.lab import vocabulary
 from smi.lab.settings import CorpusSettings
@@ -538,7 +538,7 @@ def write_corpus(corpus: LabCorpus, out_dir: Path) -> list[Path]:
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise SmiError(f"{out_dir}: --out must be a folder, and this is a file")
+        raise ParameterValueError("out_dir", "must be a folder, and this is a file", out_dir)
     paths = [out_dir / name for name in CORPUS_FILES]
     with atomic_outputs(paths) as temporaries:
         corpus_tmp, facts_tmp, templates_tmp, unseen_tmp, truth_tmp, meta_tmp = temporaries

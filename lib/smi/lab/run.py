@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_output, check_writable
 from smi.lab import analysis, train
 from smi.lab import corpus as lab_corpus
@@ -152,7 +152,7 @@ def check_sizes(sizes: tuple[str, ...]) -> tuple[str, ...]:
     for name in sizes:
         train.model_size(name)
     if len(set(sizes)) != len(sizes):
-        raise SmiError(f"--sizes: a size is given twice ({', '.join(sizes)})")
+        raise ParameterValueError("sizes", f"gives a size twice ({', '.join(sizes)})")
     if len(sizes) < 3:
         raise SmiError(
             f"--sizes needs at least three sizes (got {', '.join(sizes)}): the prediction fits on all but the largest"
@@ -533,7 +533,7 @@ def run_lab(
     import torch
 
     if threads is not None and threads < 1:
-        raise SmiError(f"--threads must be at least 1 (got {threads})")
+        raise ParameterValueError("threads", f"must be at least 1 (got {threads})")
     before = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -555,7 +555,7 @@ def _run_lab(
     device = probing.resolve_device(device)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise SmiError(f"{out_dir}: --out must be a folder, and this is a file")
+        raise ParameterValueError("out_dir", "must be a folder, and this is a file", out_dir)
     if corpus_dir is not None:
         check_lab_corpus(corpus_dir)
     check_writable(out_dir / "summary.json")

@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smi.errors import SmiError, check_one_of
+from smi.errors import ParameterValueError, SmiError, check_one_of
 from smi.files import atomic_output
 from smi.lab import corpus as lab_corpus
 
@@ -129,16 +129,16 @@ class TrainSettings:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.epochs) and self.epochs > 0):
-            raise SmiError(f"--epochs must be positive (got {self.epochs})")
+            raise ParameterValueError("epochs", f"must be positive (got {self.epochs})")
         if self.tokens is not None and self.tokens < 1:
-            raise SmiError(f"--tokens must be at least 1 (got {self.tokens})")
+            raise ParameterValueError("tokens", f"must be at least 1 (got {self.tokens})")
         for name in ("block_size", "batch_size"):
             if getattr(self, name) < 2:
                 raise SmiError(f"--{name.replace('_', '-')} must be at least 2 (got {getattr(self, name)})")
         if self.learning_rate is not None and not self.learning_rate > 0:
-            raise SmiError(f"--learning-rate must be positive (got {self.learning_rate})")
+            raise ParameterValueError("learning_rate", f"must be positive (got {self.learning_rate})")
         if not 0 <= self.warmup_share < 1:
-            raise SmiError(f"--warmup-share must lie in [0, 1) (got {self.warmup_share})")
+            raise ParameterValueError("warmup_share", f"must lie in [0, 1) (got {self.warmup_share})")
 
 
 @dataclass(frozen=True)
@@ -499,7 +499,7 @@ def train_model(
     corpus_dir = lab_corpus.check_corpus_dir(corpus_dir)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise SmiError(f"{out_dir}: --out must be a folder, and this is a file")
+        raise ParameterValueError("out_dir", "must be a folder, and this is a file", out_dir)
     key = training_key(corpus_dir, size, settings, device)
     record = read_train_record(out_dir)
     if record is not None and record.get("key") == key:

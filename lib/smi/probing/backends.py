@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from smi.errors import SmiError, check_one_of
+from smi.errors import ParameterValueError, SmiError, check_one_of
 from smi.probe_choices import BACKENDS, DTYPES
 from smi.probing.protocol import ProbeSettings
 
@@ -170,7 +170,7 @@ class TransformersGenerator:
 
     def __init__(self, model, tokenizer, settings: ProbeSettings, batch_size: int = 64) -> None:
         if batch_size < 1:
-            raise SmiError(f"--batch-size must be at least 1 (got {batch_size})")
+            raise ParameterValueError("batch_size", f"must be at least 1 (got {batch_size})")
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.settings = settings

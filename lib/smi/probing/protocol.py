@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from smi import release
-from smi.errors import SmiError, check_one_of
+from smi.errors import ParameterValueError, SmiError, check_one_of
 from smi.probe_choices import MATCH_RULES, match_rule
 
 #: The subject's placeholder in a prompt template.
@@ -61,13 +61,13 @@ class ProbeSettings:
 
     def __post_init__(self) -> None:
         if self.samples < 1:
-            raise SmiError(f"--samples must be at least 1 (got {self.samples})")
+            raise ParameterValueError("samples", f"must be at least 1 (got {self.samples})")
         if self.max_new_tokens < 1:
-            raise SmiError(f"--max-new-tokens must be at least 1 (got {self.max_new_tokens})")
+            raise ParameterValueError("max_new_tokens", f"must be at least 1 (got {self.max_new_tokens})")
         if not self.greedy and not (self.temperature > 0 and math.isfinite(self.temperature)):
-            raise SmiError(
-                f"--temperature must be a positive finite number (got {self.temperature}); "
-                "use --greedy for argmax decoding"
+            raise ParameterValueError(
+                "temperature",
+                f"must be a positive finite number (got {self.temperature}); greedy decoding takes the argmax",
             )
         object.__setattr__(self, "match", match_rule(self.match))  # the settings are frozen
         check_one_of(self.match, MATCH_RULES, "match rule", "rules")

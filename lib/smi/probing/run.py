@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_output
 from smi.probing import backends, protocol
 from smi.probing.backends import Generator, generator_fingerprint
@@ -365,7 +365,7 @@ def probe(
     from smi.files import check_writable
 
     if chunk_facts < 1:
-        raise SmiError(f"--chunk-facts must be at least 1 (got {chunk_facts})")
+        raise ParameterValueError("chunk_facts", f"must be at least 1 (got {chunk_facts})")
     check_templates_cover(facts, templates, Path("facts"), Path("templates"))
     out_path = check_writable(Path(out_path))
     partial = partial_path(out_path)
