@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from smi.errors import SmiError
+
 #: What ``--answer-in-subject`` may do with the facts whose object is written inside the subject's name.
 ANSWER_IN_SUBJECT = ("keep", "drop")
 
@@ -39,3 +41,41 @@ def add_answer_in_subject_option(parser: argparse.ArgumentParser, default: str, 
             const=choice,
             help=argparse.SUPPRESS,
         )
+
+
+def add_fitting_options(parser: argparse.ArgumentParser) -> None:
+    """``--gbm-iterations`` and ``--threads``, the fitting options of ``smi evaluate`` and ``smi predict``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-command's parser; check the values with :func:`check_fitting_options`.
+    """
+    parser.add_argument(
+        "--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="T",
+        help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)",
+    )
+
+
+def check_fitting_options(args: argparse.Namespace) -> None:
+    """Refuse ``--gbm-iterations`` or ``--threads`` below 1.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments of a parser given :func:`add_fitting_options`.
+
+    Raises
+    ------
+    SmiError
+        Naming the flag and the value given.
+    """
+    for flag, value in (("--gbm-iterations", args.gbm_iterations), ("--threads", args.threads)):
+        if value < 1:
+            raise SmiError(f"{flag} must be at least 1, got {value}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi.commands import add_answer_in_subject_option
+from smi.commands import add_answer_in_subject_option, add_fitting_options, check_fitting_options
 from smi.errors import SmiError
 
 
@@ -42,16 +42,7 @@ def register(subparsers) -> None:
         metavar="B",
         help="bootstrap resamples of the facts for the 95%% CIs (default 200)",
     )
-    parser.add_argument(
-        "--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)"
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        metavar="T",
-        help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)",
-    )
+    add_fitting_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the boosting (default 0)")
     add_answer_in_subject_option(parser, "drop", "a predictor would learn the release's scoring, not knowledge")
     parser.set_defaults(func=run)
@@ -68,11 +59,8 @@ def run(args) -> int:
     prediction.scheme_column(args.scheme)  # an unknown scheme stops here, before any loading
     if not 10 <= args.bootstrap <= MAX_BOOTSTRAP:
         raise SmiError(f"--bootstrap must be from 10 to {MAX_BOOTSTRAP}, got {args.bootstrap}")
-    if args.gbm_iterations < 1:
-        raise SmiError(f"--gbm-iterations must be at least 1, got {args.gbm_iterations}")
+    check_fitting_options(args)
     prediction.check_seed(args.seed)
-    if args.threads < 1:
-        raise SmiError(f"--threads must be at least 1, got {args.threads}")
     if args.out.exists() and not args.out.is_dir():
         raise SmiError(f"{args.out}: --out must be a folder, and this is a file")
     folds = args.out / "folds"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi.commands import add_answer_in_subject_option
-from smi.errors import SmiError
+from smi.commands import add_answer_in_subject_option, add_fitting_options, check_fitting_options
 
 
 def register(subparsers) -> None:
@@ -29,13 +28,6 @@ def register(subparsers) -> None:
         help="training tokens of the new model (raw count, e.g. 3e11); used by the level model when known",
     )
     parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        metavar="T",
-        help="threads of the numerical libraries while fitting (default 1: fastest on a small shared machine)",
-    )
-    parser.add_argument(
         "--corpus-docs", type=float, metavar="N", help="documents in the corpus (instead of a time_seqs column)"
     )
     parser.add_argument("--release", type=Path, help="release to fit on (default: data/external/smi-release)")
@@ -48,9 +40,7 @@ def register(subparsers) -> None:
         default=Path("results/prediction/predicted.csv"),
         help="per-fact output CSV, replaced only once complete (default: results/prediction/predicted.csv)",
     )
-    parser.add_argument(
-        "--gbm-iterations", type=int, default=300, metavar="K", help="boosting iterations (default 300)"
-    )
+    add_fitting_options(parser)
     add_answer_in_subject_option(parser, "drop", "a predictor would learn the release's scoring, not knowledge")
     parser.set_defaults(func=run)
 
@@ -63,10 +53,7 @@ def run(args) -> int:
     check_parameters(args.params, "--params")
     if args.tokens is not None:
         check_tokens(args.tokens, "--tokens")
-    if args.threads < 1:
-        raise SmiError(f"--threads must be at least 1, got {args.threads}")
-    if args.gbm_iterations < 1:
-        raise SmiError(f"--gbm-iterations must be at least 1, got {args.gbm_iterations}")
+    check_fitting_options(args)
     check_writable(args.out)  # before any work: a folder in the way, read-only, a file as a parent
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
     release_dir = args.release or data.release_dir()
