@@ -220,13 +220,51 @@ def test_count_caches_the_database_in_the_work_folder_and_cleans_the_default_one
     triples, corpus = small
     counting._SCANS.clear()
     work = tmp_path / "work"
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "a.csv", "--work-dir", work, "--no-progress", corpus)
+    engine = ("--engine", "hyperscan")
+    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "a.csv", "--work-dir", work, *engine, "--no-progress", corpus)
     assert code == 0 and err == ""
     assert len(list(work.glob("hyperscan-*.hsdb"))) == 1  # kept with the shard results for later runs
     counting._SCANS.clear()
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "b.csv", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "b.csv", *engine, "--no-progress", corpus)
     assert code == 0 and err == ""
     assert not counting.default_work_dir(tmp_path / "b.csv").exists()  # shard results and database removed
+
+
+@needs_hyperscan
+def test_a_database_left_by_an_interrupted_run_is_removed_when_every_shard_is_reused(small, tmp_path, run_cli):
+    triples, corpus = small
+    out = tmp_path / "c.csv"
+    parts = counting.default_work_dir(out)
+    engine = ("--engine", "hyperscan")
+    counting._SCANS.clear()
+    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--work-dir", parts, *engine, "--no-progress", corpus)
+    assert code == 0 and len(list(parts.glob("hyperscan-*.hsdb"))) == 1  # as a killed run would leave them
+    out.unlink()
+    code, stdout, err = run_cli("count", "--triples", triples, "--out", out, *engine, "--no-progress", corpus)
+    assert code == 0 and err == "" and "1 reused" in stdout
+    assert not parts.exists()
+
+
+@needs_hyperscan
+def test_auto_compiles_hyperscan_only_for_a_large_enough_corpus_or_a_cached_database(small, tmp_path, run_cli):
+    triples, corpus = small  # a few hundred bytes: far below HYPERSCAN_MIN_BYTES_PER_NAME per name
+
+    def engine_of_run(out: Path, *extra) -> str:
+        counting._SCANS.clear()
+        code, _, err = run_cli("count", "--triples", triples, "--out", out, *extra, "--no-progress", corpus)
+        assert code == 0 and err == ""
+        return json.loads(counting.metadata_path(out).read_text())["scan_engine"].split()[0]
+
+    assert engine_of_run(tmp_path / "a.csv") == "pyahocorasick"
+    work = tmp_path / "work"
+    assert engine_of_run(tmp_path / "b.csv", "--work-dir", work, "--engine", "hyperscan") == "hyperscan"
+    for shard_result in work.glob("shard-*.npz"):
+        shard_result.unlink()
+    assert engine_of_run(tmp_path / "c.csv", "--work-dir", work) == "hyperscan"  # its database is cached there
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
+    n_names = 1000
+    assert matchers.resolve_engine("auto", n_names, matchers.HYPERSCAN_MIN_BYTES_PER_NAME * n_names)[0] == "hyperscan"
+    assert matchers.resolve_engine("auto", n_names, matchers.HYPERSCAN_MIN_BYTES_PER_NAME * n_names - 1)[0] == "pyahocorasick"
 
 
 def test_orphaned_database_temporaries_are_removed(tmp_path):

@@ -240,12 +240,20 @@ def _raw_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
             if position > 0:
                 handle.seek(position - 1)
                 position += len(handle.readline()) - 1  # finish the line that began before the range
-            while position < stop:
-                line = handle.readline()
-                if not line:
+            pending = b""
+            while position < stop:  # read in chunks and split them (readline per line costs more)
+                chunk = handle.read(_CHUNK)
+                if not chunk:
                     break
-                yield position, line
-                position += len(line)
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    if position >= stop:
+                        return
+                    line += b"\n"
+                    yield position, line
+                    position += len(line)
+            if pending and position < stop:
+                yield position, pending
         return
     opener = open if suffix != ".jsonl.gz" else gzip.open if _fast_gzip is None else _fast_gzip.open
     with opener(shard.path, "rb") as handle:
@@ -330,8 +338,17 @@ def _text_of_odd_line(line: bytes, text_field: str, first_line: bool, error: Val
 def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> Iterator[str]:
     plain = corpus_format(shard.path) == ".jsonl"
     first_line = 0 if plain else 1  # where the file's first line is: byte offset 0, or line number 1
+    loads = _fast_json_loads
     try:
         for where, line in _raw_lines(shard):
+            if loads is not None:  # the common case in one step; anything else takes the checked path below
+                try:
+                    text = loads(line)[text_field]
+                    if text.__class__ is str:
+                        yield text
+                        continue
+                except (ValueError, KeyError, TypeError, IndexError):
+                    pass
             try:
                 text = _text_of_line(line, text_field)
             except ValueError as refusal:

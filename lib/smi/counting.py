@@ -89,6 +89,8 @@ if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep 
 
 #: Characters of text scanned in one pass (about 16 MB of automaton input).
 DEFAULT_BLOCK_CHARS = 4 * 2**20
+#: Documents added to a block at a time (a block may exceed ``block_chars`` by this many documents).
+_BATCH_DOCUMENTS = 64
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".json")
 
 
@@ -268,11 +270,13 @@ def count_texts(
     """
     scan = prepared_scan(strings, match, engine)
     total = Counts.zeros(strings)
+    texts = iter(texts)
+    batch_size = 1 if block_chars < _BATCH_DOCUMENTS else _BATCH_DOCUMENTS  # tiny blocks (tests): document by document
     block: list[str] = []
     block_size = 0
-    for text in texts:
-        block.append(text)
-        block_size += len(text) + 1
+    while batch := list(itertools.islice(texts, batch_size)):  # documents taken in batches: fewer Python steps
+        block += batch
+        block_size += sum(map(len, batch)) + len(batch)
         if block_size >= block_chars:
             total.add(count_block(block, scan))
             block, block_size = [], 0
@@ -937,6 +941,26 @@ def facts_sha256(facts: Facts) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+def choose_engine(settings: CountSettings, strings: FactStrings, shards: list[corpus_io.Shard], work_dir: Path) -> str:
+    """The engine of this run (``settings.engine`` with ``auto`` resolved, with a note when Hyperscan is missing).
+
+    ``auto`` weighs the corpus's size (its files' bytes) against compiling a Hyperscan
+    database, unless one is cached in ``work_dir`` (:func:`smi.matchers.resolve_engine`).
+    """
+    n_names = len(strings.strings)
+    corpus_bytes = sum((shard.size if shard.stop is None else shard.stop) - shard.start for shard in shards)
+    cached = (
+        settings.engine == "auto"
+        and n_names <= matchers.HYPERSCAN_MAX_NAMES
+        and corpus_bytes < matchers.HYPERSCAN_MIN_BYTES_PER_NAME * n_names
+        and matchers.hyperscan_cached_path(strings.strings, settings.match, work_dir) is not None
+    )
+    engine, engine_note = matchers.resolve_engine(settings.engine, n_names, corpus_bytes, cached)
+    if engine_note:
+        note(engine_note)
+    return engine
+
+
 def count_corpus(
     triples: "Facts | pd.DataFrame",
     corpus: list[str | Path],
@@ -972,12 +996,10 @@ def count_corpus(
     facts = as_facts(triples)
     check_names(facts, lambda row: f"facts row {row}")  # a DataFrame given here was not read by a reader
     strings = fact_strings(facts)
-    engine, engine_note = matchers.resolve_engine(settings.engine, len(strings.strings))
-    if engine_note:
-        note(engine_note)
-    local_settings = dataclasses.replace(settings, engine=engine)  # Dask workers resolve "auto" themselves
     shards = corpus_io.plan_shards(corpus_io.expand_corpus(corpus), shard_bytes)
     work_dir = prepare_work_dir(work_dir, needed_bytes=8 * (len(strings.strings) + len(facts)) + 4096)
+    engine = choose_engine(settings, strings, shards, work_dir)
+    local_settings = dataclasses.replace(settings, engine=engine)  # Dask workers resolve "auto" themselves
     names_fingerprint = strings.fingerprint()
     keys = {shard: shard_key(shard, names_fingerprint, settings) for shard in shards}
     result_paths = {shard: shard_result_path(work_dir, keys[shard]) for shard in shards}
@@ -1017,11 +1039,10 @@ def count_corpus(
             )
             bar.update(1)
 
-        database_files = []
+        # the database cached here by this run or an interrupted one, removed with the shard results
+        database_files = [matchers.hyperscan_cache_file(strings.strings, settings.match, work_dir)] if engine == "hyperscan" else []
         if pending and workers is None and scheduler is None:
-            scan = prepared_scan(strings, local_settings.match, engine, cache_dir=work_dir)
-            cache_path = getattr(scan.matcher, "cache_path", None)  # None, or one made for another folder earlier
-            database_files = [cache_path] if cache_path is not None and cache_path.parent == work_dir else []
+            prepared_scan(strings, local_settings.match, engine, cache_dir=work_dir)
         try:
             if pending and workers is None and scheduler is None:
                 _run_on_processes(pending, strings, local_settings, on_done, processes, work_dir)

@@ -47,6 +47,11 @@ SEPARATOR = "\x00"
 #: whole-count speed was 2.6× at 12.7k names, 1.9× at 25k, 1.6× at 50k and 1.02× at 100k,
 #: with compiling 0.8 s, 1.6 s, 3.6 s and 7.4 s; above 100k names pyahocorasick wins.
 HYPERSCAN_MAX_NAMES = 80_000
+#: Bytes of corpus per name below which ``auto`` does not compile a Hyperscan database (when none is
+#: cached): compiling costs about 40 µs per name, and Hyperscan saves about 10 ms per MB of text
+#: (0.49 s for 13,098 names; matching at 70 against 42 MB/s, ``bench/count_bench.py``), so it pays off
+#: above about 4 KB of text per name (about 50 MB for the 12,671 released facts).
+HYPERSCAN_MIN_BYTES_PER_NAME = 4_000
 #: Layout of a cached Hyperscan database file: raise it when :func:`hyperscan_database` changes it.
 HYPERSCAN_CACHE_FORMAT = 1
 _CACHE_MAGIC = b"smi-hyperscan-database\n"
@@ -109,12 +114,17 @@ def engine_version(engine: str) -> str:
         return engine
 
 
-def resolve_engine(requested: str, n_names: int) -> tuple[str, str | None]:
+def resolve_engine(
+    requested: str, n_names: int, corpus_bytes: int | None = None, database_cached: bool = False
+) -> tuple[str, str | None]:
     """The engine to use for ``requested`` (one of :data:`ENGINES`) and ``n_names`` names, with a note or None.
 
-    ``auto`` picks Hyperscan when it is installed and ``n_names`` is at most
-    :data:`HYPERSCAN_MAX_NAMES`, pyahocorasick otherwise; without Hyperscan it falls
-    back with a note. An explicit ``hyperscan`` without the package is an error.
+    ``auto`` picks Hyperscan when it is installed, ``n_names`` is at most
+    :data:`HYPERSCAN_MAX_NAMES`, and its compiled database is cached or the corpus
+    (``corpus_bytes``, when known) is large enough to pay for compiling it
+    (:data:`HYPERSCAN_MIN_BYTES_PER_NAME`); pyahocorasick otherwise. Without
+    Hyperscan it falls back with a note. An explicit ``hyperscan`` without the
+    package is an error.
 
     Raises
     ------
@@ -135,7 +145,8 @@ def resolve_engine(requested: str, n_names: int) -> tuple[str, str | None]:
         return requested, None
     if not installed:
         return "pyahocorasick", "hyperscan is not installed: counting with pyahocorasick (same counts, slower)"
-    return ("hyperscan" if n_names <= HYPERSCAN_MAX_NAMES else "pyahocorasick"), None
+    pays_off = database_cached or corpus_bytes is None or corpus_bytes >= HYPERSCAN_MIN_BYTES_PER_NAME * n_names
+    return ("hyperscan" if n_names <= HYPERSCAN_MAX_NAMES and pays_off else "pyahocorasick"), None
 
 
 # ---------------------------------------------------------------------------
@@ -244,6 +255,20 @@ def hyperscan_database_key(patterns: list[bytes], match: str) -> str:
     digest.update(np.fromiter(map(len, patterns), dtype=np.int64, count=len(patterns)).tobytes())
     digest.update(b"".join(patterns))
     return digest.hexdigest()
+
+
+def hyperscan_cache_file(strings: tuple[str, ...], match: str, cache_dir: Path) -> Path:
+    """Where the database for ``strings`` and ``match`` is cached in ``cache_dir`` (whether or not it is there)."""
+    patterns = [pattern.encode("utf-8") for pattern in search_patterns(strings, match)]
+    return hyperscan_cache_path(cache_dir, hyperscan_database_key(patterns, match))
+
+
+def hyperscan_cached_path(strings: tuple[str, ...], match: str, cache_dir: Path) -> Path | None:
+    """The cache file of the database for ``strings`` and ``match`` in ``cache_dir`` if it exists, else None."""
+    if hyperscan_or_none() is None:
+        return None
+    path = hyperscan_cache_file(strings, match, cache_dir)
+    return path if path.is_file() else None
 
 
 def hyperscan_cache_path(cache_dir: Path, key: str) -> Path:
