@@ -23,10 +23,12 @@ and the rest of the 2×2 table, :math:`n_{s\bar o} = n_s - n_{so}` (``time_s1j0`
   boundaries.
 
 The engine never tests facts one by one. The distinct subject and object strings
-go into one Aho–Corasick automaton (pyahocorasick); a block of many documents is
-joined with a separator that no name contains and scanned in one pass; each match
-position is mapped back to its document with a binary search over the document
-offsets. The (document, string) pairs form a sparse 0/1 *presence matrix*
+go into one matcher (:mod:`smi.matchers`: a Hyperscan database or a pyahocorasick
+automaton, chosen by ``engine``; both give the same matches); a block of many
+documents is joined with a separator that no name contains and scanned in one pass;
+each match position is mapped back to its document with a binary search over the
+document offsets. What does not depend on the documents (the matcher, the facts
+grouped by subject) is prepared once per run and process (:class:`NameScan`). The (document, string) pairs form a sparse 0/1 *presence matrix*
 :math:`X`, and
 
 .. math::

@@ -42,16 +42,17 @@ ENGINES = ("auto", "hyperscan", "pyahocorasick")
 #: Joins the documents of a block; names may not contain it, so no match spans two documents.
 SEPARATOR = "\x00"
 #: Most distinct names for which ``auto`` picks Hyperscan. Measured with
-#: ``bench/count_bench.py --crossover`` (made-up names, paper rule, serial, 20 copies of the
-#: vital articles' 5 MB of summaries, database compile time included): Hyperscan / pyahocorasick
-#: whole-count speed was 2.6× at 12.7k names, 1.9× at 25k, 1.6× at 50k and 1.02× at 100k,
-#: with compiling 0.8 s, 1.6 s, 3.6 s and 7.4 s; above 100k names pyahocorasick wins.
-HYPERSCAN_MAX_NAMES = 80_000
+#: ``bench/count_bench.py --sections crossover`` (made-up entity-like names, paper rule, 20 copies of the
+#: vital-article summaries in memory, one process, 2 shared cores at load 3): Hyperscan / pyahocorasick
+#: matching-and-counting speed was 1.05x at 12,671 names, 1.00x at 25,000, 0.69x at 50,000 and 0.52x at
+#: 100,000 (compiling took 0.44, 0.94, 2.46 and 4.58 s); so Hyperscan stops winning at about 25,000 names.
+HYPERSCAN_MAX_NAMES = 25_000
 #: Bytes of corpus per name below which ``auto`` does not compile a Hyperscan database (when none is
-#: cached): compiling costs about 40 µs per name, and Hyperscan saves about 10 ms per MB of text
-#: (0.49 s for 13,098 names; matching at 70 against 42 MB/s, ``bench/count_bench.py``), so it pays off
-#: above about 4 KB of text per name (about 50 MB for the 12,671 released facts).
-HYPERSCAN_MIN_BYTES_PER_NAME = 4_000
+#: cached). Measured in the same run on the 12,671 released facts (13,098 names): compiling took 0.44 s
+#: (34 µs per name), and matching took 32.9 ms (Hyperscan) against 60.5 ms (pyahocorasick) per 4.9 MB
+#: copy of the summaries, 5.6 ms saved per MB; so compiling pays off above about 6 KB of text per name
+#: (about 80 MB for the released facts).
+HYPERSCAN_MIN_BYTES_PER_NAME = 6_000
 #: Layout of a cached Hyperscan database file: raise it when :func:`hyperscan_database` changes it.
 HYPERSCAN_CACHE_FORMAT = 1
 _CACHE_MAGIC = b"smi-hyperscan-database\n"
