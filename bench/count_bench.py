@@ -375,22 +375,35 @@ def run_names(args, texts: list[str], baseline_lib: Path | None) -> None:
             facts_file = write_made_up_facts(scratch / f"facts_{n_names}.json", made_up_names(texts, n_names))
             print(f"  {n_names:,} names ({time.perf_counter() - started:.1f} s to make them)")
             engines = [engine for engine in ENGINES if not (engine == "hyperscan" and n_names > args.hyperscan_max_names)]
-            tables = {}
             for engine in engines:
                 build, before, after = build_cost(facts_file, engine)
-                out = scratch / f"out_{engine}_{n_names}.csv"
-                seconds, peak = count_command(facts_file, corpus, out, engine)
-                tables[engine] = out.read_bytes()
-                print(f"    {engine:14s} build {build:7.2f} s, peak {after:6,d} MiB while building (from {before:,}); "
-                      f"smi count {seconds:7.2f} s = {megabytes / seconds:6.1f} MB/s, peak {peak:,} MiB")
+                print(f"    {engine:14s} build {build:7.2f} s, peak {after:6,d} MiB while building (from {before:,})")
+            runs = {engine: [] for engine in engines}
             if baseline_lib is not None:
-                out = scratch / f"out_baseline_{n_names}.csv"
-                seconds, peak = count_command(facts_file, corpus, out, None, lib=baseline_lib)
-                tables["baseline"] = out.read_bytes()
-                new_seconds = {engine: count_command(facts_file, corpus, scratch / "again.csv", engine)[0] for engine in engines}
-                print(f"    {'old code':14s} smi count {seconds:7.2f} s = {megabytes / seconds:6.1f} MB/s, peak {peak:,} MiB "
-                      f"({baseline_lib}); new / old, measured again just after: "
-                      + ", ".join(f"{engine} {seconds / took:.2f}x" for engine, took in new_seconds.items()))
+                runs["old code"] = []
+            tables = {}
+            for repeat in range(args.repeats):  # interleaved, so that load changes hit every variant alike
+                for variant in runs:
+                    out = scratch / f"out_{variant.replace(' ', '_')}_{n_names}.csv"
+                    if variant == "old code":
+                        seconds, peak = count_command(facts_file, corpus, out, None, lib=baseline_lib)
+                    else:
+                        seconds, peak = count_command(facts_file, corpus, out, variant)
+                    counting_seconds = json.loads(counting.metadata_path(out).read_text())["seconds"]
+                    runs[variant].append((seconds, counting_seconds, peak))
+                    tables[variant] = out.read_bytes()
+            for variant, results in runs.items():
+                whole = min(result[0] for result in results)
+                counting_only = min(result[1] for result in results)
+                print(f"    {variant:14s} smi count best {whole:7.2f} s = {megabytes / whole:6.1f} MB/s; counting phase best "
+                      f"{counting_only:6.2f} s = {megabytes / counting_only:6.1f} MB/s; peak {max(result[2] for result in results):,} MiB "
+                      f"(runs: {', '.join(f'{result[0]:.2f}' for result in results)})")
+            if "old code" in runs:
+                old_whole = min(result[0] for result in runs["old code"])
+                old_counting = min(result[1] for result in runs["old code"])
+                for engine in engines:
+                    print(f"    new ({engine}) / old: whole command {old_whole / min(r[0] for r in runs[engine]):.2f}x, "
+                          f"counting phase {old_counting / min(r[1] for r in runs[engine]):.2f}x")
             assert len(set(tables.values())) == 1, f"tables differ at {n_names:,} names"
 
 

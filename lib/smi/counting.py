@@ -28,8 +28,8 @@ automaton, chosen by ``engine``; both give the same matches); a block of many
 documents is joined with a separator that no name contains and scanned in one pass;
 each match position is mapped back to its document with a binary search over the
 document offsets. What does not depend on the documents (the matcher, the facts
-grouped by subject) is prepared once per run and process (:class:`NameScan`). The (document, string) pairs form a sparse 0/1 *presence matrix*
-:math:`X`, and
+grouped by subject) is prepared once per run and process (:class:`NameScan`).
+The (document, string) pairs form a sparse 0/1 *presence matrix* :math:`X`, and
 
 .. math::
 
