@@ -22,9 +22,11 @@ the multi-worker figures most; the script prints the load average.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
-from smi import corpus_io, counting, data  # noqa: E402
+from smi import corpus_io, counting, data, matchers  # noqa: E402
 from smi.release import COUNT_FIELDS  # noqa: E402
 
 PILE_LENGTH = 5000  # characters per Pile-like document
@@ -99,28 +101,12 @@ def dask_seconds(triples, shards_dir: Path, workers: int, work_root: Path) -> fl
     return seconds, run
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short naive sample and smaller corpora (seconds, for CI)")
-    parser.add_argument("--release", type=Path, default=None, help="release folder (default: data/external/smi-release)")
-    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus" / "vital_en.jsonl", help="vital-article JSONL")
-    args = parser.parse_args(argv)
-
-    release_dir = args.release or data.release_dir()
-    facts_file = release_dir / "search" / "pararel_15classes.json"
-    triples = counting.load_triples(facts_file)
-    if args.corpus.is_file():
-        texts = list(corpus_io.read_documents(corpus_io.plan_shards([args.corpus])[0]))
-    else:
-        from smi.corpus import vital_articles
-
-        texts = [record["text"] for record in vital_articles()]
+def run_classic(args, facts_file: Path, triples, texts: list[str]) -> None:
+    """Sections 1-4 (``--sections classic``): the naive scan, processes and Dask, with the default engine."""
     naive_target = 3.0 if args.quick else 25.0
     copies = 2 if args.quick else 8
-    print(f"facts: {len(triples):,}; corpus: {len(texts):,} documents, {text_megabytes(texts):.1f} MB; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     strings = counting.fact_strings(triples)
-    counting.cached_automaton(strings, "paper")  # built once, as on every worker
+    counting.prepared_scan(strings, "paper")  # built once, as on every worker
     rows = []
 
     # 1. naive against engine on the same short documents
@@ -207,6 +193,284 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  `smi --help` (interpreter + imports of all sub-commands): {startup:.2f} s")
     print(f"  peak memory: 1 copy {one_peak_mib} MiB, {copies} copies {by_label[f'smi count, {copies} copies, serial'][4]} MiB")
     print(f"  load average now {os.getloadavg()[0]:.1f}")
+
+# ---------------------------------------------------------------------------
+# engines: Hyperscan against pyahocorasick (issue #12)
+
+ENGINES = ("hyperscan", "pyahocorasick")
+
+
+def write_copies(folder: Path, documents: list[str], copies: int) -> float:
+    """``copies`` JSONL files of ``documents`` in ``folder``; MB of text in all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = "".join(json.dumps({"text": text}, ensure_ascii=False) + "\n" for text in documents).encode("utf-8")
+    for copy in range(copies):
+        (folder / f"copy{copy:02d}.jsonl").write_bytes(raw)
+    return copies * text_megabytes(documents)
+
+
+def count_command(facts_file: Path, corpus: Path, out: Path, engine: str, extra=(), lib: Path | None = None):
+    """Wall seconds and peak MiB of one serial ``smi count`` (``lib``: another copy of the package)."""
+    argv = [sys.executable, "-m", "smi", "count", "--triples", str(facts_file), "--out", str(out), "--no-progress"]
+    if engine is not None:
+        argv += ["--engine", engine]
+    env_lib = str(lib or ROOT / "lib")
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = env_lib
+    try:
+        return run_command([*argv, *extra, str(corpus)])
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def best_of(repeats: int, function, *args):
+    """The shortest of ``repeats`` timings of ``function(*args)`` (the least disturbed by other processes)."""
+    return min(timed(function, *args)[1] for _ in range(repeats))
+
+
+def stage_costs(texts: list[str], path: Path, strings, repeats: int) -> dict[str, float]:
+    """Seconds of each stage on one file, best of ``repeats``: read + parse, match (each engine), count."""
+    shard = corpus_io.plan_shards([path])[0]
+    costs = {"read + parse": best_of(repeats, lambda: list(corpus_io.read_documents(shard)))}
+    for engine in ENGINES:
+        scan = counting.prepared_scan(strings, "paper", engine)
+        costs[f"match ({engine})"] = best_of(repeats, scan.matcher.find, texts)
+    found = scan.matcher.find(texts)
+
+    class Found:  # a matcher that hands back what was found, so that only the counting is timed
+        name = "found"
+
+        def find(self, block):
+            return found
+
+    costs["count"] = best_of(repeats, counting.count_block, texts, dataclasses.replace(scan, matcher=Found()))
+    return costs
+
+
+def run_engines(args, facts_file: Path, triples, texts: list[str]) -> None:
+    """Both engines as a whole serial command side by side, stage costs and the per-core ceiling."""
+    strings = counting.fact_strings(triples)
+    copies = 2 if args.quick else args.copies
+    with tempfile.TemporaryDirectory(prefix="count_bench_") as scratch:
+        scratch = Path(scratch)
+        for label, documents in (("vital-article summaries", texts), (f"~{PILE_LENGTH // 1000} KB documents", pile_like(texts))):
+            corpus = scratch / label.split()[0].strip("~")
+            megabytes = write_copies(corpus, documents, copies)
+            print(f"\n== {label}: {copies} copies, {megabytes:.1f} MB, {len(documents) * copies:,} documents, "
+                  f"{len(strings.strings):,} names; load average {os.getloadavg()[0]:.1f}")
+            # the cached database a --work-dir keeps: measured both cold (compiled in the run) and warm
+            warm_dir = scratch / "warm"
+            counting.prepare_work_dir(warm_dir)
+            counting.prepared_scan(strings, "paper", "hyperscan", cache_dir=warm_dir)
+            database = next(warm_dir.glob("hyperscan-*.hsdb"))
+            seconds = {engine: [] for engine in ("hyperscan", "hyperscan, cached database", "pyahocorasick")}
+            outputs = {}
+            for repeat in range(args.repeats):  # interleaved, so that load changes hit every engine alike
+                for engine in seconds:
+                    out = scratch / f"out_{engine.split(',')[0]}_{repeat}.csv"
+                    extra = []
+                    if engine.endswith("cached database"):
+                        work = Path(tempfile.mkdtemp(prefix="work", dir=scratch))
+                        shutil.copy(database, work / database.name)
+                        extra = ["--work-dir", str(work)]
+                    took, peak = count_command(facts_file, corpus, out, engine.split(",")[0], extra)
+                    seconds[engine].append(took)
+                    outputs[engine] = out.read_bytes()
+            assert len(set(outputs.values())) == 1, "the engines wrote different tables"
+            costs = stage_costs(documents, next(corpus.glob("*.jsonl")), strings, args.repeats)
+            one_copy = megabytes / copies
+            for engine, times in seconds.items():
+                best = min(times)
+                print(f"  smi count --engine {engine:28s} best {best:6.2f} s  {megabytes / best:6.1f} MB/s  "
+                      f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
+            for stage, cost in costs.items():
+                print(f"  stage {stage:26s} {cost * 1000:8.1f} ms per copy  {one_copy / cost if cost else float('inf'):8.1f} MB/s")
+            ceiling = one_copy / (costs["read + parse"] + costs["match (hyperscan)"] + costs["count"])
+            hyperscan_best = megabytes / min(seconds["hyperscan"])
+            print(f"  per-core ceiling (read + parse + Hyperscan match + count, no start-up): {ceiling:.1f} MB/s")
+            print(f"  ratio hyperscan / pyahocorasick, whole command:        {min(seconds['pyahocorasick']) / min(seconds['hyperscan']):.2f}x")
+            print(f"  ratio hyperscan (cached database) / pyahocorasick:     "
+                  f"{min(seconds['pyahocorasick']) / min(seconds['hyperscan, cached database']):.2f}x")
+            print(f"  whole command (hyperscan) / ceiling:                   {hyperscan_best / ceiling:.2f}")
+            print(f"  whole command (hyperscan, cached database) / ceiling:  "
+                  f"{megabytes / min(seconds['hyperscan, cached database']) / ceiling:.2f}")
+            print(f"  matching alone hyperscan / pyahocorasick:              "
+                  f"{costs['match (pyahocorasick)'] / costs['match (hyperscan)']:.2f}x")
+
+
+# ---------------------------------------------------------------------------
+# large fact sets
+
+
+def made_up_names(texts: list[str], n_names: int, seed: int = 0) -> list[str]:
+    """``n_names`` distinct names like entity names: runs of one to three words of the corpus that start with a
+    capitalised word of at least four letters (so many occur in it), then made-up ones ("Xq<number>") if the
+    corpus has too few."""
+    import random
+
+    rng = random.Random(seed)
+    words = [word.strip(".,;:()\"'") for text in texts for word in text.split()]
+    starts = [i for i, word in enumerate(words[:-3]) if len(word) >= 4 and word[0].isupper() and word.isalpha()]
+    names: set[str] = set()
+    for _ in range(4 * n_names):
+        if len(names) >= n_names:
+            break
+        start = rng.choice(starts)
+        names.add(" ".join(word for word in words[start : start + rng.randint(1, 3)] if word))
+    filler = 0
+    while len(names) < n_names:
+        names.add(f"Xq{filler}")
+        filler += 1
+    return sorted(names)
+
+
+def write_made_up_facts(path: Path, names: list[str], seed: int = 1) -> Path:
+    """As many facts as names, subject and object drawn from the names; written as the release's JSON list."""
+    import random
+
+    rng = random.Random(seed)
+    records = [{"idx": i, "subj": rng.choice(names), "rel": "r", "obj": rng.choice(names)} for i in range(len(names))]
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+_BUILD_PROBE = """
+import resource, sys, time
+from smi import counting
+facts = counting.load_triples(sys.argv[1])
+strings = counting.fact_strings(facts)
+def status(field):
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) // 1024 for line in handle if line.startswith(field))
+with open("/proc/self/clear_refs", "w") as handle:  # reset the peak (VmHWM) to the current size
+    handle.write("5")
+before = status("VmRSS:")
+started = time.perf_counter()
+counting.prepared_scan(strings, "paper", sys.argv[2])
+print(time.perf_counter() - started, before, status("VmHWM:"))
+"""
+
+
+def build_cost(facts_file: Path, engine: str) -> tuple[float, int, int]:
+    """Seconds to build the matcher, and the process's peak MiB before and after (a fresh process)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
+    done = subprocess.run([sys.executable, "-c", _BUILD_PROBE, str(facts_file), engine], capture_output=True, text=True, env=env, check=True)
+    seconds, before, after = done.stdout.split()
+    return float(seconds), int(before), int(after)
+
+
+def run_names(args, texts: list[str], baseline_lib: Path | None) -> None:
+    """Fact sets of made-up names: build time, peak memory and whole-command MB/s of each engine (and of the old code)."""
+    copies = 1 if args.quick else 4
+    with tempfile.TemporaryDirectory(prefix="count_bench_names_") as scratch:
+        scratch = Path(scratch)
+        corpus = scratch / "corpus"
+        megabytes = write_copies(corpus, texts, copies)
+        print(f"\n== made-up fact sets over {copies} copies of the summaries ({megabytes:.1f} MB); load average {os.getloadavg()[0]:.1f}")
+        for n_names in args.names:
+            started = time.perf_counter()
+            facts_file = write_made_up_facts(scratch / f"facts_{n_names}.json", made_up_names(texts, n_names))
+            print(f"  {n_names:,} names ({time.perf_counter() - started:.1f} s to make them)")
+            engines = [engine for engine in ENGINES if not (engine == "hyperscan" and n_names > args.hyperscan_max_names)]
+            for engine in engines:
+                build, before, after = build_cost(facts_file, engine)
+                print(f"    {engine:14s} build {build:7.2f} s, peak {after:6,d} MiB while building (from {before:,})")
+            runs = {engine: [] for engine in engines}
+            if baseline_lib is not None:
+                runs["old code"] = []
+            tables = {}
+            for repeat in range(args.repeats):  # interleaved, so that load changes hit every variant alike
+                for variant in runs:
+                    out = scratch / f"out_{variant.replace(' ', '_')}_{n_names}.csv"
+                    if variant == "old code":
+                        seconds, peak = count_command(facts_file, corpus, out, None, lib=baseline_lib)
+                    else:
+                        seconds, peak = count_command(facts_file, corpus, out, variant)
+                    counting_seconds = json.loads(counting.metadata_path(out).read_text())["seconds"]
+                    runs[variant].append((seconds, counting_seconds, peak))
+                    tables[variant] = out.read_bytes()
+            for variant, results in runs.items():
+                whole = min(result[0] for result in results)
+                counting_only = min(result[1] for result in results)
+                print(f"    {variant:14s} smi count best {whole:7.2f} s = {megabytes / whole:6.1f} MB/s; counting phase best "
+                      f"{counting_only:6.2f} s = {megabytes / counting_only:6.1f} MB/s; peak {max(result[2] for result in results):,} MiB "
+                      f"(runs: {', '.join(f'{result[0]:.2f}' for result in results)})")
+            if "old code" in runs:
+                old_whole = min(result[0] for result in runs["old code"])
+                old_counting = min(result[1] for result in runs["old code"])
+                for engine in engines:
+                    print(f"    new ({engine}) / old: whole command {old_whole / min(r[0] for r in runs[engine]):.2f}x, "
+                          f"counting phase {old_counting / min(r[1] for r in runs[engine]):.2f}x")
+            assert len(set(tables.values())) == 1, f"tables differ at {n_names:,} names"
+
+
+def run_crossover(args, texts: list[str]) -> None:
+    """Where ``auto`` should stop choosing Hyperscan: both engines, build included, over a range of name counts."""
+    copies = 1 if args.quick else args.copies
+    corpus = texts * copies
+    megabytes = copies * text_megabytes(texts)
+    print(f"\n== crossover: build + count over {copies} copies ({megabytes:.1f} MB, in memory); load average {os.getloadavg()[0]:.1f}")
+    for n_names in args.crossover:
+        import pandas as pd
+
+        names = made_up_names(texts, n_names)
+        facts = pd.DataFrame({"idx": range(n_names), "subj": names, "rel": "r", "obj": names[::-1]})
+        strings = counting.fact_strings(facts)
+        results = {}
+        for engine in ENGINES:
+            counting._SCANS.clear()
+            (_, build) = timed(counting.prepared_scan, strings, "paper", engine)
+            counts, count_seconds = timed(counting.count_texts, corpus, strings, "paper", counting.DEFAULT_BLOCK_CHARS, engine)
+            results[engine] = (build, count_seconds, counts)
+        assert (results["hyperscan"][2].name_docs == results["pyahocorasick"][2].name_docs).all()
+        total = {engine: build + seconds for engine, (build, seconds, _) in results.items()}
+        print(f"  {n_names:9,d} names: " + "; ".join(
+            f"{engine} build {build:.2f} s + count {seconds:.2f} s ({megabytes / seconds:.1f} MB/s)" for engine, (build, seconds, _) in results.items()
+        ) + f"; hyperscan / pyahocorasick (build included) {total['pyahocorasick'] / total['hyperscan']:.2f}x")
+    counting._SCANS.clear()
+
+
+SECTIONS = ("engines", "names", "crossover", "classic")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short naive sample and smaller corpora (seconds, for CI)")
+    parser.add_argument("--release", type=Path, default=None, help="release folder (default: data/external/smi-release)")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus" / "vital_en.jsonl", help="vital-article JSONL")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="which sections to run (default: all)")
+    parser.add_argument("--copies", type=int, default=20, help="copies of the corpus for the engines and crossover sections (default 20)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each whole command, interleaved; the best counts (default 3)")
+    parser.add_argument("--names", type=int, nargs="+", default=[12_671, 100_000, 1_000_000], help="made-up fact set sizes (names section)")
+    parser.add_argument("--hyperscan-max-names", type=int, default=10**9, help="names section: no Hyperscan above this many names")
+    parser.add_argument("--crossover", type=int, nargs="+", default=[12_671, 25_000, 50_000, 100_000], help="name counts of the crossover section")
+    parser.add_argument("--baseline-lib", type=Path, default=None, help="names section: also time the `lib` folder of older code (e.g. from `git archive main lib`)")
+    args = parser.parse_args(argv)
+
+    release_dir = args.release or data.release_dir()
+    facts_file = release_dir / "search" / "pararel_15classes.json"
+    triples = counting.load_triples(facts_file)
+    if args.corpus.is_file():
+        texts = list(corpus_io.read_documents(corpus_io.plan_shards([args.corpus])[0]))
+    else:
+        from smi.corpus import vital_articles
+
+        texts = [record["text"] for record in vital_articles()]
+    print(f"facts: {len(triples):,}; corpus: {len(texts):,} documents, {text_megabytes(texts):.1f} MB; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; hyperscan "
+          f"{'installed' if matchers.hyperscan_or_none() else 'NOT installed'}; auto uses it up to {matchers.HYPERSCAN_MAX_NAMES:,} names")
+    if "engines" in args.sections:
+        run_engines(args, facts_file, triples, texts)
+    if "crossover" in args.sections:
+        run_crossover(args, texts)
+    if "names" in args.sections:
+        run_names(args, texts, args.baseline_lib)
+    if "classic" in args.sections:
+        run_classic(args, facts_file, triples, texts)
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
     return 0
 
 

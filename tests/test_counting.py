@@ -14,8 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smi import corpus_io, counting
+from smi import corpus_io, counting, matchers
 from smi.release import COUNT_FIELDS
+
+#: Every engine, Hyperscan skipped only where it is not installed.
+ENGINES = [
+    "pyahocorasick",
+    pytest.param(
+        "hyperscan", marks=pytest.mark.skipif(matchers.hyperscan_or_none() is None, reason="hyperscan is not installed")
+    ),
+]
 
 
 def write_jsonl(path: Path, texts: list[str], field: str = "text") -> Path:
@@ -30,9 +38,15 @@ def write_triples(path: Path, pairs: list[tuple[str, str]]) -> Path:
     return path
 
 
-def engine_table(texts: list[str], triples: pd.DataFrame, match: str = "paper", block_chars: int = counting.DEFAULT_BLOCK_CHARS):
+def engine_table(
+    texts: list[str],
+    triples: pd.DataFrame,
+    match: str = "paper",
+    block_chars: int = counting.DEFAULT_BLOCK_CHARS,
+    engine: str = "auto",
+):
     strings = counting.fact_strings(triples)
-    return counting.counts_table(triples, strings, counting.count_texts(texts, strings, match, block_chars))
+    return counting.counts_table(triples, strings, counting.count_texts(texts, strings, match, block_chars, engine))
 
 
 def triples_frame(pairs: list[tuple[str, str]]) -> pd.DataFrame:
@@ -43,7 +57,8 @@ def triples_frame(pairs: list[tuple[str, str]]) -> pd.DataFrame:
 # the two match rules, by hand
 
 
-def test_paper_and_word_rules_on_hand_made_documents():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_paper_and_word_rules_on_hand_made_documents(engine):
     triples = triples_frame([("Paris", "France"), ("Ann", "Anna")])
     texts = [
         "Paris is the capital of France.",  # Paris at the start: no space before it
@@ -52,8 +67,8 @@ def test_paper_and_word_rules_on_hand_made_documents():
         "",  # empty document
         "with Anna and Ann",  # Ann also inside " Anna" for the paper's rule
     ]
-    paper = engine_table(texts, triples, "paper").set_index("subj")
-    word = engine_table(texts, triples, "word").set_index("subj")
+    paper = engine_table(texts, triples, "paper", engine=engine).set_index("subj")
+    word = engine_table(texts, triples, "word", engine=engine).set_index("subj")
     # paper: " Paris" in docs 1, 2; " France" in 0, 1, 2; " Ann" in 4; " Anna" in 4
     assert paper.loc["Paris", ["time_seqs", "time_subj", "time_obj", "time_s1j1"]].tolist() == [5, 2, 3, 2]
     assert paper.loc["Ann", ["time_subj", "time_obj", "time_s1j1", "time_s0j0"]].tolist() == [1, 1, 1, 4]
@@ -62,11 +77,13 @@ def test_paper_and_word_rules_on_hand_made_documents():
     assert word.loc["Ann", ["time_subj", "time_obj", "time_s1j1", "time_s0j1"]].tolist() == [1, 2, 1, 1]
 
 
-def test_word_rule_treats_unicode_letters_and_underscore_as_word_characters():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_word_rule_treats_unicode_letters_and_underscore_as_word_characters(engine):
     triples = triples_frame([("Zo", "x")])
-    texts = ["Zoë", "Zo_1", "Zo-", "(Zo)", "ÉZo"]
-    table = engine_table(texts, triples, "word")
-    assert table.loc[0, "time_subj"] == 2  # "Zo-" and "(Zo)"
+    texts = ["Zoë", "Zo_1", "Zo-", "(Zo)", "ÉZo", "𝔸Zo", "Zo𝔸", "Zo\ud800", "\udfffZo", "Zo²", "ZoＡ", "«Zo»"]
+    table = engine_table(texts, triples, "word", engine=engine)
+    # "Zo-", "(Zo)", the lone surrogates and the guillemets: 𝔸, ², Ａ are letters or digits (str.isalnum)
+    assert table.loc[0, "time_subj"] == 5
 
 
 def test_a_document_counts_once_however_often_a_name_repeats():
@@ -87,8 +104,8 @@ def test_cells_of_the_table_add_up():
 # ---------------------------------------------------------------------------
 # property: the engine equals the fact-by-fact scan on random texts
 
-PIECES = ["Ann", "Anna", "nna", "Anna Bell", "Bell", "Éva", "é", "a", "Ann Arbor", "_x", "東京", "x"]
-SEPARATORS = [" ", "  ", ".", ",", "-", "\n", "\t", "_", "ü", "\x00"]
+PIECES = ["Ann", "Anna", "nna", "Anna Bell", "Bell", "Éva", "é", "a", "Ann Arbor", "_x", "東京", "x", "𝔸nn"]
+SEPARATORS = [" ", "  ", ".", ",", "-", "\n", "\t", "_", "ü", "\x00", "𝔸", "²", "\ud800"]
 names = st.one_of(st.sampled_from(PIECES), st.text(alphabet="aAnN é_-", min_size=1, max_size=4)).filter(lambda s: s.strip())
 documents = st.lists(st.one_of(st.sampled_from(PIECES), st.sampled_from(SEPARATORS), st.text(alphabet="aAnNeé _.", max_size=4)), max_size=12).map("".join)
 
@@ -101,11 +118,12 @@ documents = st.lists(st.one_of(st.sampled_from(PIECES), st.sampled_from(SEPARATO
     block_chars=st.integers(1, 80),
     match=st.sampled_from(counting.MATCH_MODES),
 )
-def test_engine_equals_fact_by_fact_scan(names, texts, fact_picks, block_chars, match):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_equals_fact_by_fact_scan(engine, names, texts, fact_picks, block_chars, match):
     pairs = [(names[s % len(names)], names[o % len(names)]) for s, o in fact_picks]
     triples = triples_frame(pairs)
     expected = counting.naive_counts(texts, triples, match)
-    got = engine_table(texts, triples, match, block_chars)
+    got = engine_table(texts, triples, match, block_chars, engine)
     pd.testing.assert_frame_equal(got, expected)
 
 

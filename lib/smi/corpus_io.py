@@ -10,6 +10,9 @@ A corpus is given as files, folders or glob patterns. The formats:
   levels), make the line bad;
 * ``.parquet``: a string column of that name.
 
+``.gz`` files are decompressed by ``isal`` (isa-l) when it is installed, else by the
+standard library's :mod:`gzip`; both give the same bytes and the same errors here.
+
 Work is split into :class:`Shard` objects: one per file, or byte ranges of an
 uncompressed ``.jsonl`` file larger than the shard size (a range holds the lines
 that *start* inside it, so ranges never split a line).
@@ -36,6 +39,12 @@ try:  # optional: about twice as fast as the standard library on JSON lines, wit
     from orjson import loads as _fast_json_loads
 except ImportError:  # pragma: no cover - the standard library alone reads every line the same way
     _fast_json_loads = None
+
+try:  # optional: isa-l's gzip reader is about three times as fast as the standard library's, with the same bytes
+    from isal import igzip as _fast_gzip
+    from isal.isal_zlib import error as _fast_gzip_error
+except ImportError:  # pragma: no cover - the standard library reads every gzip file the same way
+    _fast_gzip, _fast_gzip_error = None, zlib.error
 
 #: File endings the readers understand.
 CORPUS_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet")
@@ -231,14 +240,22 @@ def _raw_lines(shard: Shard) -> Iterator[tuple[int, bytes]]:
             if position > 0:
                 handle.seek(position - 1)
                 position += len(handle.readline()) - 1  # finish the line that began before the range
-            while position < stop:
-                line = handle.readline()
-                if not line:
+            pending = b""
+            while position < stop:  # read in chunks and split them (readline per line costs more)
+                chunk = handle.read(_CHUNK)
+                if not chunk:
                     break
-                yield position, line
-                position += len(line)
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    if position >= stop:
+                        return
+                    line += b"\n"
+                    yield position, line
+                    position += len(line)
+            if pending and position < stop:
+                yield position, pending
         return
-    opener = gzip.open if suffix == ".jsonl.gz" else open
+    opener = open if suffix != ".jsonl.gz" else gzip.open if _fast_gzip is None else _fast_gzip.open
     with opener(shard.path, "rb") as handle:
         lines = _zst_lines(handle) if suffix == ".jsonl.zst" else handle
         for number, line in enumerate(lines, start=1):
@@ -321,8 +338,17 @@ def _text_of_odd_line(line: bytes, text_field: str, first_line: bool, error: Val
 def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> Iterator[str]:
     plain = corpus_format(shard.path) == ".jsonl"
     first_line = 0 if plain else 1  # where the file's first line is: byte offset 0, or line number 1
+    loads = _fast_json_loads
     try:
         for where, line in _raw_lines(shard):
+            if loads is not None:  # the common case in one step; anything else takes the checked path below
+                try:
+                    text = loads(line)[text_field]
+                    if text.__class__ is str:
+                        yield text
+                        continue
+                except (ValueError, KeyError, TypeError, IndexError):
+                    pass
             try:
                 text = _text_of_line(line, text_field)
             except ValueError as refusal:
@@ -337,7 +363,7 @@ def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> 
                 if text is None:
                     continue
             yield text
-    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+    except (EOFError, gzip.BadGzipFile, zlib.error, _fast_gzip_error) as error:
         raise SmiError(f"{shard.path}: truncated or corrupt compressed file ({error})") from None
     except OSError as error:
         raise SmiError(f"{shard.path}: cannot read ({error})") from None

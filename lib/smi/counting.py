@@ -23,11 +23,13 @@ and the rest of the 2×2 table, :math:`n_{s\bar o} = n_s - n_{so}` (``time_s1j0`
   boundaries.
 
 The engine never tests facts one by one. The distinct subject and object strings
-go into one Aho–Corasick automaton (pyahocorasick); a block of many documents is
-joined with a separator that no name contains and scanned in one pass; each match
-position is mapped back to its document with a binary search over the document
-offsets. The (document, string) pairs form a sparse 0/1 *presence matrix*
-:math:`X`, and
+go into one matcher (:mod:`smi.matchers`: a Hyperscan database or a pyahocorasick
+automaton, chosen by ``engine``; both give the same matches); a block of many
+documents is joined with a separator that no name contains and scanned in one pass;
+each match position is mapped back to its document with a binary search over the
+document offsets. What does not depend on the documents (the matcher, the facts
+grouped by subject) is prepared once per run and process (:class:`NameScan`).
+The (document, string) pairs form a sparse 0/1 *presence matrix* :math:`X`, and
 
 .. math::
 
@@ -49,6 +51,7 @@ table's SHA-256, as one pair.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import errno
 import functools
 import hashlib
@@ -69,35 +72,28 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
-from smi import corpus_io
+from smi import corpus_io, matchers
 from smi.errors import SmiError
 from smi.files import TEMPORARY_SUFFIX, atomic_output, atomic_outputs, check_writable, file_sha256, temporary_path
+from smi.matchers import (  # noqa: F401  (importable from here, as before)
+    ENGINES,
+    MATCH_MODES,
+    SEPARATOR,
+    build_automaton,
+    find_names,
+    is_word_character,
+    search_patterns,
+)
 from smi.records import COUNT_FIELDS, FACT_FIELDS
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
     import pandas as pd
 
-MATCH_MODES = ("paper", "word")
 #: Characters of text scanned in one pass (about 16 MB of automaton input).
 DEFAULT_BLOCK_CHARS = 4 * 2**20
-#: Joins the documents of a block; names may not contain it, so no match spans two documents.
-SEPARATOR = "\x00"
+#: Documents added to a block at a time (a block may exceed ``block_chars`` by this many documents).
+_BATCH_DOCUMENTS = 64
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".json")
-#: Characters by how often they occur in English text. The automaton's trie keeps a
-#: node's children in insertion order and searches them in that order, so inserting
-#: names with frequent characters first makes the scan faster (results are unchanged).
-_FREQUENT_CHARACTERS = " etaoinsrhldcumfpgwybvkxjqzTSACMBPHRDLEWNGIFOJKUVYQZX0123456789.,-'()"
-_CHARACTER_RANK = {character: rank for rank, character in enumerate(_FREQUENT_CHARACTERS)}
-
-
-class _RankTable(dict):
-    """str.translate table: frequent characters to their rank, any other character after all of them."""
-
-    def __missing__(self, code_point: int) -> int:
-        return len(_FREQUENT_CHARACTERS) + code_point
-
-
-_RANK_TABLE = _RankTable({ord(character): rank for character, rank in _CHARACTER_RANK.items()})
 
 
 # ---------------------------------------------------------------------------
@@ -117,16 +113,24 @@ class FactStrings:
     subj_ids: np.ndarray
     obj_ids: np.ndarray
 
+    def names_sha256(self) -> str:
+        """SHA-256 of the names alone (in order); computed once."""
+        cached = self.__dict__.get("_names_sha256")
+        if cached is None:
+            text = json.dumps(self.strings, ensure_ascii=False)
+            cached = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            object.__setattr__(self, "_names_sha256", cached)  # frozen: set once, bypassing the dataclass guard
+        return cached
+
     def fingerprint(self) -> str:
         """SHA-256 of the names and the fact-to-name mapping (keys reusable shard results); computed once."""
         cached = self.__dict__.get("_fingerprint")
         if cached is None:
-            digest = hashlib.sha256()
-            digest.update(json.dumps(self.strings, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+            digest = hashlib.sha256(self.names_sha256().encode("ascii"))
             digest.update(self.subj_ids.astype(np.int64).tobytes())
             digest.update(self.obj_ids.astype(np.int64).tobytes())
             cached = digest.hexdigest()
-            object.__setattr__(self, "_fingerprint", cached)  # frozen: set once, bypassing the dataclass guard
+            object.__setattr__(self, "_fingerprint", cached)
         return cached
 
 
@@ -144,77 +148,51 @@ def fact_strings(triples: "Facts | pd.DataFrame") -> FactStrings:
 # scanning one block of documents
 
 
-def _search_key(pattern: str) -> str:
-    """Sort key putting names made of frequent characters first (character by character)."""
-    return pattern.translate(_RANK_TABLE)
+@dataclass
+class NameScan:
+    """What counting a block needs besides the texts, computed once per run and process.
 
-
-def search_patterns(strings: Iterable[str], match: str) -> list[str]:
-    """What the automaton looks for: ``" " + name`` for the paper's rule, the name itself for ``word``."""
-    if match not in MATCH_MODES:
-        raise SmiError(f"unknown match mode '{match}'; valid modes: {', '.join(MATCH_MODES)}")
-    return [" " + name for name in strings] if match == "paper" else list(strings)
-
-
-def build_automaton(strings: tuple[str, ...], match: str):
-    """An Aho–Corasick automaton whose value for each pattern is the name's position in ``strings``."""
-    import ahocorasick
-
-    patterns = search_patterns(strings, match)
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    for string_id in sorted(range(len(patterns)), key=lambda i: _search_key(patterns[i])):
-        automaton.add_word(patterns[string_id], string_id)
-    automaton.make_automaton()
-    return automaton
-
-
-_AUTOMATA: dict[tuple[str, str], object] = {}
-
-
-def cached_automaton(strings: FactStrings, match: str):
-    """:func:`build_automaton`, built once per process for each set of names and match mode."""
-    key = (strings.fingerprint(), match)
-    if key not in _AUTOMATA:
-        _AUTOMATA.clear()
-        _AUTOMATA[key] = build_automaton(strings.strings, match)
-    return _AUTOMATA[key]
-
-
-def is_word_character(character: str) -> bool:
-    """Letters and digits of any script, and ``_`` (what ``\\w`` matches in Python's ``re``)."""
-    return character.isalnum() or character == "_"
-
-
-def _at_word_boundaries(block: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Whether each match [start, end] has no word character right before or after it."""
-    last = len(block) - 1
-    return np.fromiter(
-        (
-            (start == 0 or not is_word_character(block[start - 1])) and (end == last or not is_word_character(block[end + 1]))
-            for start, end in zip(starts.tolist(), ends.tolist())
-        ),
-        dtype=bool,
-        count=len(starts),
-    )
-
-
-def find_names(automaton, texts: list[str], match: str, name_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(document, name) index pairs for every occurrence of a name in ``texts`` (repeats included).
-
-    The texts are joined with :data:`SEPARATOR` and scanned once; the end position
-    of each match is mapped to its document by binary search over the documents'
-    start offsets.
+    The matcher (:mod:`smi.matchers`) and the facts grouped by subject (CSR layout:
+    ``fact_order`` sorts the facts by subject, the facts of name ``i`` are
+    ``fact_order[fact_starts[i]:fact_starts[i + 1]]``).
     """
-    block = SEPARATOR.join(texts)
-    hits = np.fromiter(itertools.chain.from_iterable(automaton.iter(block)), dtype=np.int64)
-    ends, name_ids = hits[0::2], hits[1::2]
-    if match == "word":
-        keep = _at_word_boundaries(block, ends - name_lengths[name_ids] + 1, ends)
-        ends, name_ids = ends[keep], name_ids[keep]
-    doc_lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    doc_starts = np.concatenate(([0], np.cumsum(doc_lengths + 1)[:-1]))
-    docs = np.searchsorted(doc_starts, ends, side="right") - 1
-    return docs, name_ids
+
+    strings: "FactStrings"
+    match: str
+    matcher: object
+    fact_order: np.ndarray
+    fact_starts: np.ndarray
+
+    @property
+    def engine(self) -> str:
+        return self.matcher.name
+
+
+_SCANS: dict[tuple[str, str, str], NameScan] = {}
+
+
+def prepared_scan(strings: "FactStrings", match: str = "paper", engine: str = "auto", cache_dir: Path | None = None) -> NameScan:
+    """The :class:`NameScan` of ``strings``, built once per process for each set of names, rule and engine.
+
+    ``engine="auto"`` is resolved by :func:`smi.matchers.resolve_engine` (silently:
+    :func:`count_corpus` tells the user). A Hyperscan database is cached in
+    ``cache_dir`` when one is given.
+    """
+    matchers.check_match(match)
+    engine, _ = matchers.resolve_engine(engine, len(strings.strings))
+    key = (strings.fingerprint(), match, engine)
+    scan = _SCANS.get(key)
+    if scan is None:
+        _SCANS.clear()
+        matcher = matchers.build_matcher(strings.strings, match, engine, cache_dir, note)
+        order, starts = _facts_by_subject(strings)
+        scan = _SCANS[key] = NameScan(strings, match, matcher, order, starts)
+    return scan
+
+
+def cached_automaton(strings: "FactStrings", match: str):
+    """The pyahocorasick automaton of ``strings``, built once per process (see :func:`prepared_scan`)."""
+    return prepared_scan(strings, match, "pyahocorasick").matcher.automaton
 
 
 @dataclass
@@ -254,7 +232,7 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[keep]
 
 
-def count_block(texts: list[str], strings: FactStrings, match: str = "paper", automaton=None) -> Counts:
+def count_block(texts: list[str], scan: NameScan) -> Counts:
     """Counts over one block of documents (all held in memory at once).
 
     The distinct (document, name) pairs found give :math:`n_s` by counting pairs per
@@ -262,15 +240,14 @@ def count_block(texts: list[str], strings: FactStrings, match: str = "paper", au
     subject is s, and counts when the pair (d, o) of the fact's object was found too;
     so only facts whose subject occurs in the block are touched.
     """
-    automaton = automaton if automaton is not None else cached_automaton(strings, match)
+    strings = scan.strings
     n_names = len(strings.strings)
-    name_lengths = np.fromiter(map(len, strings.strings), dtype=np.int64, count=n_names)
-    docs, name_ids = find_names(automaton, texts, match, name_lengths)
+    docs, name_ids, n_bytes = scan.matcher.find(texts)
     found = _sorted_unique(docs * n_names + name_ids)  # each (document, name) once
     found_docs, found_names = np.divmod(found, n_names)
     name_docs = np.bincount(found_names, minlength=n_names)
 
-    fact_order, fact_starts = _facts_by_subject(strings)
+    fact_order, fact_starts = scan.fact_order, scan.fact_starts
     runs = fact_starts[found_names + 1] - fact_starts[found_names]  # facts with this subject
     pair_docs = np.repeat(found_docs, runs)
     offsets = np.arange(runs.sum()) - np.repeat(np.cumsum(runs) - runs, runs)
@@ -279,25 +256,34 @@ def count_block(texts: list[str], strings: FactStrings, match: str = "paper", au
     position = np.minimum(np.searchsorted(found, object_keys), max(len(found) - 1, 0))
     with_object = found[position] == object_keys if len(found) else np.zeros(0, dtype=bool)
     joint_docs = np.bincount(pair_facts[with_object], minlength=len(strings.subj_ids))
-
-    n_bytes = sum(len(text.encode("utf-8", "surrogatepass")) for text in texts)
     return Counts(len(texts), n_bytes, name_docs.astype(np.int64), joint_docs.astype(np.int64))
 
 
-def count_texts(texts: Iterable[str], strings: FactStrings, match: str = "paper", block_chars: int = DEFAULT_BLOCK_CHARS) -> Counts:
-    """Counts over any number of documents, scanned in blocks of about ``block_chars`` characters."""
-    automaton = cached_automaton(strings, match)
+def count_texts(
+    texts: Iterable[str],
+    strings: FactStrings,
+    match: str = "paper",
+    block_chars: int = DEFAULT_BLOCK_CHARS,
+    engine: str = "auto",
+) -> Counts:
+    """Counts over any number of documents, scanned in blocks of about ``block_chars`` characters.
+
+    ``engine`` is one of :data:`smi.matchers.ENGINES`; the counts do not depend on it.
+    """
+    scan = prepared_scan(strings, match, engine)
     total = Counts.zeros(strings)
+    texts = iter(texts)
+    batch_size = 1 if block_chars < _BATCH_DOCUMENTS else _BATCH_DOCUMENTS  # tiny blocks (tests): document by document
     block: list[str] = []
     block_size = 0
-    for text in texts:
-        block.append(text)
-        block_size += len(text) + 1
+    while batch := list(itertools.islice(texts, batch_size)):  # documents taken in batches: fewer Python steps
+        block += batch
+        block_size += sum(map(len, batch)) + len(batch)
         if block_size >= block_chars:
-            total.add(count_block(block, strings, match, automaton))
+            total.add(count_block(block, scan))
             block, block_size = [], 0
     if block:
-        total.add(count_block(block, strings, match, automaton))
+        total.add(count_block(block, scan))
     return total
 
 
@@ -374,15 +360,17 @@ class CountSettings:
     text_field: str = "text"
     skip_bad_lines: bool = False
     block_chars: int = DEFAULT_BLOCK_CHARS
+    engine: str = "auto"  # one of smi.matchers.ENGINES; the counts do not depend on it
 
     def __post_init__(self) -> None:
-        if self.match not in MATCH_MODES:
-            raise SmiError(f"unknown match mode '{self.match}'; valid modes: {', '.join(MATCH_MODES)}")
+        matchers.check_match(self.match)
+        if self.engine not in ENGINES:
+            raise SmiError(f"unknown engine '{self.engine}'; valid engines: {', '.join(ENGINES)}")
         if self.block_chars <= 0:
             raise SmiError(f"block size must be positive, got {self.block_chars} characters")
 
     def key(self) -> dict:
-        """The settings that change counts (the block size does not)."""
+        """The settings that change counts (the block size and the engine do not)."""
         return {"match": self.match, "text_field": self.text_field, "skip_bad_lines": self.skip_bad_lines}
 
 
@@ -390,7 +378,7 @@ class CountSettings:
 #: Any other change of the engine's code changes :func:`engine_version` through its source hash.
 SHARD_FORMAT = 2
 #: What :func:`smi.files.atomic_output` leaves of a shard result whose writer was killed.
-SHARD_TEMPORARY = re.compile(r"\.shard-[0-9a-f]{32}\.npz\.[A-Za-z0-9_]+\.tmp")
+SHARD_TEMPORARY = re.compile(r"\.(shard-[0-9a-f]{32}\.npz|hyperscan-[0-9a-f]{32}\.hsdb)\.[A-Za-z0-9_]+\.tmp")
 _SHARD_ARRAYS = ("key", "n_docs", "n_bytes", "name_docs", "joint_docs", "skipped_count", "skipped_examples")
 
 
@@ -398,11 +386,12 @@ _SHARD_ARRAYS = ("key", "n_docs", "n_bytes", "name_docs", "joint_docs", "skipped
 def engine_version() -> str:
     """The version of the code that computes shard results: :data:`SHARD_FORMAT` and a hash of its source.
 
-    The hash covers this module, :mod:`smi.corpus_io` (the reader) and numpy's version,
+    The hash covers this module, :mod:`smi.matchers` (the engines), :mod:`smi.corpus_io`
+    (the reader) and numpy's version,
     so a shard result computed by other code is never reused.
     """
     digest = hashlib.sha256()
-    for module in (sys.modules[__name__], corpus_io):
+    for module in (sys.modules[__name__], matchers, corpus_io):
         try:
             digest.update(Path(module.__file__).read_bytes())
         except (OSError, TypeError):  # no source file (a frozen build): the package version stands in
@@ -454,7 +443,7 @@ def count_shard(shard: corpus_io.Shard, strings: FactStrings, settings: CountSet
     started = time.perf_counter()
     skipped = corpus_io.SkipLog() if settings.skip_bad_lines else None
     texts = corpus_io.read_documents(shard, settings.text_field, skipped)
-    counts = count_texts(texts, strings, settings.match, settings.block_chars)
+    counts = count_texts(texts, strings, settings.match, settings.block_chars, settings.engine)
     if not shard.is_unchanged():
         raise SmiError(f"{shard.path}: the file changed while it was being counted; rerun once it no longer changes")
     return ShardResult(counts, skipped or corpus_io.SkipLog(), time.perf_counter() - started, engine_version())
@@ -737,7 +726,7 @@ def _death_of(processes: list) -> str:
 def _run_on_processes(shards, strings, settings, on_done, processes: int, work_dir: Path) -> None:
     """Count shards on ``processes`` forked local processes (no cluster to start).
 
-    The automaton is built once in this process before the fork, so every child
+    The matcher is built once in this process before the fork, so every child
     inherits it instead of building its own. Children die with this process (see
     :func:`_start_forked_child`); a child that dies is reported as one
     :class:`SmiError`, the shards finished before it staying saved. Where ``fork``
@@ -751,7 +740,7 @@ def _run_on_processes(shards, strings, settings, on_done, processes: int, work_d
     if processes == 1 or len(shards) == 1 or "fork" not in multiprocessing.get_all_start_methods():
         _run_serially(shards, strings, settings, on_done)
         return
-    cached_automaton(strings, settings.match)
+    prepared_scan(strings, settings.match, settings.engine)  # built here once, inherited by the children
     _FORKED_JOB = (strings, settings)
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
@@ -912,7 +901,7 @@ class CountRun:
     facts: Facts
     counts: dict[str, np.ndarray]  # the columns of COUNT_FIELDS, one value per fact
     metadata: dict
-    shard_files: list[Path] = field(default_factory=list)  # the work folder's shard results this run used
+    shard_files: list[Path] = field(default_factory=list)  # the work folder's files this run used (shards, database)
 
     def columns(self) -> dict[str, list]:
         """Every output column (idx, subj, rel, obj, time_seqs, …, time_s0j0) as a list."""
@@ -954,6 +943,26 @@ def facts_sha256(facts: Facts) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+def choose_engine(settings: CountSettings, strings: FactStrings, shards: list[corpus_io.Shard], work_dir: Path) -> str:
+    """The engine of this run (``settings.engine`` with ``auto`` resolved, with a note when Hyperscan is missing).
+
+    ``auto`` weighs the corpus's size (its files' bytes) against compiling a Hyperscan
+    database, unless one is cached in ``work_dir`` (:func:`smi.matchers.resolve_engine`).
+    """
+    n_names = len(strings.strings)
+    corpus_bytes = sum((shard.size if shard.stop is None else shard.stop) - shard.start for shard in shards)
+    cached = (
+        settings.engine == "auto"
+        and n_names <= matchers.HYPERSCAN_MAX_NAMES
+        and corpus_bytes < matchers.HYPERSCAN_MIN_BYTES_PER_NAME * n_names
+        and matchers.hyperscan_cached_path(strings.strings, settings.match, work_dir) is not None
+    )
+    engine, engine_note = matchers.resolve_engine(settings.engine, n_names, corpus_bytes, cached)
+    if engine_note:
+        note(engine_note)
+    return engine
+
+
 def count_corpus(
     triples: "Facts | pd.DataFrame",
     corpus: list[str | Path],
@@ -974,7 +983,9 @@ def count_corpus(
     again (with a note when a file was unusable). Without ``workers``/``scheduler``
     the shards are counted by ``processes`` local processes (1: in this process);
     otherwise on a Dask cluster. The totals are sums of integer counts, so they do
-    not depend on the order or the worker count.
+    not depend on the order, the worker count or the engine (``settings.engine``:
+    ``auto`` is resolved here once, with a note when Hyperscan is missing; a
+    Hyperscan database is cached in ``work_dir``).
     """
     if workers is not None and scheduler is not None:
         raise SmiError("give either --workers or --scheduler, not both")
@@ -989,6 +1000,8 @@ def count_corpus(
     strings = fact_strings(facts)
     shards = corpus_io.plan_shards(corpus_io.expand_corpus(corpus), shard_bytes)
     work_dir = prepare_work_dir(work_dir, needed_bytes=8 * (len(strings.strings) + len(facts)) + 4096)
+    engine = choose_engine(settings, strings, shards, work_dir)
+    local_settings = dataclasses.replace(settings, engine=engine)  # Dask workers resolve "auto" themselves
     names_fingerprint = strings.fingerprint()
     keys = {shard: shard_key(shard, names_fingerprint, settings) for shard in shards}
     result_paths = {shard: shard_result_path(work_dir, keys[shard]) for shard in shards}
@@ -1028,9 +1041,13 @@ def count_corpus(
             )
             bar.update(1)
 
+        # the database cached here by this run or an interrupted one, removed with the shard results
+        database_files = [matchers.hyperscan_cache_file(strings.strings, settings.match, work_dir)] if engine == "hyperscan" else []
+        if pending and workers is None and scheduler is None:
+            prepared_scan(strings, local_settings.match, engine, cache_dir=work_dir)
         try:
             if pending and workers is None and scheduler is None:
-                _run_on_processes(pending, strings, settings, on_done, processes, work_dir)
+                _run_on_processes(pending, strings, local_settings, on_done, processes, work_dir)
             elif pending:
                 _run_on_dask(pending, strings, settings, on_done, workers, scheduler, work_dir)
         finally:
@@ -1057,6 +1074,7 @@ def count_corpus(
         "shards_counted": len(pending),
         "shards_reused": len(shards) - len(pending),
         "match": settings.match,
+        "scan_engine": matchers.engine_version(engine),
         "text_field": settings.text_field,
         "skipped_lines": skipped.count,
         "skipped_examples": skipped.examples,
@@ -1065,7 +1083,7 @@ def count_corpus(
         "facts_sha256": facts_hash,
         "count_key": hashlib.sha256(json.dumps(count_key, sort_keys=True).encode("ascii")).hexdigest(),
     }
-    return CountRun(facts, count_columns(strings, total), metadata, [result_paths[shard] for shard in shards])
+    return CountRun(facts, count_columns(strings, total), metadata, [result_paths[shard] for shard in shards] + database_files)
 
 
 # ---------------------------------------------------------------------------

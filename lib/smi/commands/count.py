@@ -20,6 +20,13 @@ def register(subparsers) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output table: .csv, .parquet or .json (metadata goes to OUT.meta.json)")
     parser.add_argument("--text-field", default="text", help="field or column holding the document text (default: text)")
     parser.add_argument("--match", choices=("paper", "word"), default="paper", help="paper: ' ' + name occurs (the release's rule, default); word: name between word boundaries")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "hyperscan", "pyahocorasick"),
+        default="auto",
+        help="matching engine; the counts are identical (auto, default: Hyperscan where installed and the names are "
+        "few enough for it to be faster, else pyahocorasick)",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--processes", type=int, default=1, metavar="N", help="count shards on N forked local processes, no cluster (default 1)")
     where.add_argument("--workers", type=int, metavar="N", help="count on a local Dask cluster of N worker processes")
@@ -51,13 +58,19 @@ def run(args) -> int:
     from smi import counting
 
     out = counting.check_output_path(args.out)
+    if args.engine == "hyperscan":  # an explicit request is refused at once where the package is missing
+        from smi import matchers
+
+        matchers.resolve_engine(args.engine, 0)
     shard_bytes = shard_bytes_of(args.shard_mb)
     if args.scheduler:
         counting.check_scheduler_address(args.scheduler)
     counting.check_output_writable(out)
     triples = counting.read_triples(args.triples)
     counting.check_output_writable(out, triples)
-    settings = counting.CountSettings(match=args.match, text_field=args.text_field, skip_bad_lines=args.skip_bad_lines)
+    settings = counting.CountSettings(
+        match=args.match, text_field=args.text_field, skip_bad_lines=args.skip_bad_lines, engine=args.engine
+    )
     work_dir = args.work_dir or counting.default_work_dir(out)
     with counting.output_lock(out):
         counting.remove_orphaned_output_temporaries(out)
