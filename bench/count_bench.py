@@ -25,7 +25,6 @@ import argparse
 import dataclasses
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -94,9 +93,16 @@ def dask_seconds(triples, shards_dir: Path, workers: int, work_root: Path) -> fl
 
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+    with LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    ) as cluster:
         run, seconds = timed(
-            counting.count_corpus, triples, [shards_dir], work_root / f"dask{workers}", scheduler=cluster.scheduler_address, progress=False
+            counting.count_corpus,
+            triples,
+            [shards_dir],
+            work_root / f"dask{workers}",
+            scheduler=cluster.scheduler_address,
+            progress=False,
         )
     return seconds, run
 
@@ -130,30 +136,72 @@ def run_classic(args, facts_file: Path, triples, texts: list[str]) -> None:
         smi = [sys.executable, "-m", "smi"]
         startup, _ = run_command([*smi, "--help"])
         outputs = {}
-        for label, extra in (("serial", []), ("--processes 2", ["--processes", "2"]), ("--workers 2", ["--workers", "2"])):
+        for label, extra in (
+            ("serial", []),
+            ("--processes 2", ["--processes", "2"]),
+            ("--workers 2", ["--workers", "2"]),
+        ):
             out = scratch / f"counts_{label.strip('-').replace(' ', '')}.csv"
-            seconds, peak_mib = run_command([*smi, "count", "--triples", str(facts_file), "--out", str(out), "--no-progress", *extra, str(corpus_dir)])
+            seconds, peak_mib = run_command(
+                [
+                    *smi,
+                    "count",
+                    "--triples",
+                    str(facts_file),
+                    "--out",
+                    str(out),
+                    "--no-progress",
+                    *extra,
+                    str(corpus_dir),
+                ]
+            )
             meta = json.loads(counting.metadata_path(out).read_text())
             outputs[label] = out.read_text()
             rows.append((f"smi count, {copies} copies, {label}", copies * len(texts), seconds, copies_mb / seconds))
-            rows.append((f"  of which counting ({label})", copies * len(texts), meta["seconds"], copies_mb / meta["seconds"]))
+            rows.append(
+                (f"  of which counting ({label})", copies * len(texts), meta["seconds"], copies_mb / meta["seconds"])
+            )
             rows[-2] = (*rows[-2], peak_mib)
         one_copy_dir = scratch / "one"
         one_copy_dir.mkdir()
         (one_copy_dir / "copy0.jsonl").write_bytes(raw)
-        _, one_peak_mib = run_command([*smi, "count", "--triples", str(facts_file), "--out", str(scratch / "one.csv"), "--no-progress", str(one_copy_dir)])
-        assert outputs["serial"] == outputs["--workers 2"] == outputs["--processes 2"], "worker count changed the counts"
+        _, one_peak_mib = run_command(
+            [
+                *smi,
+                "count",
+                "--triples",
+                str(facts_file),
+                "--out",
+                str(scratch / "one.csv"),
+                "--no-progress",
+                str(one_copy_dir),
+            ]
+        )
+        assert outputs["serial"] == outputs["--workers 2"] == outputs["--processes 2"], (
+            "worker count changed the counts"
+        )
 
         # 3. Pile-length documents
         long_docs = pile_like(texts)
-        long_strings_run, long_seconds = timed(counting.count_texts, long_docs, strings)
+        _long_strings_run, long_seconds = timed(counting.count_texts, long_docs, strings)
         long_mb = text_megabytes(long_docs)
         long_sample, long_naive, long_naive_seconds = naive_sample(long_docs, triples, naive_target / 2)
         long_engine = counting.counts_table(triples, strings, counting.count_texts(long_sample, strings))
-        assert long_naive[list(COUNT_FIELDS)].equals(long_engine[list(COUNT_FIELDS)]), "engine and naive scan disagree (long documents)"
+        assert long_naive[list(COUNT_FIELDS)].equals(long_engine[list(COUNT_FIELDS)]), (
+            "engine and naive scan disagree (long documents)"
+        )
         long_naive_mbps = text_megabytes(long_sample) / long_naive_seconds
-        rows.append((f"naive scan, ~{PILE_LENGTH // 1000} KB documents", len(long_sample), long_naive_seconds, long_naive_mbps))
-        rows.append((f"engine, ~{PILE_LENGTH // 1000} KB documents, 1 core", len(long_docs), long_seconds, long_mb / long_seconds))
+        rows.append(
+            (f"naive scan, ~{PILE_LENGTH // 1000} KB documents", len(long_sample), long_naive_seconds, long_naive_mbps)
+        )
+        rows.append(
+            (
+                f"engine, ~{PILE_LENGTH // 1000} KB documents, 1 core",
+                len(long_docs),
+                long_seconds,
+                long_mb / long_seconds,
+            )
+        )
 
         # 4. Dask: 1 against 2 workers on shards of Pile-length documents. Each shard is a
         #    full pass over the long documents (~4.6 MB) so that the cluster's fixed costs
@@ -165,34 +213,59 @@ def run_classic(args, facts_file: Path, triples, texts: list[str]) -> None:
             start = (shard * per_shard) % (len(long_docs) - per_shard + 1)
             write = shards_dir / f"shard{shard:02d}.jsonl"
             write.parent.mkdir(exist_ok=True)
-            write.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in long_docs[start : start + per_shard]), encoding="utf-8")
-        dask_mb = sum(text_megabytes(corpus_io.read_documents(shard)) for shard in corpus_io.plan_shards(sorted(shards_dir.glob("*.jsonl"))))
+            write.write_text(
+                "".join(
+                    json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in long_docs[start : start + per_shard]
+                ),
+                encoding="utf-8",
+            )
+        dask_mb = sum(
+            text_megabytes(corpus_io.read_documents(shard))
+            for shard in corpus_io.plan_shards(sorted(shards_dir.glob("*.jsonl")))
+        )
         one_seconds, one_run = dask_seconds(triples, shards_dir, 1, scratch)
         two_seconds, two_run = dask_seconds(triples, shards_dir, 2, scratch)
         assert one_run.table.equals(two_run.table), "1 and 2 workers disagree"
-        rows.append((f"Dask 1 worker, {n_shards} shards", one_run.metadata["documents"], one_seconds, dask_mb / one_seconds))
-        rows.append((f"Dask 2 workers, {n_shards} shards", two_run.metadata["documents"], two_seconds, dask_mb / two_seconds))
+        rows.append(
+            (f"Dask 1 worker, {n_shards} shards", one_run.metadata["documents"], one_seconds, dask_mb / one_seconds)
+        )
+        rows.append(
+            (f"Dask 2 workers, {n_shards} shards", two_run.metadata["documents"], two_seconds, dask_mb / two_seconds)
+        )
 
     print(f"\n{'run':44s} {'docs':>8s} {'seconds':>8s} {'docs/s':>10s} {'MB/s':>9s}")
     for row in rows:
         label, docs, seconds, mbps = row[:4]
-        print(f"{label:44s} {docs:8,d} {seconds:8.2f} {docs / seconds:10,.0f} {mbps:9.3f}" + (f"   peak {row[4]} MiB" if len(row) > 4 else ""))
+        print(
+            f"{label:44s} {docs:8,d} {seconds:8.2f} {docs / seconds:10,.0f} {mbps:9.3f}"
+            + (f"   peak {row[4]} MiB" if len(row) > 4 else "")
+        )
     by_label = {row[0]: row for row in rows}
     whole_serial = by_label[f"smi count, {copies} copies, serial"][3]
     whole_dask = by_label[f"smi count, {copies} copies, --workers 2"][3]
     whole_processes = by_label[f"smi count, {copies} copies, --processes 2"][3]
     counting_serial = by_label["  of which counting (serial)"][3]
     print("\nratios (same run):")
-    print(f"  engine (1 core) / naive, summaries:          {by_label['engine, all summaries, 1 core'][3] / naive_mbps:10,.0f}x")
+    print(
+        "  engine (1 core) / naive, summaries:          "
+        f"{by_label['engine, all summaries, 1 core'][3] / naive_mbps:10,.0f}x"
+    )
     print(f"  smi count (whole command, serial) / naive:   {whole_serial / naive_mbps:10,.0f}x")
     print(f"  smi count (whole command, --processes 2) / naive:{whole_processes / naive_mbps:6,.0f}x")
     print(f"  smi count (whole command, Dask --workers 2) / naive:{whole_dask / naive_mbps:3,.0f}x")
     print(f"  smi count (counting phase, serial) / naive:  {counting_serial / naive_mbps:10,.0f}x")
-    print(f"  engine / naive, ~{PILE_LENGTH // 1000} KB documents:          {by_label[f'engine, ~{PILE_LENGTH // 1000} KB documents, 1 core'][3] / long_naive_mbps:10,.0f}x")
+    print(
+        f"  engine / naive, ~{PILE_LENGTH // 1000} KB documents:          "
+        f"{by_label[f'engine, ~{PILE_LENGTH // 1000} KB documents, 1 core'][3] / long_naive_mbps:10,.0f}x"
+    )
     print(f"  Dask 2 workers / 1 worker:                   {one_seconds / two_seconds:10.2f}x")
     print(f"  `smi --help` (interpreter + imports of all sub-commands): {startup:.2f} s")
-    print(f"  peak memory: 1 copy {one_peak_mib} MiB, {copies} copies {by_label[f'smi count, {copies} copies, serial'][4]} MiB")
+    print(
+        f"  peak memory: 1 copy {one_peak_mib} MiB, {copies} copies "
+        f"{by_label[f'smi count, {copies} copies, serial'][4]} MiB"
+    )
     print(f"  load average now {os.getloadavg()[0]:.1f}")
+
 
 # ---------------------------------------------------------------------------
 # engines: Hyperscan against pyahocorasick (issue #12)
@@ -256,11 +329,16 @@ def run_engines(args, facts_file: Path, triples, texts: list[str]) -> None:
     copies = 2 if args.quick else args.copies
     with tempfile.TemporaryDirectory(prefix="count_bench_") as scratch:
         scratch = Path(scratch)
-        for label, documents in (("vital-article summaries", texts), (f"~{PILE_LENGTH // 1000} KB documents", pile_like(texts))):
+        for label, documents in (
+            ("vital-article summaries", texts),
+            (f"~{PILE_LENGTH // 1000} KB documents", pile_like(texts)),
+        ):
             corpus = scratch / label.split()[0].strip("~")
             megabytes = write_copies(corpus, documents, copies)
-            print(f"\n== {label}: {copies} copies, {megabytes:.1f} MB, {len(documents) * copies:,} documents, "
-                  f"{len(strings.strings):,} names; load average {os.getloadavg()[0]:.1f}")
+            print(
+                f"\n== {label}: {copies} copies, {megabytes:.1f} MB, {len(documents) * copies:,} documents, "
+                f"{len(strings.strings):,} names; load average {os.getloadavg()[0]:.1f}"
+            )
             # the cached database a --work-dir keeps: measured both cold (compiled in the run) and warm
             warm_dir = scratch / "warm"
             counting.prepare_work_dir(warm_dir)
@@ -276,7 +354,7 @@ def run_engines(args, facts_file: Path, triples, texts: list[str]) -> None:
                         work = Path(tempfile.mkdtemp(prefix="work", dir=scratch))
                         shutil.copy(database, work / database.name)
                         extra = ["--work-dir", str(work)]
-                    took, peak = count_command(facts_file, corpus, out, engine.split(",")[0], extra)
+                    took, _peak = count_command(facts_file, corpus, out, engine.split(",")[0], extra)
                     seconds[engine].append(took)
                     outputs[engine] = out.read_bytes()
             assert len(set(outputs.values())) == 1, "the engines wrote different tables"
@@ -284,21 +362,35 @@ def run_engines(args, facts_file: Path, triples, texts: list[str]) -> None:
             one_copy = megabytes / copies
             for engine, times in seconds.items():
                 best = min(times)
-                print(f"  smi count --engine {engine:28s} best {best:6.2f} s  {megabytes / best:6.1f} MB/s  "
-                      f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
+                print(
+                    f"  smi count --engine {engine:28s} best {best:6.2f} s  {megabytes / best:6.1f} MB/s  "
+                    f"(runs: {', '.join(f'{t:.2f}' for t in times)})"
+                )
             for stage, cost in costs.items():
-                print(f"  stage {stage:26s} {cost * 1000:8.1f} ms per copy  {one_copy / cost if cost else float('inf'):8.1f} MB/s")
+                print(
+                    f"  stage {stage:26s} {cost * 1000:8.1f} ms per copy  "
+                    f"{one_copy / cost if cost else float('inf'):8.1f} MB/s"
+                )
             ceiling = one_copy / (costs["read + parse"] + costs["match (hyperscan)"] + costs["count"])
             hyperscan_best = megabytes / min(seconds["hyperscan"])
             print(f"  per-core ceiling (read + parse + Hyperscan match + count, no start-up): {ceiling:.1f} MB/s")
-            print(f"  ratio hyperscan / pyahocorasick, whole command:        {min(seconds['pyahocorasick']) / min(seconds['hyperscan']):.2f}x")
-            print(f"  ratio hyperscan (cached database) / pyahocorasick:     "
-                  f"{min(seconds['pyahocorasick']) / min(seconds['hyperscan, cached database']):.2f}x")
+            print(
+                "  ratio hyperscan / pyahocorasick, whole command:        "
+                f"{min(seconds['pyahocorasick']) / min(seconds['hyperscan']):.2f}x"
+            )
+            print(
+                f"  ratio hyperscan (cached database) / pyahocorasick:     "
+                f"{min(seconds['pyahocorasick']) / min(seconds['hyperscan, cached database']):.2f}x"
+            )
             print(f"  whole command (hyperscan) / ceiling:                   {hyperscan_best / ceiling:.2f}")
-            print(f"  whole command (hyperscan, cached database) / ceiling:  "
-                  f"{megabytes / min(seconds['hyperscan, cached database']) / ceiling:.2f}")
-            print(f"  matching alone hyperscan / pyahocorasick:              "
-                  f"{costs['match (pyahocorasick)'] / costs['match (hyperscan)']:.2f}x")
+            print(
+                f"  whole command (hyperscan, cached database) / ceiling:  "
+                f"{megabytes / min(seconds['hyperscan, cached database']) / ceiling:.2f}"
+            )
+            print(
+                f"  matching alone hyperscan / pyahocorasick:              "
+                f"{costs['match (pyahocorasick)'] / costs['match (hyperscan)']:.2f}x"
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -357,24 +449,35 @@ print(time.perf_counter() - started, before, status("VmHWM:"))
 def build_cost(facts_file: Path, engine: str) -> tuple[float, int, int]:
     """Seconds to build the matcher, and the process's peak MiB before and after (a fresh process)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
-    done = subprocess.run([sys.executable, "-c", _BUILD_PROBE, str(facts_file), engine], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD_PROBE, str(facts_file), engine],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     seconds, before, after = done.stdout.split()
     return float(seconds), int(before), int(after)
 
 
 def run_names(args, texts: list[str], baseline_lib: Path | None) -> None:
-    """Fact sets of made-up names: build time, peak memory and whole-command MB/s of each engine (and of the old code)."""
+    """Fact sets of made-up names: build time, peak memory and whole-command MB/s of each engine and the old code."""
     copies = 1 if args.quick else 4
     with tempfile.TemporaryDirectory(prefix="count_bench_names_") as scratch:
         scratch = Path(scratch)
         corpus = scratch / "corpus"
         megabytes = write_copies(corpus, texts, copies)
-        print(f"\n== made-up fact sets over {copies} copies of the summaries ({megabytes:.1f} MB); load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"\n== made-up fact sets over {copies} copies of the summaries "
+            f"({megabytes:.1f} MB); load average {os.getloadavg()[0]:.1f}"
+        )
         for n_names in args.names:
             started = time.perf_counter()
             facts_file = write_made_up_facts(scratch / f"facts_{n_names}.json", made_up_names(texts, n_names))
             print(f"  {n_names:,} names ({time.perf_counter() - started:.1f} s to make them)")
-            engines = [engine for engine in ENGINES if not (engine == "hyperscan" and n_names > args.hyperscan_max_names)]
+            engines = [
+                engine for engine in ENGINES if not (engine == "hyperscan" and n_names > args.hyperscan_max_names)
+            ]
             for engine in engines:
                 build, before, after = build_cost(facts_file, engine)
                 print(f"    {engine:14s} build {build:7.2f} s, peak {after:6,d} MiB while building (from {before:,})")
@@ -382,7 +485,7 @@ def run_names(args, texts: list[str], baseline_lib: Path | None) -> None:
             if baseline_lib is not None:
                 runs["old code"] = []
             tables = {}
-            for repeat in range(args.repeats):  # interleaved, so that load changes hit every variant alike
+            for _repeat in range(args.repeats):  # interleaved, so that load changes hit every variant alike
                 for variant in runs:
                     out = scratch / f"out_{variant.replace(' ', '_')}_{n_names}.csv"
                     if variant == "old code":
@@ -395,15 +498,21 @@ def run_names(args, texts: list[str], baseline_lib: Path | None) -> None:
             for variant, results in runs.items():
                 whole = min(result[0] for result in results)
                 counting_only = min(result[1] for result in results)
-                print(f"    {variant:14s} smi count best {whole:7.2f} s = {megabytes / whole:6.1f} MB/s; counting phase best "
-                      f"{counting_only:6.2f} s = {megabytes / counting_only:6.1f} MB/s; peak {max(result[2] for result in results):,} MiB "
-                      f"(runs: {', '.join(f'{result[0]:.2f}' for result in results)})")
+                print(
+                    f"    {variant:14s} smi count best {whole:7.2f} s = "
+                    f"{megabytes / whole:6.1f} MB/s; counting phase best "
+                    f"{counting_only:6.2f} s = {megabytes / counting_only:6.1f} "
+                    f"MB/s; peak {max(result[2] for result in results):,} MiB "
+                    f"(runs: {', '.join(f'{result[0]:.2f}' for result in results)})"
+                )
             if "old code" in runs:
                 old_whole = min(result[0] for result in runs["old code"])
                 old_counting = min(result[1] for result in runs["old code"])
                 for engine in engines:
-                    print(f"    new ({engine}) / old: whole command {old_whole / min(r[0] for r in runs[engine]):.2f}x, "
-                          f"counting phase {old_counting / min(r[1] for r in runs[engine]):.2f}x")
+                    print(
+                        f"    new ({engine}) / old: whole command {old_whole / min(r[0] for r in runs[engine]):.2f}x, "
+                        f"counting phase {old_counting / min(r[1] for r in runs[engine]):.2f}x"
+                    )
             assert len(set(tables.values())) == 1, f"tables differ at {n_names:,} names"
 
 
@@ -412,7 +521,10 @@ def run_crossover(args, texts: list[str]) -> None:
     copies = 1 if args.quick else args.copies
     corpus = texts * copies
     megabytes = copies * text_megabytes(texts)
-    print(f"\n== crossover: build + count over {copies} copies ({megabytes:.1f} MB, in memory); load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\n== crossover: build + count over {copies} copies ({megabytes:.1f} "
+        f"MB, in memory); load average {os.getloadavg()[0]:.1f}"
+    )
     for n_names in args.crossover:
         import pandas as pd
 
@@ -423,13 +535,20 @@ def run_crossover(args, texts: list[str]) -> None:
         for engine in ENGINES:
             counting._SCANS.clear()
             (_, build) = timed(counting.prepared_scan, strings, "paper", engine)
-            counts, count_seconds = timed(counting.count_texts, corpus, strings, "paper", counting.DEFAULT_BLOCK_CHARS, engine)
+            counts, count_seconds = timed(
+                counting.count_texts, corpus, strings, "paper", counting.DEFAULT_BLOCK_CHARS, engine
+            )
             results[engine] = (build, count_seconds, counts)
         assert (results["hyperscan"][2].name_docs == results["pyahocorasick"][2].name_docs).all()
         total = {engine: build + seconds for engine, (build, seconds, _) in results.items()}
-        print(f"  {n_names:9,d} names: " + "; ".join(
-            f"{engine} build {build:.2f} s + count {seconds:.2f} s ({megabytes / seconds:.1f} MB/s)" for engine, (build, seconds, _) in results.items()
-        ) + f"; hyperscan / pyahocorasick (build included) {total['pyahocorasick'] / total['hyperscan']:.2f}x")
+        print(
+            f"  {n_names:9,d} names: "
+            + "; ".join(
+                f"{engine} build {build:.2f} s + count {seconds:.2f} s ({megabytes / seconds:.1f} MB/s)"
+                for engine, (build, seconds, _) in results.items()
+            )
+            + f"; hyperscan / pyahocorasick (build included) {total['pyahocorasick'] / total['hyperscan']:.2f}x"
+        )
     counting._SCANS.clear()
 
 
@@ -439,15 +558,47 @@ SECTIONS = ("engines", "names", "crossover", "classic")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short naive sample and smaller corpora (seconds, for CI)")
-    parser.add_argument("--release", type=Path, default=None, help="release folder (default: data/external/smi-release)")
-    parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus" / "vital_en.jsonl", help="vital-article JSONL")
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="which sections to run (default: all)")
-    parser.add_argument("--copies", type=int, default=20, help="copies of the corpus for the engines and crossover sections (default 20)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of each whole command, interleaved; the best counts (default 3)")
-    parser.add_argument("--names", type=int, nargs="+", default=[12_671, 100_000, 1_000_000], help="made-up fact set sizes (names section)")
-    parser.add_argument("--hyperscan-max-names", type=int, default=10**9, help="names section: no Hyperscan above this many names")
-    parser.add_argument("--crossover", type=int, nargs="+", default=[12_671, 25_000, 50_000, 100_000], help="name counts of the crossover section")
-    parser.add_argument("--baseline-lib", type=Path, default=None, help="names section: also time the `lib` folder of older code (e.g. from `git archive main lib`)")
+    parser.add_argument(
+        "--release", type=Path, default=None, help="release folder (default: data/external/smi-release)"
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=ROOT / "data" / "corpus" / "vital_en.jsonl", help="vital-article JSONL"
+    )
+    parser.add_argument(
+        "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="which sections to run (default: all)"
+    )
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=20,
+        help="copies of the corpus for the engines and crossover sections (default 20)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of each whole command, interleaved; the best counts (default 3)"
+    )
+    parser.add_argument(
+        "--names",
+        type=int,
+        nargs="+",
+        default=[12_671, 100_000, 1_000_000],
+        help="made-up fact set sizes (names section)",
+    )
+    parser.add_argument(
+        "--hyperscan-max-names", type=int, default=10**9, help="names section: no Hyperscan above this many names"
+    )
+    parser.add_argument(
+        "--crossover",
+        type=int,
+        nargs="+",
+        default=[12_671, 25_000, 50_000, 100_000],
+        help="name counts of the crossover section",
+    )
+    parser.add_argument(
+        "--baseline-lib",
+        type=Path,
+        default=None,
+        help="names section: also time the `lib` folder of older code (e.g. from `git archive main lib`)",
+    )
     args = parser.parse_args(argv)
 
     release_dir = args.release or data.release_dir()
@@ -459,9 +610,12 @@ def main(argv: list[str] | None = None) -> int:
         from smi.corpus import vital_articles
 
         texts = [record["text"] for record in vital_articles()]
-    print(f"facts: {len(triples):,}; corpus: {len(texts):,} documents, {text_megabytes(texts):.1f} MB; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; hyperscan "
-          f"{'installed' if matchers.hyperscan_or_none() else 'NOT installed'}; auto uses it up to {matchers.HYPERSCAN_MAX_NAMES:,} names")
+    print(
+        f"facts: {len(triples):,}; corpus: {len(texts):,} documents, {text_megabytes(texts):.1f} MB; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; hyperscan "
+        f"{'installed' if matchers.hyperscan_or_none() else 'NOT installed'}; "
+        f"auto uses it up to {matchers.HYPERSCAN_MAX_NAMES:,} names"
+    )
     if "engines" in args.sections:
         run_engines(args, facts_file, triples, texts)
     if "crossover" in args.sections:

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -102,7 +101,17 @@ def test_engines_write_identical_tables_on_vital_articles(release_dir, tmp_path,
     for engine in ("hyperscan", "pyahocorasick"):
         out = tmp_path / f"{engine}.csv"
         code, _, err = run_cli(
-            "count", "--triples", facts_file, "--out", out, "--match", match, "--engine", engine, "--no-progress", corpus
+            "count",
+            "--triples",
+            facts_file,
+            "--out",
+            out,
+            "--match",
+            match,
+            "--engine",
+            engine,
+            "--no-progress",
+            corpus,
         )
         assert code == 0 and err == "", err
         assert json.loads(counting.metadata_path(out).read_text())["scan_engine"].startswith(engine + " ")
@@ -114,7 +123,9 @@ def test_engines_write_identical_tables_on_vital_articles(release_dir, tmp_path,
 
 @needs_hyperscan
 def test_overlapping_names_are_all_found():
-    facts = pd.DataFrame({"idx": [0, 1], "subj": ["English", "English language"], "rel": "r", "obj": ["language", "glish"]})
+    facts = pd.DataFrame(
+        {"idx": [0, 1], "subj": ["English", "English language"], "rel": "r", "obj": ["language", "glish"]}
+    )
     texts = ["in the English language", "English language"]
     table = table_of(texts, facts, "paper", "hyperscan")
     assert table["time_subj"].tolist() == [1, 1]  # " English" inside " English language" (doc 0 only)
@@ -155,7 +166,10 @@ def test_explicit_hyperscan_without_it_is_an_error(small, tmp_path, run_cli, wit
         "count", "--triples", triples, "--out", tmp_path / "c.csv", "--engine", "hyperscan", "--no-progress", corpus
     )
     assert code == 2 and out == ""
-    assert err.startswith("smi: error: --engine hyperscan: the hyperscan package is not installed") and err.count("\n") == 1
+    assert (
+        err.startswith("smi: error: --engine hyperscan: the hyperscan package is not installed")
+        and err.count("\n") == 1
+    )
     assert not (tmp_path / "c.csv").exists()
 
 
@@ -173,7 +187,7 @@ def test_unknown_engine_is_refused_by_the_parser(small, tmp_path, run_cli):
 @needs_hyperscan
 def test_the_database_is_cached_and_reused(tmp_path, monkeypatch):
     patterns = [b" Ann", b" Anna", b" Bell"]
-    database, path = matchers.hyperscan_database(patterns, "paper", tmp_path)
+    _database, path = matchers.hyperscan_database(patterns, "paper", tmp_path)
     assert path.parent == tmp_path and path.name.startswith("hyperscan-") and path.exists()
 
     def no_compiling(*args):
@@ -183,7 +197,11 @@ def test_the_database_is_cached_and_reused(tmp_path, monkeypatch):
     again, same_path = matchers.hyperscan_database(patterns, "paper", tmp_path)
     assert same_path == path
     found = []
-    again.scan(b"x Anna Bell", match_event_handler=lambda i, s, e, f, c: found.append((i, e)), scratch=__import__("hyperscan").Scratch(again))
+    again.scan(
+        b"x Anna Bell",
+        match_event_handler=lambda i, s, e, f, c: found.append((i, e)),
+        scratch=__import__("hyperscan").Scratch(again),
+    )
     assert sorted(found) == [(0, 5), (1, 6), (2, 11)]  # id, end offset (exclusive)
     # another rule or other names: another key, another file
     other_key = matchers.hyperscan_database_key(patterns, "word")
@@ -211,7 +229,11 @@ def test_a_damaged_cached_database_is_compiled_again_with_a_note(tmp_path, damag
     assert again == path and len(notes) == 1 and "compiling it again" in notes[0] and str(path) in notes[0]
     assert path.read_bytes() == content  # rewritten whole
     found = []
-    database.scan(b" Bell", match_event_handler=lambda i, s, e, f, c: found.append(i), scratch=__import__("hyperscan").Scratch(database))
+    database.scan(
+        b" Bell",
+        match_event_handler=lambda i, s, e, f, c: found.append(i),
+        scratch=__import__("hyperscan").Scratch(database),
+    )
     assert found == [1]
 
 
@@ -221,7 +243,9 @@ def test_count_caches_the_database_in_the_work_folder_and_cleans_the_default_one
     counting._SCANS.clear()
     work = tmp_path / "work"
     engine = ("--engine", "hyperscan")
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "a.csv", "--work-dir", work, *engine, "--no-progress", corpus)
+    code, _, err = run_cli(
+        "count", "--triples", triples, "--out", tmp_path / "a.csv", "--work-dir", work, *engine, "--no-progress", corpus
+    )
     assert code == 0 and err == ""
     assert len(list(work.glob("hyperscan-*.hsdb"))) == 1  # kept with the shard results for later runs
     counting._SCANS.clear()
@@ -237,7 +261,9 @@ def test_a_database_left_by_an_interrupted_run_is_removed_when_every_shard_is_re
     parts = counting.default_work_dir(out)
     engine = ("--engine", "hyperscan")
     counting._SCANS.clear()
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--work-dir", parts, *engine, "--no-progress", corpus)
+    code, _, err = run_cli(
+        "count", "--triples", triples, "--out", out, "--work-dir", parts, *engine, "--no-progress", corpus
+    )
     assert code == 0 and len(list(parts.glob("hyperscan-*.hsdb"))) == 1  # as a killed run would leave them
     out.unlink()
     code, stdout, err = run_cli("count", "--triples", triples, "--out", out, *engine, "--no-progress", corpus)
@@ -264,7 +290,10 @@ def test_auto_compiles_hyperscan_only_for_a_large_enough_corpus_or_a_cached_data
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
     n_names = 1000
     assert matchers.resolve_engine("auto", n_names, matchers.HYPERSCAN_MIN_BYTES_PER_NAME * n_names)[0] == "hyperscan"
-    assert matchers.resolve_engine("auto", n_names, matchers.HYPERSCAN_MIN_BYTES_PER_NAME * n_names - 1)[0] == "pyahocorasick"
+    assert (
+        matchers.resolve_engine("auto", n_names, matchers.HYPERSCAN_MIN_BYTES_PER_NAME * n_names - 1)[0]
+        == "pyahocorasick"
+    )
 
 
 def test_orphaned_database_temporaries_are_removed(tmp_path):

@@ -50,7 +50,9 @@ def engine_table(
 
 
 def triples_frame(pairs: list[tuple[str, str]]) -> pd.DataFrame:
-    return pd.DataFrame({"idx": range(len(pairs)), "subj": [s for s, _ in pairs], "rel": "r", "obj": [o for _, o in pairs]})
+    return pd.DataFrame(
+        {"idx": range(len(pairs)), "subj": [s for s, _ in pairs], "rel": "r", "obj": [o for _, o in pairs]}
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -106,8 +108,13 @@ def test_cells_of_the_table_add_up():
 
 PIECES = ["Ann", "Anna", "nna", "Anna Bell", "Bell", "Éva", "é", "a", "Ann Arbor", "_x", "東京", "x", "𝔸nn"]
 SEPARATORS = [" ", "  ", ".", ",", "-", "\n", "\t", "_", "ü", "\x00", "𝔸", "²", "\ud800"]
-names = st.one_of(st.sampled_from(PIECES), st.text(alphabet="aAnN é_-", min_size=1, max_size=4)).filter(lambda s: s.strip())
-documents = st.lists(st.one_of(st.sampled_from(PIECES), st.sampled_from(SEPARATORS), st.text(alphabet="aAnNeé _.", max_size=4)), max_size=12).map("".join)
+names = st.one_of(st.sampled_from(PIECES), st.text(alphabet="aAnN é_-", min_size=1, max_size=4)).filter(
+    lambda s: s.strip()
+)
+documents = st.lists(
+    st.one_of(st.sampled_from(PIECES), st.sampled_from(SEPARATORS), st.text(alphabet="aAnNeé _.", max_size=4)),
+    max_size=12,
+).map("".join)
 
 
 @settings(max_examples=150, deadline=None)
@@ -163,7 +170,9 @@ def test_count_command_equals_naive_scan_on_vital_articles(release_dir, tmp_path
     texts = [record["text"] for record in vital_articles()]
     corpus = write_jsonl(tmp_path / "vital.jsonl", texts)
     facts_file = release_dir / "search" / "pararel_15classes.json"
-    code, out, err = run_cli("count", "--triples", facts_file, "--out", tmp_path / "counts.csv", "--no-progress", corpus)
+    code, _out, err = run_cli(
+        "count", "--triples", facts_file, "--out", tmp_path / "counts.csv", "--no-progress", corpus
+    )
     assert code == 0, err
     got = pd.read_csv(tmp_path / "counts.csv", keep_default_na=False)
     facts = counting.load_triples(facts_file)
@@ -218,7 +227,7 @@ def read_counts(path: Path) -> pd.DataFrame:
 def test_outputs_hold_the_release_columns(small, tmp_path, run_cli, suffix):
     triples, corpus, expected = small
     out = tmp_path / f"counts{suffix}"
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)
+    code, _stdout, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)
     assert code == 0, err
     got = read_counts(out)
     assert list(got.columns) == ["idx", "subj", "rel", "obj", *COUNT_FIELDS]
@@ -251,28 +260,36 @@ def test_every_input_format_gives_the_same_counts(small, tmp_path, run_cli):
     (folder / "b.jsonl.gz").write_bytes(gzip.compress(raw))
     compressor = zstandard.ZstdCompressor()
     half = raw.index(b"\n", len(raw) // 2) + 1
-    (folder / "c.jsonl.zst").write_bytes(compressor.compress(raw[:half]) + compressor.compress(raw[half:]))  # two frames
+    (folder / "c.jsonl.zst").write_bytes(
+        compressor.compress(raw[:half]) + compressor.compress(raw[half:])
+    )  # two frames
     pq.write_table(pa.table({"text": TEXTS}), folder / "d.parquet", row_group_size=5)
     (folder / "ignored.txt").write_text("not a corpus file")
     out = tmp_path / "counts.csv"
     code, _, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus, folder)
     assert code == 0, err
     got = read_counts(out)
-    assert got[list(COUNT_FIELDS[1:4])].to_numpy().tolist() == (expected[list(COUNT_FIELDS[1:4])] * 4).to_numpy().tolist()
+    assert (
+        got[list(COUNT_FIELDS[1:4])].to_numpy().tolist() == (expected[list(COUNT_FIELDS[1:4])] * 4).to_numpy().tolist()
+    )
     assert got["time_seqs"].eq(4 * len(TEXTS)).all()
 
 
 def test_byte_range_shards_give_the_same_counts_and_line_numbers(small, tmp_path, run_cli):
     triples, corpus, expected = small
     out = tmp_path / "counts.csv"
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus)
+    code, _stdout, err = run_cli(
+        "count", "--triples", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus
+    )
     assert code == 0, err
     assert json.loads(counting.metadata_path(out).read_text())["shards"] > 5
     assert read_counts(out)[list(COUNT_FIELDS)].to_numpy().tolist() == expected[list(COUNT_FIELDS)].to_numpy().tolist()
     lines = corpus.read_text().splitlines()
     lines[15] = '{"text": "broken'
     corpus.write_text("\n".join(lines) + "\n")
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus)
+    code, _, err = run_cli(
+        "count", "--triples", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus
+    )
     assert code == 2 and "line 16" in err and str(corpus) in err
 
 
@@ -286,7 +303,9 @@ def test_word_rule_from_the_command(small, tmp_path, run_cli):
 
 def test_triples_from_csv_keep_names_pandas_would_read_as_missing(tmp_path, run_cli):
     triples = tmp_path / "facts.csv"
-    pd.DataFrame({"idx": [1, 2], "subj": ["NA", "None"], "rel": ["r", "r"], "obj": ["null", "NA"], "pid": ["P1", "P1"]}).to_csv(triples, index=False)
+    pd.DataFrame(
+        {"idx": [1, 2], "subj": ["NA", "None"], "rel": ["r", "r"], "obj": ["null", "NA"], "pid": ["P1", "P1"]}
+    ).to_csv(triples, index=False)
     corpus = write_jsonl(tmp_path / "c.jsonl", ["x NA null", " None"])
     out = tmp_path / "counts.csv"
     assert run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)[0] == 0
@@ -332,7 +351,9 @@ def test_skip_bad_lines_counts_them_in_the_metadata(tmp_path, run_cli):
     folder.mkdir()
     bad_lines_cases(folder)  # 4 files: 6 good lines " Ann", 4 bad ones
     out = tmp_path / "counts.json"
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", out, "--skip-bad-lines", "--no-progress", folder)
+    code, stdout, err = run_cli(
+        "count", "--triples", triples, "--out", out, "--skip-bad-lines", "--no-progress", folder
+    )
     assert code == 0, err
     meta = json.loads(counting.metadata_path(out).read_text())
     assert meta["skipped_lines"] == 4 and len(meta["skipped_examples"]) == 4
@@ -362,15 +383,23 @@ def test_empty_corpus_is_an_error(tmp_path, run_cli):
     empty.write_text("")
     code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", empty)
     assert code == 2 and "empty corpus" in err
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", tmp_path / "nothing-*.jsonl")
+    code, _, err = run_cli(
+        "count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", tmp_path / "nothing-*.jsonl"
+    )
     assert code == 2 and "nothing-*.jsonl" in err
 
 
 @pytest.mark.parametrize(
     ("records", "message"),
     [
-        ([{"idx": 1, "subj": "a", "rel": "r", "obj": "b"}, {"idx": 1, "subj": "c", "rel": "r", "obj": "d"}], "duplicate idx 1"),
-        ([{"idx": 1, "subj": "a", "rel": "r", "obj": "b"}, {"idx": 2, "subj": " ", "rel": "r", "obj": "d"}], "record 1 (idx 2): field 'subj'"),
+        (
+            [{"idx": 1, "subj": "a", "rel": "r", "obj": "b"}, {"idx": 1, "subj": "c", "rel": "r", "obj": "d"}],
+            "duplicate idx 1",
+        ),
+        (
+            [{"idx": 1, "subj": "a", "rel": "r", "obj": "b"}, {"idx": 2, "subj": " ", "rel": "r", "obj": "d"}],
+            "record 1 (idx 2): field 'subj'",
+        ),
         ([{"idx": 1, "subj": "a", "rel": "r", "obj": ""}], "record 0 (idx 1): field 'obj'"),
     ],
 )
@@ -423,7 +452,9 @@ def test_killed_run_resumes_without_recounting_finished_shards(tmp_path, run_cli
         return real_count_shard(shard, strings, settings)
 
     monkeypatch.setattr(counting, "count_shard", spy)
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)
+    code, stdout, err = run_cli(
+        "count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus
+    )
     assert code == 0, err
     recounted = counted[2:]
     assert sorted(recounted) == sorted({f"part{i}.jsonl" for i in range(5)} - set(first_two))
@@ -487,12 +518,16 @@ def test_local_processes_give_the_same_totals_and_resume(tmp_path, run_cli):
     shard_corpus(corpus, 6)
     serial, forked, work = tmp_path / "serial.csv", tmp_path / "forked.csv", tmp_path / "work"
     assert run_cli("count", "--triples", triples, "--out", serial, "--no-progress", corpus)[0] == 0
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus)
+    code, stdout, err = run_cli(
+        "count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus
+    )
     assert code == 0, err
     assert serial.read_text() == forked.read_text()
     assert len(list(work.glob("shard-*.npz"))) == 6  # each shard's partial counts saved by the parent
     forked.unlink()
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus)
+    code, stdout, err = run_cli(
+        "count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus
+    )
     assert code == 0 and "6 reused" in stdout
     assert serial.read_text() == forked.read_text()
 
@@ -512,7 +547,10 @@ def test_count_command_path_does_not_import_pandas():
     import subprocess
     import sys
 
-    code = "import sys; from smi import cli, counting; cli.build_parser(); assert 'pandas' not in sys.modules, 'pandas imported'"
+    code = (
+        "import sys; from smi import cli, counting; cli.build_parser(); "
+        "assert 'pandas' not in sys.modules, 'pandas imported'"
+    )
     lib = str(Path(counting.__file__).resolve().parents[1])
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": lib})
     assert done.returncode == 0, done.stderr
@@ -520,9 +558,15 @@ def test_count_command_path_does_not_import_pandas():
 
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
 def test_plain_writers_write_what_pandas_writes(tmp_path, suffix):
-    facts = counting.Facts([3, 1, "x7"], ["a/b", 'q"x', "line\nbreak"], ["r,1", "é東", "\t"], ["Ann", "\\path", "cr\rx"])
+    facts = counting.Facts(
+        [3, 1, "x7"], ["a/b", 'q"x', "line\nbreak"], ["r,1", "é東", "\t"], ["Ann", "\\path", "cr\rx"]
+    )
     counts = {name: np.arange(3, dtype=np.int64) * (i + 1) for i, name in enumerate(COUNT_FIELDS)}
     run = counting.CountRun(facts, counts, {"documents": 3})
     out = counting.write_counts(run, tmp_path / f"counts{suffix}")[0]
-    expected = run.table.to_csv(index=False) if suffix == ".csv" else run.table.to_json(orient="records", force_ascii=False, indent=1)
+    expected = (
+        run.table.to_csv(index=False)
+        if suffix == ".csv"
+        else run.table.to_json(orient="records", force_ascii=False, indent=1)
+    )
     assert out.read_bytes() == expected.encode("utf-8")

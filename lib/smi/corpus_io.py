@@ -29,9 +29,9 @@ import gzip
 import json
 import os
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from smi.errors import SmiError
 
@@ -82,7 +82,9 @@ def expand_corpus(specs: list[str | Path]) -> list[Path]:
                 raise SmiError(f"{spec}: unsupported corpus file (expected {', '.join(CORPUS_SUFFIXES)})")
             found = [spec_path]
         else:
-            found = sorted(Path(p) for p in glob.glob(str(spec), recursive=True) if corpus_format(p) and Path(p).is_file())
+            found = sorted(
+                Path(p) for p in glob.glob(str(spec), recursive=True) if corpus_format(p) and Path(p).is_file()
+            )
             if not found:
                 raise SmiError(f"{spec}: no such corpus file, folder or matching glob")
         for path in found:
@@ -109,7 +111,7 @@ class Shard:
     stop: int | None = None
 
     @classmethod
-    def of_file(cls, path: Path | str, stat: os.stat_result, start: int = 0, stop: int | None = None) -> "Shard":
+    def of_file(cls, path: Path | str, stat: os.stat_result, start: int = 0, stop: int | None = None) -> Shard:
         """A shard of ``path`` whose status (from ``os.stat``) is ``stat``."""
         return cls(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns, start, stop)
 
@@ -192,7 +194,7 @@ class SkipLog:
         if len(self.examples) < SKIP_EXAMPLES:
             self.examples.append(f"{where}: {reason}")
 
-    def merge(self, other: "SkipLog") -> None:
+    def merge(self, other: SkipLog) -> None:
         self.count += other.count
         self.examples.extend(other.examples[: SKIP_EXAMPLES - len(self.examples)])
 
@@ -384,7 +386,9 @@ def _parquet_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -
     schema = parquet.schema_arrow
     if text_field not in schema.names:
         raise SmiError(f"{shard.path}: no column '{text_field}' (columns: {', '.join(schema.names)})")
-    if not (pa.types.is_string(schema.field(text_field).type) or pa.types.is_large_string(schema.field(text_field).type)):
+    if not (
+        pa.types.is_string(schema.field(text_field).type) or pa.types.is_large_string(schema.field(text_field).type)
+    ):
         raise SmiError(f"{shard.path}: column '{text_field}' is {schema.field(text_field).type}, not a string column")
     row = 0
     try:

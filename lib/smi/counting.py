@@ -65,10 +65,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -134,12 +135,14 @@ class FactStrings:
         return cached
 
 
-def fact_strings(triples: "Facts | pd.DataFrame") -> FactStrings:
-    """Distinct subject/object strings of ``triples`` (in order of first use) with each fact's subject and object index."""
+def fact_strings(triples: Facts | pd.DataFrame) -> FactStrings:
+    """Distinct subject/object strings of ``triples`` (in order of first use), each fact's subject and object index."""
     facts = as_facts(triples)
     positions: dict[str, int] = {}
     codes = np.fromiter(
-        (positions.setdefault(name, len(positions)) for name in itertools.chain(facts.subj, facts.obj)), dtype=np.int64, count=2 * len(facts)
+        (positions.setdefault(name, len(positions)) for name in itertools.chain(facts.subj, facts.obj)),
+        dtype=np.int64,
+        count=2 * len(facts),
     )
     return FactStrings(tuple(positions), codes[: len(facts)], codes[len(facts) :])
 
@@ -157,7 +160,7 @@ class NameScan:
     ``fact_order[fact_starts[i]:fact_starts[i + 1]]``).
     """
 
-    strings: "FactStrings"
+    strings: FactStrings
     match: str
     matcher: object
     fact_order: np.ndarray
@@ -171,7 +174,9 @@ class NameScan:
 _SCANS: dict[tuple[str, str, str], NameScan] = {}
 
 
-def prepared_scan(strings: "FactStrings", match: str = "paper", engine: str = "auto", cache_dir: Path | None = None) -> NameScan:
+def prepared_scan(
+    strings: FactStrings, match: str = "paper", engine: str = "auto", cache_dir: Path | None = None
+) -> NameScan:
     """The :class:`NameScan` of ``strings``, built once per process for each set of names, rule and engine.
 
     ``engine="auto"`` is resolved by :func:`smi.matchers.resolve_engine` (silently:
@@ -190,7 +195,7 @@ def prepared_scan(strings: "FactStrings", match: str = "paper", engine: str = "a
     return scan
 
 
-def cached_automaton(strings: "FactStrings", match: str):
+def cached_automaton(strings: FactStrings, match: str):
     """The pyahocorasick automaton of ``strings``, built once per process (see :func:`prepared_scan`)."""
     return prepared_scan(strings, match, "pyahocorasick").matcher.automaton
 
@@ -205,10 +210,10 @@ class Counts:
     joint_docs: np.ndarray  # per fact: documents containing its subject and its object
 
     @classmethod
-    def zeros(cls, strings: FactStrings) -> "Counts":
+    def zeros(cls, strings: FactStrings) -> Counts:
         return cls(0, 0, np.zeros(len(strings.strings), np.int64), np.zeros(len(strings.subj_ids), np.int64))
 
-    def add(self, other: "Counts") -> "Counts":
+    def add(self, other: Counts) -> Counts:
         """Add ``other`` into these counts (counts over disjoint documents simply add up)."""
         self.n_docs += other.n_docs
         self.n_bytes += other.n_bytes
@@ -304,7 +309,7 @@ def count_columns(strings: FactStrings, counts: Counts) -> dict[str, np.ndarray]
     return {name: columns[name] for name in COUNT_FIELDS}
 
 
-def counts_table(triples: "Facts | pd.DataFrame", strings: FactStrings, counts: Counts) -> "pd.DataFrame":
+def counts_table(triples: Facts | pd.DataFrame, strings: FactStrings, counts: Counts) -> pd.DataFrame:
     """Per-fact table with the release's columns: idx, subj, rel, obj, time_seqs, …, time_s0j0."""
     frame = triples.frame() if isinstance(triples, Facts) else triples
     table = frame[list(FACT_FIELDS)].reset_index(drop=True).copy()
@@ -313,7 +318,7 @@ def counts_table(triples: "Facts | pd.DataFrame", strings: FactStrings, counts: 
     return table
 
 
-def naive_counts(texts: Iterable[str], triples: "pd.DataFrame", match: str = "paper") -> "pd.DataFrame":
+def naive_counts(texts: Iterable[str], triples: pd.DataFrame, match: str = "paper") -> pd.DataFrame:
     """Reference counts, fact by fact, as the paper computed them (slow; for tests and benchmarks).
 
     For every document and every fact: ``(" " + subj) in text`` and
@@ -650,7 +655,7 @@ def _run_serially(shards, strings, settings, on_done) -> None:
 
 
 #: What forked pool processes count with: set in the parent just before the fork.
-_FORKED_JOB: tuple["FactStrings", "CountSettings"] | None = None
+_FORKED_JOB: tuple[FactStrings, CountSettings] | None = None
 #: Linux's prctl option asking the kernel to send a signal when the parent exits.
 _PR_SET_PDEATHSIG = 1
 
@@ -908,7 +913,7 @@ class CountRun:
         return {**self.facts.columns(), **{name: values.tolist() for name, values in self.counts.items()}}
 
     @functools.cached_property
-    def table(self) -> "pd.DataFrame":
+    def table(self) -> pd.DataFrame:
         """The per-fact table as a DataFrame (built on first access)."""
         import pandas as pd
 
@@ -964,7 +969,7 @@ def choose_engine(settings: CountSettings, strings: FactStrings, shards: list[co
 
 
 def count_corpus(
-    triples: "Facts | pd.DataFrame",
+    triples: Facts | pd.DataFrame,
     corpus: list[str | Path],
     work_dir: Path,
     settings: CountSettings = CountSettings(),
@@ -1042,7 +1047,9 @@ def count_corpus(
             bar.update(1)
 
         # the database cached here by this run or an interrupted one, removed with the shard results
-        database_files = [matchers.hyperscan_cache_file(strings.strings, settings.match, work_dir)] if engine == "hyperscan" else []
+        database_files = (
+            [matchers.hyperscan_cache_file(strings.strings, settings.match, work_dir)] if engine == "hyperscan" else []
+        )
         if pending and workers is None and scheduler is None:
             prepared_scan(strings, local_settings.match, engine, cache_dir=work_dir)
         try:
@@ -1083,7 +1090,9 @@ def count_corpus(
         "facts_sha256": facts_hash,
         "count_key": hashlib.sha256(json.dumps(count_key, sort_keys=True).encode("ascii")).hexdigest(),
     }
-    return CountRun(facts, count_columns(strings, total), metadata, [result_paths[shard] for shard in shards] + database_files)
+    return CountRun(
+        facts, count_columns(strings, total), metadata, [result_paths[shard] for shard in shards] + database_files
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1121,7 +1130,7 @@ def estimated_output_bytes(facts: Facts) -> int:
     return text + 40 * len(facts)
 
 
-def check_output_writable(out: Path, facts: "Facts | None" = None) -> Path:
+def check_output_writable(out: Path, facts: Facts | None = None) -> Path:
     """Refuse, before counting, an output (or its metadata) that cannot be written.
 
     A folder, a path under a file, a read-only folder, and (with ``facts``) a disk
@@ -1243,7 +1252,8 @@ def _json_text(value: str | int) -> str:
 
 
 def _write_json(run: CountRun, path: Path) -> None:
-    """The table as a JSON list of records, formatted as pandas' ``to_json(orient="records", force_ascii=False, indent=1)``.
+    """The table as a JSON list of records, formatted as pandas'
+    ``to_json(orient="records", force_ascii=False, indent=1)``.
 
     That is one field per line, ``"name":value`` without a space, and ``/`` escaped as ``\\/``.
     """

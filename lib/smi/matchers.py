@@ -29,8 +29,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -176,7 +176,8 @@ def _at_word_boundaries(block: str, starts: np.ndarray, ends: np.ndarray) -> np.
     last = len(block) - 1
     return np.fromiter(
         (
-            (start == 0 or not is_word_character(block[start - 1])) and (end == last or not is_word_character(block[end + 1]))
+            (start == 0 or not is_word_character(block[start - 1]))
+            and (end == last or not is_word_character(block[end + 1]))
             for start, end in zip(starts.tolist(), ends.tolist())
         ),
         dtype=bool,
@@ -249,7 +250,7 @@ def _word_character_after(data: bytes, end: int) -> bool:
 
 
 def hyperscan_database_key(patterns: list[bytes], match: str) -> str:
-    """SHA-256 (hex) of what a compiled database depends on: the patterns, the rule, the flags and Hyperscan's version."""
+    """SHA-256 (hex) of what a compiled database depends on: patterns, rule, flags and Hyperscan's version."""
     digest = hashlib.sha256()
     header = {"format": HYPERSCAN_CACHE_FORMAT, "match": match, "hyperscan": engine_version("hyperscan")}
     digest.update(json.dumps(header, sort_keys=True).encode("ascii"))
@@ -288,7 +289,9 @@ def compile_hyperscan(patterns: list[bytes], match: str):
 
     check_match(match)
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=0, literal=True)
+    database.compile(
+        expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns), flags=0, literal=True
+    )
     return database
 
 
@@ -313,7 +316,9 @@ def _read_cached_database(path: Path, key: str):
         raise ValueError(f"Hyperscan cannot load it ({type(error).__name__}: {error})") from None
 
 
-def hyperscan_database(patterns: list[bytes], match: str, cache_dir: Path | None = None, note: Callable[[str], None] | None = None):
+def hyperscan_database(
+    patterns: list[bytes], match: str, cache_dir: Path | None = None, note: Callable[[str], None] | None = None
+):
     """The compiled database of ``patterns``: read from ``cache_dir`` when cached there, else compiled (and cached).
 
     The cache file is keyed on :func:`hyperscan_database_key` and written atomically;
@@ -343,7 +348,13 @@ class HyperscanMatcher:
 
     name = "hyperscan"
 
-    def __init__(self, strings: tuple[str, ...], match: str, cache_dir: Path | None = None, note: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        strings: tuple[str, ...],
+        match: str,
+        cache_dir: Path | None = None,
+        note: Callable[[str], None] | None = None,
+    ):
         import hyperscan
 
         self.match = check_match(match)
@@ -374,7 +385,9 @@ class HyperscanMatcher:
             pattern_bytes = self.pattern_bytes
 
             def on_match(name_id, start, end, flags, context):
-                if not _word_character_before(block, end - pattern_bytes[name_id]) and not _word_character_after(block, end):
+                if not _word_character_before(block, end - pattern_bytes[name_id]) and not _word_character_after(
+                    block, end
+                ):
                     append(name_id)
                     append(end)
 
@@ -386,7 +399,13 @@ class HyperscanMatcher:
         return docs, pairs[0::2], int(doc_bytes.sum())
 
 
-def build_matcher(strings: tuple[str, ...], match: str, engine: str, cache_dir: Path | None = None, note: Callable[[str], None] | None = None):
+def build_matcher(
+    strings: tuple[str, ...],
+    match: str,
+    engine: str,
+    cache_dir: Path | None = None,
+    note: Callable[[str], None] | None = None,
+):
     """An :class:`AhoCorasickMatcher` or :class:`HyperscanMatcher` (``engine`` already resolved, not ``auto``)."""
     if engine == "hyperscan":
         return HyperscanMatcher(strings, match, cache_dir, note)

@@ -15,11 +15,27 @@ def register(subparsers) -> None:
             "Finished shards are kept in the work folder, so an interrupted run resumes."
         ),
     )
-    parser.add_argument("corpus", nargs="+", metavar="CORPUS", help="files, folders or globs of .jsonl, .jsonl.gz, .jsonl.zst, .parquet")
-    parser.add_argument("--triples", type=Path, required=True, help="facts: the release's JSON list (idx, subj, rel, obj) or a CSV/parquet table")
-    parser.add_argument("--out", type=Path, required=True, help="output table: .csv, .parquet or .json (metadata goes to OUT.meta.json)")
-    parser.add_argument("--text-field", default="text", help="field or column holding the document text (default: text)")
-    parser.add_argument("--match", choices=("paper", "word"), default="paper", help="paper: ' ' + name occurs (the release's rule, default); word: name between word boundaries")
+    parser.add_argument(
+        "corpus", nargs="+", metavar="CORPUS", help="files, folders or globs of .jsonl, .jsonl.gz, .jsonl.zst, .parquet"
+    )
+    parser.add_argument(
+        "--triples",
+        type=Path,
+        required=True,
+        help="facts: the release's JSON list (idx, subj, rel, obj) or a CSV/parquet table",
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output table: .csv, .parquet or .json (metadata goes to OUT.meta.json)"
+    )
+    parser.add_argument(
+        "--text-field", default="text", help="field or column holding the document text (default: text)"
+    )
+    parser.add_argument(
+        "--match",
+        choices=("paper", "word"),
+        default="paper",
+        help="paper: ' ' + name occurs (the release's rule, default); word: name between word boundaries",
+    )
     parser.add_argument(
         "--engine",
         choices=("auto", "hyperscan", "pyahocorasick"),
@@ -28,17 +44,36 @@ def register(subparsers) -> None:
         "few enough for it to be faster, else pyahocorasick)",
     )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--processes", type=int, default=1, metavar="N", help="count shards on N forked local processes, no cluster (default 1)")
+    where.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="count shards on N forked local processes, no cluster (default 1)",
+    )
     where.add_argument("--workers", type=int, metavar="N", help="count on a local Dask cluster of N worker processes")
-    where.add_argument("--scheduler", metavar="ADDRESS", help="count on an existing Dask cluster (e.g. tcp://host:8786); workers must see the corpus files")
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="count on an existing Dask cluster (e.g. tcp://host:8786); workers must see the corpus files",
+    )
     parser.add_argument(
         "--work-dir",
         type=Path,
         help="folder for finished shards' partial counts, kept for reuse "
         "(default: OUT.parts, whose shard files are removed after success)",
     )
-    parser.add_argument("--shard-mb", type=float, default=256, help="cut uncompressed .jsonl files into shards of this many MB (default 256)")
-    parser.add_argument("--skip-bad-lines", action="store_true", help="leave out unreadable lines, counting them in the metadata, instead of stopping")
+    parser.add_argument(
+        "--shard-mb",
+        type=float,
+        default=256,
+        help="cut uncompressed .jsonl files into shards of this many MB (default 256)",
+    )
+    parser.add_argument(
+        "--skip-bad-lines",
+        action="store_true",
+        help="leave out unreadable lines, counting them in the metadata, instead of stopping",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
