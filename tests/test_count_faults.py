@@ -18,7 +18,7 @@ import pytest
 
 from smi import counting
 
-LIB = Path(counting.__file__).resolve().parents[1]
+LIB = Path(counting.__file__).resolve().parents[2]  # lib/smi/counting/__init__.py → lib
 
 
 def parts_of(out: Path) -> Path:

@@ -22,7 +22,7 @@ import pytest
 from smi import corpus_io, counting
 from smi.release import COUNT_FIELDS
 
-LIB = Path(counting.__file__).resolve().parents[1]
+LIB = Path(counting.__file__).resolve().parents[2]  # lib/smi/counting/__init__.py → lib
 
 
 def parts_of(out: Path) -> Path:
@@ -79,7 +79,7 @@ def no_counting(monkeypatch):
     def counted(*args):
         raise AssertionError("a shard was counted before the check")
 
-    monkeypatch.setattr(counting, "count_shard", counted)
+    monkeypatch.setattr(counting.runner, "count_shard", counted)
 
 
 def count_spy(monkeypatch) -> list[str]:
@@ -91,7 +91,7 @@ def count_spy(monkeypatch) -> list[str]:
         counted.append(shard.label)
         return real(shard, strings, settings)
 
-    monkeypatch.setattr(counting, "count_shard", spy)
+    monkeypatch.setattr(counting.runner, "count_shard", spy)
     return counted
 
 
@@ -123,10 +123,12 @@ def test_results_of_other_counting_code_are_not_reused(small, tmp_path, run_cli)
     work = tmp_path / "work"
     buggy = tmp_path / "buggy_lib"
     shutil.copytree(LIB / "smi", buggy / "smi")
-    source = (buggy / "smi" / "counting.py").read_text(encoding="utf-8")
+    source = (buggy / "smi" / "counting" / "engine.py").read_text(encoding="utf-8")
     fixed_line = "return Counts(len(texts), n_bytes, name_docs.astype(np.int64), joint_docs.astype(np.int64))"
     assert fixed_line in source
-    (buggy / "smi" / "counting.py").write_text(source.replace(fixed_line, fixed_line[:-1] + " + 1)"), encoding="utf-8")
+    (buggy / "smi" / "counting" / "engine.py").write_text(
+        source.replace(fixed_line, fixed_line[:-1] + " + 1)"), encoding="utf-8"
+    )
     env = {**os.environ, "PYTHONPATH": str(buggy)}
     command = [
         sys.executable,
@@ -242,7 +244,7 @@ def test_a_file_changed_while_counted_is_an_error(small, tmp_path, run_cli, monk
             handle.write(json.dumps({"text": " Ann"}) + "\n")
         return counts
 
-    monkeypatch.setattr(counting, "count_texts", count_then_append)
+    monkeypatch.setattr(counting.shards, "count_texts", count_then_append)
     code, _, err = run_cli(
         "count",
         "--triples",
@@ -369,7 +371,7 @@ def test_ctrl_c_while_the_pair_is_written_waits_for_both_renames(small, tmp_path
         time.sleep(0.05)
         real_write_table(*args)
 
-    monkeypatch.setattr(counting, "_write_table", interrupted_while_writing)
+    monkeypatch.setattr(counting.output, "_write_table", interrupted_while_writing)
     with pytest.raises(KeyboardInterrupt):
         counting.write_counts(run, out)
     meta = json.loads(counting.metadata_path(out).read_text(encoding="utf-8"))
@@ -555,8 +557,8 @@ def test_a_lost_dask_cluster_is_one_line_and_the_rerun_resumes(tmp_path, run_cli
                     os.kill(nanny.process.process.pid, signal.SIGKILL)
         return saved
 
-    monkeypatch.setattr(counting, "save_shard_result", save_then_lose_the_cluster)
-    monkeypatch.setattr(counting, "_DASK_NO_WORKER_SECONDS", 3.0, raising=False)
+    monkeypatch.setattr(counting.runner, "save_shard_result", save_then_lose_the_cluster)
+    monkeypatch.setattr(counting.runner, "_DASK_NO_WORKER_SECONDS", 3.0, raising=False)
     address = dask_cluster.scheduler_address
     code, _, err = run_cli(
         "count",
@@ -573,7 +575,7 @@ def test_a_lost_dask_cluster_is_one_line_and_the_rerun_resumes(tmp_path, run_cli
     )
     one_line_error(code, err, "lost the Dask cluster", str(work), "rerun")
     assert not out.exists()
-    monkeypatch.setattr(counting, "save_shard_result", real_save)
+    monkeypatch.setattr(counting.runner, "save_shard_result", real_save)
     code, stdout, err = run_cli(
         "count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", tmp_path / "corpus"
     )
@@ -587,7 +589,7 @@ def test_a_dask_scheduler_without_workers_is_one_line(tmp_path, run_cli, monkeyp
 
     triples = write_triples(tmp_path / "facts.json")
     corpus = write_jsonl(tmp_path / "c.jsonl", TEXTS)
-    monkeypatch.setattr(counting, "_DASK_NO_WORKER_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(counting.runner, "_DASK_NO_WORKER_SECONDS", 1.0, raising=False)
     with LocalCluster(n_workers=0, processes=True, dashboard_address=None, silence_logs=50) as cluster:
         code, _, err = run_cli(
             "count",
@@ -684,7 +686,7 @@ def test_a_killed_counting_process_is_one_line_and_the_rerun_resumes(tmp_path, r
             os.kill(os.getpid(), signal.SIGKILL)
         return real(shard, strings, settings)
 
-    monkeypatch.setattr(counting, "count_shard", killed_on_the_last_file)
+    monkeypatch.setattr(counting.runner, "count_shard", killed_on_the_last_file)
     args = (
         "count",
         "--triples",
@@ -701,7 +703,7 @@ def test_a_killed_counting_process_is_one_line_and_the_rerun_resumes(tmp_path, r
     code, _, err = run_cli(*args)
     one_line_error(code, err, "a counting process died (killed by SIGKILL)", str(work), "rerun")
     assert len(list(work.glob("shard-*.npz"))) == 5 and not out.exists()
-    monkeypatch.setattr(counting, "count_shard", real)
+    monkeypatch.setattr(counting.runner, "count_shard", real)
     code, stdout, err = run_cli(*args)
     assert code == 0, err
     assert "5 reused" in stdout

@@ -440,7 +440,7 @@ def test_killed_run_resumes_without_recounting_finished_shards(tmp_path, run_cli
         counted.append(Path(shard.path).name)
         return real_count_shard(shard, strings, settings)
 
-    monkeypatch.setattr(counting, "count_shard", killed_after_two)
+    monkeypatch.setattr(counting.runner, "count_shard", killed_after_two)
     code, _, err = run_cli("count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)
     assert code == 130 and not out.exists()
     assert len(list(work.glob("shard-*.npz"))) == 2 and not list(work.glob("*.tmp"))
@@ -451,7 +451,7 @@ def test_killed_run_resumes_without_recounting_finished_shards(tmp_path, run_cli
         counted.append(Path(shard.path).name)
         return real_count_shard(shard, strings, settings)
 
-    monkeypatch.setattr(counting, "count_shard", spy)
+    monkeypatch.setattr(counting.runner, "count_shard", spy)
     code, stdout, err = run_cli(
         "count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus
     )
@@ -551,7 +551,7 @@ def test_count_command_path_does_not_import_pandas():
         "import sys; from smi import cli, counting; cli.build_parser(); "
         "assert 'pandas' not in sys.modules, 'pandas imported'"
     )
-    lib = str(Path(counting.__file__).resolve().parents[1])
+    lib = str(Path(counting.__file__).resolve().parents[2])
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": lib})
     assert done.returncode == 0, done.stderr
 
