@@ -13,23 +13,10 @@ import pytest
 
 from smi import corpus_io, counting, matchers
 from smi.errors import SmiError
+from test_count_robustness import PAIRS, TEXTS, write_jsonl, write_triples  # the same small corpus and facts
 
 LIB = Path(counting.__file__).resolve().parents[2]  # lib/smi/counting/__init__.py → lib
 needs_hyperscan = pytest.mark.skipif(matchers.hyperscan_or_none() is None, reason="hyperscan is not installed")
-TEXTS = [" Ann met Bell", "Anna Bell", " Bell", "", " Ann Arbor and Bell", "nothing here", " Éva and Ann"] * 3
-PAIRS = [("Ann", "Bell"), ("Anna Bell", "Ann"), ("Éva", "Ann"), ("Bell", "Arbor")]
-
-
-def write_jsonl(path: Path, texts: list[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps({"text": text}) + "\n" for text in texts), encoding="utf-8")
-    return path
-
-
-def write_triples(path: Path, pairs: list[tuple[str, str]]) -> Path:
-    records = [{"idx": i, "subj": subj, "rel": "r", "obj": obj} for i, (subj, obj) in enumerate(pairs)]
-    path.write_text(json.dumps(records), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

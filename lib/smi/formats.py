@@ -522,13 +522,17 @@ def parameter_problem(value: object) -> str | None:
     return None
 
 
-def check_parameters(value: float, what: str = "--params") -> float:
-    """A model's parameter count, refused (naming ``what``) unless finite and at least :data:`MIN_PARAMETERS`."""
-    problem = parameter_problem(value)
+def _checked_count(value: float, what: str, problem: str | None) -> float:
+    """``value`` as a float, or a one-line :class:`SmiError` naming ``what``, the value and ``problem``."""
     if problem:
         text = f"{value:g}" if isinstance(value, float) else str(value)
         raise SmiError(f"{what} {text}: {problem}")
     return float(value)
+
+
+def check_parameters(value: float, what: str = "--params") -> float:
+    """A model's parameter count, refused (naming ``what``) unless finite and at least :data:`MIN_PARAMETERS`."""
+    return _checked_count(value, what, parameter_problem(value))
 
 
 def load_models(path: Path | None = None) -> pd.DataFrame:
@@ -601,11 +605,7 @@ def token_problem(value: object) -> str | None:
 
 def check_tokens(value: float, what: str = "--tokens") -> float:
     """A model's training tokens, refused (naming ``what``) unless finite and above 0."""
-    problem = token_problem(value)
-    if problem:
-        text = f"{value:g}" if isinstance(value, float) else str(value)
-        raise SmiError(f"{what} {text}: {problem}")
-    return float(value)
+    return _checked_count(value, what, token_problem(value))
 
 
 def _training_tokens(table: pd.DataFrame, label: str) -> pd.Series:
