@@ -49,7 +49,23 @@ PREDICTION_COLUMNS = (
 
 
 def scheme_column(scheme: str) -> str:
-    """The accuracy-frame column whose values are held out one at a time under ``scheme``."""
+    """The accuracy-frame column whose values are held out one at a time under ``scheme``.
+
+    Parameters
+    ----------
+    scheme : str
+        A key of :data:`SCHEMES`.
+
+    Returns
+    -------
+    str
+        ``model``, ``corpus`` or ``series``.
+
+    Raises
+    ------
+    SmiError
+        When ``scheme`` is not one of :data:`SCHEMES`.
+    """
     return SCHEMES[check_one_of(scheme, SCHEMES, "scheme")]
 
 
@@ -71,11 +87,15 @@ def code_version() -> str:
     """A hash of what, besides the data and the settings, decides a fold's predictions.
 
     It covers :data:`PREDICTION_VERSION`, the source of every module of this package
-    (:func:`package_sources`) and of the
-    modules that compute SMI and its line (:mod:`smi.metrics`, :mod:`smi.regression`),
-    and the versions of the numerical libraries the predictors are fitted with.
-    Any edit of that code or any library upgrade gives a new hash, so a fold saved
-    before it is recomputed.
+    (:func:`package_sources`) and of the modules that compute SMI and its line
+    (:mod:`smi.metrics`, :mod:`smi.regression`), and the versions of the numerical
+    libraries the predictors are fitted with. Any edit of that code or any library
+    upgrade gives a new hash, so a fold saved before it is recomputed.
+
+    Returns
+    -------
+    str
+        A SHA-256 hex digest.
     """
     import sklearn
     import statsmodels
@@ -89,7 +109,18 @@ def code_version() -> str:
 
 
 def frame_fingerprint(frame: pd.DataFrame) -> str:
-    """SHA-256 of a frame's content: column names, dtypes and every value, in row order (not the index)."""
+    """SHA-256 of a frame's content: column names, dtypes and every value, in row order (not the index).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any frame.
+
+    Returns
+    -------
+    str
+        A hex digest.
+    """
     digest = hashlib.sha256(json.dumps([[str(c) for c in frame.columns], [str(t) for t in frame.dtypes]]).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()
@@ -98,11 +129,24 @@ def frame_fingerprint(frame: pd.DataFrame) -> str:
 def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, seed: int) -> dict:
     """Everything the folds of one evaluation depend on, in parts that can be compared one by one.
 
-    ``data`` is :func:`frame_fingerprint` of the whole accuracy frame (every model's
-    models-table row, per-fact accuracies and counts, after any facts were left out:
-    each fold trains on all models but the held-out ones), ``settings`` the scheme
-    and the fitting settings, ``code`` :func:`code_version`. A fold's key adds the
-    held-out group to ``settings`` (:func:`fold_key`).
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        The whole long accuracy frame (every model's models-table row, per-fact accuracies and
+        counts, after any facts were left out: each fold trains on all models but the held-out ones).
+    scheme : str
+        The evaluation scheme.
+    gbm_iterations : int
+        Boosting iterations.
+    seed : int
+        Boosting seed.
+
+    Returns
+    -------
+    dict
+        ``data`` (:func:`frame_fingerprint` of ``accuracies``), ``settings`` (the scheme, the fitting
+        settings, the selection grid, the fixed settings, the interval settings) and ``code``
+        (:func:`code_version`). A fold's key adds the held-out group to ``settings`` (:func:`fold_key`).
     """
     return {
         "code": code_version(),
@@ -120,7 +164,20 @@ def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, s
 
 
 def fold_key(evaluation: dict, group) -> dict:
-    """The key of the fold holding out ``group``: :func:`evaluation_key` with the group in its settings."""
+    """The key of the fold holding out ``group``.
+
+    Parameters
+    ----------
+    evaluation : dict
+        :func:`evaluation_key` of the evaluation.
+    group : object
+        The held-out group.
+
+    Returns
+    -------
+    dict
+        ``evaluation`` with the group's name as ``held_out`` in its settings.
+    """
     return {**evaluation, "settings": {**evaluation["settings"], "held_out": str(group)}}
 
 
@@ -129,14 +186,38 @@ FOLD_KEY_FIELD = b"smi_fold_key"
 
 
 def fold_path(checkpoint_dir: Path, scheme: str, group) -> Path:
-    """Where the fold holding out ``group`` under ``scheme`` is saved (a readable name plus a hash of
-    the group's name, so that two names that read alike never share a file)."""
+    """Where the fold holding out ``group`` under ``scheme`` is saved.
+
+    Parameters
+    ----------
+    checkpoint_dir : pathlib.Path
+        The folder of saved folds.
+    scheme : str
+        The evaluation scheme.
+    group : object
+        The held-out group.
+
+    Returns
+    -------
+    pathlib.Path
+        A readable name plus a hash of the group's name, so that two names that read alike never share a file.
+    """
     tag = hashlib.sha256(str(group).encode()).hexdigest()[:8]
     return Path(checkpoint_dir) / f"{scheme}-{_file_part(group)}-{tag}.parquet"
 
 
 def save_fold(fold: pd.DataFrame, key: dict, path: Path) -> None:
-    """Write one fold's predictions with its key in the Parquet schema metadata, atomically."""
+    """Write one fold's predictions with its key in the Parquet schema metadata, atomically.
+
+    Parameters
+    ----------
+    fold : pandas.DataFrame
+        The fold's rows of :data:`PREDICTION_COLUMNS`.
+    key : dict
+        Its :func:`fold_key`.
+    path : pathlib.Path
+        Where to write it.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -148,8 +229,22 @@ def save_fold(fold: pd.DataFrame, key: dict, path: Path) -> None:
 
 
 def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
-    """A saved fold if it was made from exactly ``key`` and covers the rows of ``expected``
-    (model, idx and acc of the held-out models, in order); else ``None`` and why not."""
+    """A saved fold, if it was made from exactly ``key`` and covers the rows of ``expected``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The saved fold.
+    key : dict
+        The :func:`fold_key` it must have been saved under.
+    expected : pandas.DataFrame
+        The held-out rows (model, idx and acc, in order) it must cover.
+
+    Returns
+    -------
+    tuple
+        The fold and ``""``, or ``None`` and a short reason why it cannot be reused.
+    """
     import pyarrow.parquet as pq
 
     try:
@@ -189,13 +284,37 @@ def evaluate(
 
     Within each fold the settings of ``best`` are chosen by :func:`select_settings` on the training
     models alone, and its intervals (columns :data:`INTERVAL_COLUMNS`) are calibrated on their inner
-    held-out errors; ``best_fixed`` keeps :data:`FIXED_SETTINGS`. ``threads`` limits the numerical
-    libraries' threads while fitting (None: their default).
+    held-out errors; ``best_fixed`` keeps :data:`FIXED_SETTINGS`.
 
-    Returns :data:`PREDICTION_COLUMNS`. With ``checkpoint_dir``, each finished
-    fold is saved there with its :func:`fold_key` and reused when a later run has
-    the same key; a fold saved from other data, settings or code is recomputed,
-    and a line on standard error says so.
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        The long accuracy frame (:func:`smi.release.load_accuracies`).
+    scheme : str
+        A key of :data:`SCHEMES`.
+    gbm_iterations : int, default 300
+        Boosting iterations.
+    seed : int, default 0
+        Boosting seed.
+    checkpoint_dir : pathlib.Path or None, default None
+        Where each finished fold is saved with its :func:`fold_key` and reused when a later run has
+        the same key; a fold saved from other data, settings or code is recomputed, and a line on
+        standard error says so.
+    progress : bool, default False
+        Whether to show a progress bar.
+    threads : int or None, default None
+        Limit of the numerical libraries' threads while fitting (None: their default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PREDICTION_COLUMNS`, the models in the order of ``accuracies``.
+
+    Raises
+    ------
+    SmiError
+        When there is nothing to evaluate, fewer than two groups, a bad iteration count or seed, or a
+        fold that leaves fewer than two model sizes to train on.
     """
     from tqdm.auto import tqdm
 
@@ -278,7 +397,23 @@ def _threads(threads: int | None):
 
 
 def check_seed(seed) -> int:
-    """A seed numpy and scikit-learn accept: an integer in [0, 2³²)."""
+    """A seed numpy and scikit-learn accept: an integer in [0, 2³²).
+
+    Parameters
+    ----------
+    seed : object
+        The seed as given.
+
+    Returns
+    -------
+    int
+        The seed.
+
+    Raises
+    ------
+    SmiError
+        When it is not such an integer.
+    """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise SmiError(f"--seed must be an integer from 0 to {2**32 - 1}, got {seed}")
     return int(seed)

@@ -35,12 +35,36 @@ SMOOTHING = 0.5
 
 
 def fact_features(counts: pd.DataFrame, parameters) -> pd.DataFrame:
-    """Numeric features of every fact (see the module docstring for the formulas).
+    """Numeric features of every fact: corpus features from the counts, size, question features.
 
-    ``counts`` needs ``time_seqs``, ``time_subj``, ``time_obj`` and ``time_s1j1``
-    and, for the question features, ``subj``, ``rel`` and ``obj`` (and ``model``
-    when it holds several models: the answer shares are computed per model's
-    probe set); ``parameters`` is one model size or one per row.
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One row per fact with ``time_seqs``, ``time_subj``, ``time_obj`` and ``time_s1j1`` and,
+        for the question features, ``subj``, ``rel`` and ``obj`` (and ``model`` when it holds
+        several models: the answer shares are computed per model's probe set).
+    parameters : float or array-like
+        One model size, or one per row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``counts``: :data:`NORMALISED_FEATURES`, :data:`EXPOSURE_FEATURES`,
+        :data:`SIZE_FEATURE` and :data:`QUESTION_FEATURES`.
+
+    Raises
+    ------
+    SmiError
+        When a field of the question features is missing.
+
+    Notes
+    -----
+    With smoothed counts :math:`\\tilde n = n + \\tfrac12` and :math:`N` documents:
+    :math:`\\log_{10} p(x) = \\log_{10} \\tilde n_x - \\log_{10} N` for the subject, the object and the pair,
+    :math:`\\mathrm{PMI} = \\log_{10} \\tilde n_{so} + \\log_{10} N - \\log_{10} \\tilde n_s - \\log_{10} \\tilde n_o`,
+    :math:`\\log_{10} p(o \\mid s) = \\log_{10} \\tilde n_{so} / \\tilde n_s`,
+    :math:`\\log_{10} p(s \\mid o) = \\log_{10} \\tilde n_{so} / \\tilde n_o`, the exposures
+    :math:`\\log_{10} \\tilde n` and the size :math:`\\log_{10} P`.
     """
     n_docs = np.log10(counts["time_seqs"].to_numpy(dtype=float))
     log_n_subj = np.log10(counts["time_subj"].to_numpy(dtype=float) + SMOOTHING)
@@ -71,6 +95,23 @@ def fact_features(counts: pd.DataFrame, parameters) -> pd.DataFrame:
 def question_features(facts: pd.DataFrame) -> pd.DataFrame:
     """Features of the questions themselves, known before any corpus is read.
 
+    Parameters
+    ----------
+    facts : pandas.DataFrame
+        One probe set (one model's rows) with ``subj``, ``rel`` and ``obj``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``facts``, columns ``log_answer_share`` and ``answer_in_subject``.
+
+    Raises
+    ------
+    SmiError
+        When ``subj``, ``rel`` or ``obj`` is missing.
+
+    Notes
+    -----
     * ``log_answer_share``
       :math:`= \\log_{10} \\frac{|\\{f' : r(f') = r(f),\\ o(f') = o(f)\\}|}{|\\{f' : r(f') = r(f)\\}|}`,
       the share of the probe facts of the fact's relation that have the same
@@ -80,8 +121,6 @@ def question_features(facts: pd.DataFrame) -> pd.DataFrame:
       subject's name, ignoring case ("Paris Saint-Germain" → "Paris"), else 0.
       (With the same case these are the facts of :func:`smi.release.answer_written_in_subject`,
       which evaluation leaves out by default; what remains differs in case.)
-
-    ``facts`` is one probe set (one model's rows) with ``subj``, ``rel`` and ``obj``.
     """
     missing = [name for name in ("subj", "rel", "obj") if name not in facts.columns]
     if missing:
@@ -100,7 +139,22 @@ def question_features(facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def smi_values(counts: pd.DataFrame, parameters: float, width: float = metrics.DEFAULT_BUCKET_WIDTH) -> np.ndarray:
-    """SMI of every fact of one model, normalised over that model's usable facts; 0 where MI ≤ 0."""
+    """SMI of every fact of one model, normalised over that model's usable facts; 0 where MI ≤ 0.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One model's facts with their counts.
+    parameters : float
+        The model's size.
+    width : float, default :data:`smi.metrics.DEFAULT_BUCKET_WIDTH`
+        Width of the MI buckets.
+
+    Returns
+    -------
+    numpy.ndarray
+        One SMI value per row of ``counts`` (see :func:`smi.metrics.predictor_values`).
+    """
     values = np.zeros(len(counts))
     usable = metrics.usable_facts(counts).to_numpy()
     if usable.sum() > 0:
@@ -109,7 +163,18 @@ def smi_values(counts: pd.DataFrame, parameters: float, width: float = metrics.D
 
 
 def smi_column(frame: pd.DataFrame) -> np.ndarray:
-    """SMI of every row of a long accuracy frame, computed model by model."""
+    """SMI of every row of a long accuracy frame, computed model by model.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of several models, with ``model``, ``parameters`` and the counts.
+
+    Returns
+    -------
+    numpy.ndarray
+        :func:`smi_values` of each model's rows, in the frame's row order.
+    """
     values = np.zeros(len(frame))
     for _, rows in frame.groupby("model", sort=False).indices.items():
         part = frame.iloc[rows]
@@ -118,7 +183,25 @@ def smi_column(frame: pd.DataFrame) -> np.ndarray:
 
 
 def check_parameters(parameters, what: str = "--params") -> float:
-    """A model size to predict for, checked by :func:`smi.formats.check_parameters` (finite, a raw count)."""
+    """A model size to predict for, checked by :func:`smi.formats.check_parameters` (finite, a raw count).
+
+    Parameters
+    ----------
+    parameters : object
+        The size as given.
+    what : str, default "--params"
+        What the size is called in the message.
+
+    Returns
+    -------
+    float
+        The size.
+
+    Raises
+    ------
+    SmiError
+        When it is not a finite raw parameter count.
+    """
     from smi.formats import check_parameters as check
 
     return check(parameters, what)

@@ -21,8 +21,20 @@ def _logit(value) -> np.ndarray:
 
 
 def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
-    """The split-conformal quantile of calibration ``scores``: the :math:`\\lceil c(n+1)\\rceil`-th smallest
-    of the n scores for coverage c, or infinity when that exceeds n (too few scores for the coverage).
+    """The split-conformal quantile of calibration scores.
+
+    Parameters
+    ----------
+    scores : array-like
+        The n calibration scores.
+    coverage : float, default :data:`COVERAGE`
+        Nominal coverage c.
+
+    Returns
+    -------
+    float
+        The :math:`\\lceil c(n+1)\\rceil`-th smallest score, or infinity when that exceeds n (too few
+        scores for the coverage).
 
     Notes
     -----
@@ -35,7 +47,19 @@ def conformal_quantile(scores: np.ndarray, coverage: float = COVERAGE) -> float:
 
 
 def mean_interval(mean_prediction: float, logit_half_width: float) -> tuple[float, float]:
-    """An interval symmetric on the logit scale, [0, 1] when ``logit_half_width`` is infinite.
+    """An interval symmetric on the logit scale.
+
+    Parameters
+    ----------
+    mean_prediction : float
+        The predicted mean accuracy :math:`\\hat{\\bar a}`.
+    logit_half_width : float
+        The half width q on the logit scale (a :func:`conformal_quantile`).
+
+    Returns
+    -------
+    tuple of float
+        Lower and upper bound; (0, 1) when ``logit_half_width`` is infinite.
 
     Notes
     -----
@@ -49,14 +73,37 @@ def mean_interval(mean_prediction: float, logit_half_width: float) -> tuple[floa
 
 @dataclass(frozen=True)
 class FactIntervals:
-    """Per-fact intervals :math:`[\\hat a - q_b, \\hat a + q_b] \\cap [0, 1]`, with :math:`q_b` the conformal
-    quantile of the absolute residuals in the prediction bin b (bins between ``edges``)."""
+    """Per-fact intervals calibrated in bins of the prediction.
+
+    Attributes
+    ----------
+    edges : numpy.ndarray
+        Lower edge of every prediction bin (the first bin also takes smaller predictions).
+    half_widths : numpy.ndarray
+        The half width :math:`q_b` of every bin.
+
+    Notes
+    -----
+    :math:`[\\hat a - q_b, \\hat a + q_b] \\cap [0, 1]`, with :math:`q_b` the conformal quantile of the
+    absolute residuals in the prediction bin b.
+    """
 
     edges: np.ndarray
     half_widths: np.ndarray
 
     def bounds(self, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bound of every prediction's interval."""
+        """Lower and upper bound of every prediction's interval.
+
+        Parameters
+        ----------
+        predictions : array-like
+            Per-fact predictions.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Lower and upper bounds, within [0, 1].
+        """
         predictions = np.asarray(predictions, dtype=float)
         bins = np.clip(np.searchsorted(self.edges, predictions, side="right") - 1, 0, len(self.half_widths) - 1)
         half = self.half_widths[bins]
@@ -66,9 +113,27 @@ class FactIntervals:
 def fit_fact_intervals(
     predictions: np.ndarray, residuals: np.ndarray, coverage: float = COVERAGE, bins: int = FACT_INTERVAL_BINS
 ) -> FactIntervals:
-    """Calibrate per-fact intervals on held-out facts: :func:`conformal_quantile` of |residual| within each of
-    ``bins`` equal-count bins of the prediction (a bin's quantile covers the facts predicted alike; an
-    empty calibration gives [0, 1])."""
+    """Calibrate per-fact intervals on held-out facts.
+
+    :func:`conformal_quantile` of |residual| within each of ``bins`` equal-count bins of the
+    prediction (a bin's quantile covers the facts predicted alike; capped at 1).
+
+    Parameters
+    ----------
+    predictions : array-like
+        Held-out predictions.
+    residuals : array-like
+        Their residuals, accuracy minus prediction.
+    coverage : float, default :data:`COVERAGE`
+        Nominal coverage.
+    bins : int, default :data:`FACT_INTERVAL_BINS`
+        Number of equal-count bins (fewer when quantiles coincide).
+
+    Returns
+    -------
+    FactIntervals
+        The intervals; [0, 1] for every fact when there is nothing to calibrate on.
+    """
     predictions, residuals = np.asarray(predictions, dtype=float), np.asarray(residuals, dtype=float)
     if len(predictions) == 0:
         return FactIntervals(np.array([0.0]), np.array([1.0]))

@@ -28,19 +28,46 @@ EVALUATION_FILES = ("predictions.csv", "summary.csv", "evaluation.json")
 
 
 def evaluation_paths(out_dir: Path) -> list[Path]:
-    """The paths :func:`write_evaluation` writes in ``out_dir``: :data:`EVALUATION_FILES`."""
+    """The paths :func:`write_evaluation` writes.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        :data:`EVALUATION_FILES` in ``out_dir``.
+    """
     return [Path(out_dir) / name for name in EVALUATION_FILES]
 
 
 def write_evaluation(
     predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: Path, about: dict | None = None
 ) -> list[Path]:
-    """Write predictions.csv, summary.csv and evaluation.json into ``out_dir``, atomically; return the paths.
+    """Write predictions.csv, summary.csv and evaluation.json into ``out_dir``, atomically.
 
     All three are written under temporary names and renamed into place only when
     all are complete, the record last. ``evaluation.json`` holds the SHA-256 of the
-    two tables and ``about`` (e.g. the :func:`evaluation_key` and the settings), so
-    that a reader can check that the tables belong together and to the run it describes.
+    two tables and ``about``, so that a reader can check that the tables belong
+    together and to the run it describes.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        :func:`evaluate`'s table.
+    summary : pandas.DataFrame
+        :func:`summarise`'s table.
+    out_dir : pathlib.Path
+        The output folder.
+    about : dict or None, default None
+        What the record says of the run (e.g. the :func:`evaluation_key` and the settings).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths written (:func:`evaluation_paths`).
     """
     from smi.files import atomic_outputs, file_sha256
 
@@ -55,8 +82,22 @@ def write_evaluation(
 
 
 def write_predicted(predicted: pd.DataFrame, path: Path) -> Path:
-    """Write :func:`predict_new_model`'s table as CSV, atomically: the previous file stays until the new one is
-    complete."""
+    """Write :func:`predict_new_model`'s table as CSV, atomically.
+
+    The previous file stays until the new one is complete.
+
+    Parameters
+    ----------
+    predicted : pandas.DataFrame
+        The per-fact table.
+    path : pathlib.Path
+        Where to write it.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     with atomic_output(path) as temporary:
         predicted.to_csv(temporary, index=False, float_format="%.6g")
     return Path(path)
@@ -66,9 +107,26 @@ def write_predicted(predicted: pd.DataFrame, path: Path) -> Path:
 
 
 def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFrame:
-    """Per-fact counts of a corpus for :func:`predict_new_model`, read by :func:`smi.formats.read_counts`:
-    JSON list (as the release's ``merge.json``), JSONL, CSV or Parquet with idx, subj, rel, obj,
-    time_subj, time_obj, time_s1j1 and, unless ``corpus_docs`` is given, time_seqs."""
+    """Per-fact counts of a corpus for :func:`predict_new_model`, read by :func:`smi.formats.read_counts`.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        JSON list (as the release's ``merge.json``), JSONL, CSV or Parquet with idx, subj, rel, obj,
+        time_subj, time_obj, time_s1j1 and, unless ``corpus_docs`` is given, time_seqs.
+    corpus_docs : float or None, default None
+        The corpus's number of documents, when the file has no ``time_seqs``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact.
+
+    Raises
+    ------
+    SmiError
+        When the file cannot be read or a record lacks a needed field.
+    """
     from smi import formats
 
     return formats.read_counts(path, corpus_docs, NEEDED_COUNTS)
@@ -76,8 +134,19 @@ def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFra
 
 @dataclass
 class NewModelPrediction:
-    """:func:`predict_new_model`'s answer: the per-fact table, the predicted mean accuracy of ``best``
-    with its :data:`COVERAGE` interval, and the inner :class:`Selection` behind them."""
+    """:func:`predict_new_model`'s answer.
+
+    Attributes
+    ----------
+    facts : pandas.DataFrame
+        The per-fact table.
+    mean : float
+        The predicted mean accuracy of ``best``.
+    mean_lower, mean_upper : float
+        Its :data:`COVERAGE` interval.
+    selection : Selection
+        The inner selection behind them.
+    """
 
     facts: pd.DataFrame
     mean: float
@@ -97,14 +166,47 @@ def predict_new_model(
     tokens: float | None = None,
     threads: int | None = None,
 ) -> NewModelPrediction:
-    """Fit every predictor on all models of the release (without the facts of
-    :func:`smi.release.answer_written_in_subject` unless ``keep_answer_in_subject``), the settings of
-    ``best`` chosen by :func:`select_settings` (inner leave-one-corpus-out), then predict a model of
-    ``parameters`` parameters (and ``tokens`` training tokens, when known) trained on the corpus of
-    ``counts``. The facts table holds the counts' idx, subj, rel, obj, ``answer_in_subject``
-    (:func:`smi.release.answer_written_in_subject`: a scorer that also reads the prompt counts these as
-    known), one ``pred_<name>`` column per predictor and ``best_lower``, ``best_upper``: the per-fact
-    interval of ``pred_best``."""
+    """Fit every predictor on all models of the release, then predict a new model.
+
+    The facts of :func:`smi.release.answer_written_in_subject` are left out of the training
+    unless ``keep_answer_in_subject``; the settings of ``best`` are chosen by
+    :func:`select_settings` (inner leave-one-corpus-out).
+
+    Parameters
+    ----------
+    release_dir : pathlib.Path
+        The paper's release.
+    counts : pandas.DataFrame
+        The new corpus's counts of the probe facts (:func:`load_counts_file`).
+    parameters : float
+        The new model's size.
+    models : pandas.DataFrame or None, default None
+        The models table (None: :func:`smi.release.load_models`).
+    gbm_iterations : int, default 300
+        Boosting iterations.
+    source : str, default "counts"
+        What ``counts`` came from, for messages.
+    keep_answer_in_subject : bool, default False
+        Whether to train on the facts whose answer is written in the subject.
+    tokens : float or None, default None
+        The new model's training tokens, when known.
+    threads : int or None, default None
+        Limit of the numerical libraries' threads while fitting.
+
+    Returns
+    -------
+    NewModelPrediction
+        The facts table holds the counts' idx, subj, rel, obj, ``answer_in_subject``
+        (:func:`smi.release.answer_written_in_subject`: a scorer that also reads the prompt counts
+        these as known), one ``pred_<name>`` column per predictor and ``best_lower``, ``best_upper``:
+        the per-fact interval of ``pred_best``.
+
+    Raises
+    ------
+    SmiError
+        On a bad size, token count or iteration count, an empty models table, an unknown relation
+        or a prediction that is not a number.
+    """
     check_parameters(parameters)
     if tokens is not None:
         from smi.formats import check_tokens

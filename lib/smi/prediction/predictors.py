@@ -25,7 +25,27 @@ PREDICTORS = ("smi", "glm", "gbm_counts", "gbm", "best_fixed", "best")
 
 @dataclass
 class FittedPredictors:
-    """Every predictor fitted on one set of training models."""
+    """Every predictor fitted on one set of training models.
+
+    Attributes
+    ----------
+    smi_line : smi.regression.PerFactFit
+        The line of accuracy on SMI.
+    glm : GlmRanker
+        The GLM with question features.
+    gbm_counts, gbm : BoostingRanker
+        The boosting without and with question features (leaves of :data:`LEAF_FACTS` facts).
+    level : LevelModel
+        The level model of ``best_fixed``.
+    relations : list of str
+        The training relations.
+    best_ranking : GlmRanker or BoostingRanker or None
+        The ranking model of ``best`` (None: ``gbm``).
+    best_level : LevelModel or None
+        The level model of ``best`` (None: ``level``).
+    settings : FitSettings
+        The settings of ``best``.
+    """
 
     smi_line: regression.PerFactFit
     glm: GlmRanker
@@ -48,11 +68,35 @@ def fit_predictors(
 ) -> FittedPredictors:
     """Fit SMI line, GLM, both boosting models and the size trends on a long accuracy frame.
 
-    ``train`` is :func:`smi.release.load_accuracies` output (or rows of it);
-    ``group_column`` names the groups the size trend's extrapolation rule is validated over.
-    ``settings`` (default :data:`FIXED_SETTINGS`) are the choices of ``best``; a ranking model they
-    name that is one of the fixed ones is reused. ``features`` are :func:`fact_features` of ``train``
-    when already computed.
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        :func:`smi.release.load_accuracies` output (or rows of it).
+    group_column : str, default "model"
+        The groups the size trend's extrapolation rule is validated over.
+    gbm_iterations : int, default 300
+        Boosting iterations.
+    seed : int, default 0
+        Boosting seed.
+    settings : FitSettings or None, default None
+        The choices of ``best`` (None: :data:`FIXED_SETTINGS`); a ranking model they name that is one of
+        the fixed ones is reused.
+    features : pandas.DataFrame or None, default None
+        :func:`fact_features` of ``train`` when already computed.
+
+    Returns
+    -------
+    FittedPredictors
+        Every fitted predictor.
+
+    Raises
+    ------
+    SmiError
+        When ``train`` holds fewer than two models (or two sizes).
+
+    Notes
+    -----
+    The SMI line is the OLS fit :math:`\\hat a = \\beta_0 + \\beta_1\\,\\mathrm{SMI}` over all training facts.
     """
     if train["model"].nunique() < 2:
         raise SmiError("training needs at least two models")
@@ -90,8 +134,36 @@ def predict_model(
     source: str = "counts",
     tokens: float | None = None,
 ) -> pd.DataFrame:
-    """Per-fact predicted accuracy of one model (its corpus counts, its size, its training tokens when
-    known, its probe facts): one ``pred_<name>`` column per name in :data:`PREDICTORS`."""
+    """Per-fact predicted accuracy of one model from its corpus counts, size and probe facts.
+
+    Parameters
+    ----------
+    fitted : FittedPredictors
+        The fitted predictors.
+    counts : pandas.DataFrame
+        The model's facts: :data:`NEEDED_FACT_FIELDS` and the counts of :func:`fact_features`.
+    parameters : float
+        The model's size.
+    source : str, default "counts"
+        What ``counts`` came from, for messages.
+    tokens : float or None, default None
+        The model's training tokens, when known.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``counts``: one ``pred_<name>`` column per name in :data:`PREDICTORS`.
+
+    Raises
+    ------
+    SmiError
+        When the size is not a raw count, a fact field is missing or a relation was not seen in training.
+
+    Notes
+    -----
+    ``best_fixed`` and ``best`` are :func:`shift_to_mean` of their ranking model's predictions to their
+    level model's :math:`\\bar a(P)` (and :math:`T`); ``smi`` is the SMI line clipped to [0, 1].
+    """
     check_parameters(parameters, f"{source}: the model size")
     missing = [name for name in NEEDED_FACT_FIELDS if name not in counts.columns]
     if missing:

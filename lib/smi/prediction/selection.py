@@ -25,8 +25,19 @@ from smi.prediction.settings import FIXED_SETTINGS, FitSettings, settings_grid
 
 
 def inner_group_column(group_column: str) -> str:
-    """The groups of the inner leave-one-group-out: series under leave-one-series-out, else corpus
-    (under leave-one-model-out a corpus is stricter and far cheaper than one model at a time)."""
+    """The groups of the inner leave-one-group-out.
+
+    Parameters
+    ----------
+    group_column : str
+        The outer scheme's group column.
+
+    Returns
+    -------
+    str
+        ``series`` under leave-one-series-out, else ``corpus`` (under leave-one-model-out a corpus is
+        stricter and far cheaper than one model at a time).
+    """
     return "series" if group_column == "series" else "corpus"
 
 
@@ -34,13 +45,23 @@ def inner_group_column(group_column: str) -> str:
 class Selection:
     """What the inner leave-one-group-out on the training models found.
 
-    ``settings`` the chosen :class:`FitSettings`; ``scores`` one row per setting of the
-    grid (its label, the inner held-out per-fact mean squared error and mean absolute
-    error of the mean accuracy); ``mean_scores`` the conformity score of every inner
-    held-out model under the chosen settings, :math:`|\\mathrm{logit}\\,\\hat{\\bar a} -
-    \\mathrm{logit}\\,\\bar a|`, and its size (``mean_parameters``); ``fact_predictions`` and
-    ``fact_residuals`` (accuracy minus
-    prediction) of every inner held-out fact under them.
+    Attributes
+    ----------
+    settings : FitSettings
+        The chosen settings.
+    scores : pandas.DataFrame
+        One row per setting of the grid: its label, the inner held-out per-fact mean squared error
+        (``fact_mse``) and mean absolute error of the mean accuracy (``mean_abs_error``).
+    mean_scores : numpy.ndarray
+        The conformity score of every inner held-out model under the chosen settings.
+    fact_predictions, fact_residuals : numpy.ndarray
+        Prediction and residual (accuracy minus prediction) of every inner held-out fact under them.
+    mean_parameters : numpy.ndarray
+        The size of every inner held-out model.
+
+    Notes
+    -----
+    The conformity score of a model is :math:`|\\mathrm{logit}\\,\\hat{\\bar a} - \\mathrm{logit}\\,\\bar a|`.
     """
 
     settings: FitSettings
@@ -55,16 +76,40 @@ class Selection:
     ) -> tuple[float, float]:
         """Split-conformal interval of a new model's mean accuracy (see :func:`mean_interval`).
 
-        With ``parameters``, calibrated only on the inner held-out models on the same side of
-        :data:`INTERVAL_SIZE_CLASS` (models of at least 1B against smaller ones: a Mondrian split,
-        since the level's errors differ between the two); without, on all of them (pooled)."""
+        Parameters
+        ----------
+        mean_prediction : float
+            The model's predicted mean accuracy.
+        parameters : float or None, default None
+            Its size: calibrate only on the inner held-out models on the same side of
+            :data:`INTERVAL_SIZE_CLASS` (a Mondrian split, since the level's errors differ between
+            the two); None: on all of them (pooled).
+        coverage : float, default :data:`COVERAGE`
+            Nominal coverage.
+
+        Returns
+        -------
+        tuple of float
+            Lower and upper bound.
+        """
         scores = self.mean_scores
         if parameters is not None:
             scores = scores[(self.mean_parameters >= INTERVAL_SIZE_CLASS) == (parameters >= INTERVAL_SIZE_CLASS)]
         return mean_interval(mean_prediction, conformal_quantile(scores, coverage))
 
     def fact_intervals(self, coverage: float = COVERAGE) -> FactIntervals:
-        """Per-fact intervals calibrated on the inner held-out facts (see :func:`fit_fact_intervals`)."""
+        """Per-fact intervals calibrated on the inner held-out facts (see :func:`fit_fact_intervals`).
+
+        Parameters
+        ----------
+        coverage : float, default :data:`COVERAGE`
+            Nominal coverage.
+
+        Returns
+        -------
+        FactIntervals
+            The calibrated intervals.
+        """
         return fit_fact_intervals(self.fact_predictions, self.fact_residuals, coverage)
 
 
@@ -80,13 +125,34 @@ def select_settings(
     """Choose the :class:`FitSettings` of ``best`` from the training models alone.
 
     Each group of :func:`inner_group_column` is held out of ``train`` in turn; every
-    ranking model and every level model of ``grid`` (default :func:`settings_grid`) is
-    fitted on the rest and every combination predicts the held-out facts as ``best``
-    does. The setting with the smallest mean squared error over all inner held-out
-    facts wins (ties: the earlier in the grid). ``features`` are the
-    :func:`fact_features` of ``train``'s rows. ``cache`` (a dict) keeps fitted ranking
-    models by their training models and settings, for reuse when another outer fold
-    trains on the same models.
+    ranking model and every level model of ``grid`` is fitted on the rest and every
+    combination predicts the held-out facts as ``best`` does. The setting with the
+    smallest mean squared error over all inner held-out facts wins (ties: the earlier
+    in the grid).
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        The training rows of a long accuracy frame.
+    features : pandas.DataFrame
+        :func:`fact_features` of ``train``'s rows.
+    group_column : str
+        The outer scheme's group column (see :func:`inner_group_column`).
+    gbm_iterations : int, default 300
+        Boosting iterations.
+    seed : int, default 0
+        Boosting seed.
+    grid : list of FitSettings or None, default None
+        The settings to choose from (None: :func:`settings_grid`).
+    cache : dict or None, default None
+        Keeps fitted ranking models by their training models and settings, for reuse when
+        another outer fold trains on the same models.
+
+    Returns
+    -------
+    Selection
+        The chosen settings with their scores and the inner held-out errors that calibrate
+        the intervals; :data:`FIXED_SETTINGS` and empty arrays when no inner fold can be fitted.
 
     Notes
     -----

@@ -141,11 +141,21 @@ SUMMARY_KEYS = ["model", "corpus", "series", "parameters"]
 
 
 def interval_summary(rows: pd.DataFrame) -> dict:
-    """The intervals of ``best`` on one held-out model's rows of :func:`evaluate`'s table: its mean-accuracy
-    interval (``mean_lower``, ``mean_upper``, calibrated within its size class), whether it holds the measured
-    mean (``mean_covered``), its width, the same for the interval calibrated on all inner models
-    (``pooled_*``), the share of facts inside their per-fact interval (``fact_coverage``), the median per-fact
-    width and the settings chosen in the fold."""
+    """The intervals of ``best`` on one held-out model's rows of :func:`evaluate`'s table.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        One model's rows, with ``acc`` and :data:`INTERVAL_COLUMNS`.
+
+    Returns
+    -------
+    dict
+        Its mean-accuracy interval (``mean_lower``, ``mean_upper``, calibrated within its size class),
+        whether it holds the measured mean (``mean_covered``), its width, the same for the interval
+        calibrated on all inner models (``pooled_*``), the share of facts inside their per-fact interval
+        (``fact_coverage``), the median per-fact width and the settings chosen in the fold.
+    """
     mean_acc = float(rows["acc"].mean())
     lower, upper = float(rows["mean_lower"].iloc[0]), float(rows["mean_upper"].iloc[0])
     inside = (rows["acc"] >= rows["best_lower"]) & (rows["acc"] <= rows["best_upper"])
@@ -166,7 +176,30 @@ def interval_summary(rows: pd.DataFrame) -> dict:
 
 
 def summarise(predictions: pd.DataFrame, n_boot: int = 200, seed: int = 0, progress: bool = False) -> pd.DataFrame:
-    """:func:`bootstrap_summary` for every held-out model: one row per model and predictor."""
+    """:func:`bootstrap_summary` for every held-out model: one row per model and predictor.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        :func:`evaluate`'s table.
+    n_boot : int, default 200
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+    progress : bool, default False
+        Whether to show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The model's keys, then :func:`bootstrap_summary`'s columns, then (on the rows of ``best``)
+        :func:`interval_summary`'s values.
+
+    Raises
+    ------
+    SmiError
+        When a metric is NaN (a held-out model with constant accuracy).
+    """
     from tqdm.auto import tqdm
 
     columns = [c for c in predictions.columns if c.startswith("pred_")]
