@@ -19,11 +19,18 @@ LEAF_FACTS = 20
 class FitSettings:
     """The choices of ``best`` that were once tuned by hand, as parameters of the fit.
 
-    ``ranking`` is the per-fact model that ``best`` re-levels (``gbm`` or ``glm``),
-    ``questions`` whether it sees :data:`QUESTION_FEATURES`, ``leaf_facts`` the
-    boosting's smallest leaf in facts' worth of rows (0 for ``glm``),
-    ``trend_min_parameters`` the size from which the separate size trend applies and
-    ``tokens`` whether that trend uses training tokens where they are known.
+    Attributes
+    ----------
+    ranking : str
+        The per-fact model that ``best`` re-levels (``gbm`` or ``glm``).
+    questions : bool
+        Whether it sees :data:`~smi.prediction.features.QUESTION_FEATURES`.
+    leaf_facts : int
+        The boosting's smallest leaf in facts' worth of rows (0 for ``glm``).
+    trend_min_parameters : float
+        The size from which the separate size trend applies.
+    tokens : bool
+        Whether that trend uses training tokens where they are known.
     """
 
     ranking: str = "gbm"
@@ -62,7 +69,13 @@ TOKENS_GRID = (False, True)
 
 
 def settings_grid() -> list[FitSettings]:
-    """Every combination of :data:`RANKING_GRID`, :data:`TREND_GRID` and :data:`TOKENS_GRID`."""
+    """Every combination of :data:`RANKING_GRID`, :data:`TREND_GRID` and :data:`TOKENS_GRID`.
+
+    Returns
+    -------
+    list of FitSettings
+        The grid, ranking models outermost.
+    """
     return [
         FitSettings(kind, questions, leaf, threshold, tokens)
         for kind, questions, leaf in RANKING_GRID

@@ -18,21 +18,54 @@ PREDICTION_BIN_WIDTH = 0.01
 
 
 def out_of_sample_r2(acc: np.ndarray, pred: np.ndarray) -> float:
-    """R² = 1 − Σ(a − â)² / Σ(a − ā)²: the share of per-fact variance the prediction explains (can be < 0)."""
+    """The share of per-fact variance the prediction explains (can be < 0).
+
+    Parameters
+    ----------
+    acc, pred : array-like
+        Measured and predicted accuracy of every fact.
+
+    Returns
+    -------
+    float
+        :math:`R^2 = 1 - \\sum_i (a_i - \\hat a_i)^2 / \\sum_i (a_i - \\bar a)^2`.
+    """
     acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
     return float(1.0 - np.sum((acc - pred) ** 2) / np.sum((acc - acc.mean()) ** 2))
 
 
 def calibration_slope(acc: np.ndarray, pred: np.ndarray) -> float:
-    """OLS slope of accuracy on prediction, cov(a, â) / var(â); NaN when the prediction is constant."""
+    """OLS slope of accuracy on prediction.
+
+    Parameters
+    ----------
+    acc, pred : array-like
+        Measured and predicted accuracy of every fact.
+
+    Returns
+    -------
+    float
+        :math:`\\mathrm{cov}(a, \\hat a) / \\mathrm{var}(\\hat a)`; NaN when the prediction is constant.
+    """
     acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
     spread = np.sum((pred - pred.mean()) ** 2)
     return float(np.sum((acc - acc.mean()) * (pred - pred.mean())) / spread) if spread > 0 else float("nan")
 
 
 def prediction_buckets(pred: np.ndarray) -> np.ndarray:
-    """Bucket value of each prediction for the paper-style R²: the prediction itself when it takes at
-    most 200 distinct values (SMI: the paper's MI buckets), else bins of width 0.01 (bin midpoint)."""
+    """Bucket value of each prediction for the paper-style R².
+
+    Parameters
+    ----------
+    pred : array-like
+        Predictions.
+
+    Returns
+    -------
+    numpy.ndarray
+        The prediction itself when it takes at most 200 distinct values (SMI: the paper's MI buckets),
+        else the midpoint of its bin of width :data:`PREDICTION_BIN_WIDTH`.
+    """
     pred = np.asarray(pred, dtype=float)
     if len(np.unique(pred)) <= 200:
         return pred
@@ -40,7 +73,18 @@ def prediction_buckets(pred: np.ndarray) -> np.ndarray:
 
 
 def bucketed_r2(acc: np.ndarray, pred: np.ndarray) -> float:
-    """The paper's R²: OLS of bucket-mean accuracy on bucket value, one point per bucket."""
+    """The paper's R²: OLS of bucket-mean accuracy on bucket value, one point per bucket.
+
+    Parameters
+    ----------
+    acc, pred : array-like
+        Measured and predicted accuracy of every fact.
+
+    Returns
+    -------
+    float
+        The R² of that fit (buckets of :func:`prediction_buckets`).
+    """
     return regression.bucketed_fit(prediction_buckets(pred), acc).r2
 
 
@@ -73,13 +117,39 @@ def _bootstrap_bucketed_r2(weights: np.ndarray, acc: np.ndarray, pred: np.ndarra
 def bootstrap_summary(
     acc: np.ndarray, predictions: dict[str, np.ndarray], n_boot: int = 200, seed: int = 0
 ) -> pd.DataFrame:
-    """Per predictor: per-fact R², bucketed R², Spearman ρ, mean accuracy, mean prediction and their
+    """Scores of every predictor on one set of facts, with bootstrap CIs.
+
+    Per predictor: per-fact R², bucketed R², Spearman ρ, mean accuracy, mean prediction and their
     difference, the calibration slope and the gain in R² over ``smi``, each with a 95% percentile CI
     from ``n_boot`` resamples of the facts (the same resamples for every predictor).
 
+    Parameters
+    ----------
+    acc : array-like
+        Measured accuracy of every fact.
+    predictions : dict of str to array-like
+        Each predictor's prediction of every fact.
+    n_boot : int, default 200
+        Bootstrap resamples.
+    seed : int, default 0
+        Seed of the resampling.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per predictor: each metric with ``_lo`` and ``_hi`` bounds, ``n_facts``, ``n_buckets``.
+
+    Raises
+    ------
+    SmiError
+        When there are fewer than three facts.
+
+    Notes
+    -----
     The calibration slope is the OLS slope of accuracy on prediction,
     :math:`\\mathrm{cov}(a, \\hat a) / \\mathrm{var}(\\hat a)`: 1 when the predictions spread as much as
-    the accuracies they track, below 1 when they are too confident."""
+    the accuracies they track, below 1 when they are too confident.
+    """
     acc = np.asarray(acc, dtype=float)
     n = len(acc)
     if n < 3:
