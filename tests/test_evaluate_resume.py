@@ -124,7 +124,7 @@ def test_folds_from_other_code_or_damaged_files_are_recomputed(monkeypatch, caps
     reference = prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds)
     capsys.readouterr()
 
-    monkeypatch.setattr(prediction, "code_version", lambda: "another version of the code")
+    monkeypatch.setattr(prediction.evaluation, "code_version", lambda: "another version of the code")
     assert prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds).equals(reference)
     assert capsys.readouterr().err.count("inputs changed (code), recomputing") == len(SMALL_CORPORA)
 
@@ -295,7 +295,7 @@ def test_predict_refuses_an_unusable_out_before_fitting(
     else:
         (tmp_path / "file").write_text("")
         out = tmp_path / "file" / "predicted.csv"
-    monkeypatch.setattr(prediction, "fit_predictors", lambda *a, **k: pytest.fail("fitted before checking --out"))
+    monkeypatch.setattr(prediction.io, "fit_predictors", lambda *a, **k: pytest.fail("fitted before checking --out"))
     code, _, err = run_cli(*predict_argv(release, table, new_corpus_counts, out))
     assert code == 2 and message in err and err.count("\n") == 1
 
@@ -304,10 +304,10 @@ def test_the_selection_grid_and_the_interval_settings_enter_the_key(monkeypatch)
     """Issue 13: a fold saved with another grid of settings, coverage or bins of the intervals is not reused."""
     accuracies = synthetic_accuracies(30, corpora=SMALL_CORPORA)
     key = prediction.evaluation_key(accuracies, "leave-one-corpus-out", 10, 0)
-    monkeypatch.setattr(prediction, "TREND_GRID", (0.0, 1e9))
+    monkeypatch.setattr(prediction.settings, "TREND_GRID", (0.0, 1e9))
     assert prediction.evaluation_key(accuracies, "leave-one-corpus-out", 10, 0)["settings"] != key["settings"]
     monkeypatch.undo()
-    monkeypatch.setattr(prediction, "COVERAGE", 0.8)
+    monkeypatch.setattr(prediction.intervals, "COVERAGE", 0.8)
     assert prediction.evaluation_key(accuracies, "leave-one-corpus-out", 10, 0)["settings"] != key["settings"]
     monkeypatch.undo()
     tokens = accuracies.assign(tokens=accuracies["parameters"] * 20.0)  # training tokens are part of the data

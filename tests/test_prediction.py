@@ -426,9 +426,9 @@ def test_settings_are_parameters_of_the_fit(synthetic):
     """The leaf size reaches the boosting, the threshold the level model; the fixed settings are today's."""
     train = synthetic[synthetic["corpus"] != "alpha"]
     fitted = prediction.fit_predictors(train, "corpus", 20, settings=prediction.FitSettings("gbm", False, 40, 0.0))
-    assert fitted.best_ranking.model.min_samples_leaf == 40 * train["model"].nunique()
+    assert fitted.best_ranking.model_.min_samples_leaf == 40 * train["model"].nunique()
     assert not fitted.best_ranking.questions and fitted.best_level.min_parameters == 0.0
-    assert fitted.gbm.model.min_samples_leaf == prediction.LEAF_FACTS * train["model"].nunique()
+    assert fitted.gbm.model_.min_samples_leaf == prediction.LEAF_FACTS * train["model"].nunique()
     reused = prediction.fit_predictors(train, "corpus", 20)
     assert reused.best_ranking is reused.gbm and prediction.FIXED_SETTINGS.label() == "gbm+q leaf 20, trend ≥ 1e+09"
     assert len(prediction.settings_grid()) == len(prediction.RANKING_GRID) * len(prediction.TREND_GRID) * len(

@@ -1,0 +1,241 @@
+"""Files in and out, and the prediction of a model not trained yet.
+
+Reading a corpus's counts (:func:`load_counts_file`), writing an evaluation's
+three files together (:func:`write_evaluation`) and a new model's table
+(:func:`write_predicted`); :func:`predict_new_model` fits on the whole release
+and predicts one new model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from smi import release
+from smi.errors import SmiError
+from smi.files import atomic_output
+from smi.prediction.evaluation import _threads
+from smi.prediction.features import NEEDED_COUNTS, check_parameters, fact_features
+from smi.prediction.predictors import fit_predictors, predict_model
+from smi.prediction.selection import Selection, select_settings
+
+#: The files of one evaluation, in the order they are renamed into place (the record, last, says the set is complete).
+EVALUATION_FILES = ("predictions.csv", "summary.csv", "evaluation.json")
+
+
+def evaluation_paths(out_dir: Path) -> list[Path]:
+    """The paths :func:`write_evaluation` writes.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The output folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        :data:`EVALUATION_FILES` in ``out_dir``.
+    """
+    return [Path(out_dir) / name for name in EVALUATION_FILES]
+
+
+def write_evaluation(
+    predictions: pd.DataFrame, summary: pd.DataFrame, out_dir: Path, about: dict | None = None
+) -> list[Path]:
+    """Write predictions.csv, summary.csv and evaluation.json into ``out_dir``, atomically.
+
+    All three are written under temporary names and renamed into place only when
+    all are complete, the record last. ``evaluation.json`` holds the SHA-256 of the
+    two tables and ``about``, so that a reader can check that the tables belong
+    together and to the run it describes.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        :func:`evaluate`'s table.
+    summary : pandas.DataFrame
+        :func:`summarise`'s table.
+    out_dir : pathlib.Path
+        The output folder.
+    about : dict or None, default None
+        What the record says of the run (e.g. the :func:`evaluation_key` and the settings).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths written (:func:`evaluation_paths`).
+    """
+    from smi.files import atomic_outputs, file_sha256
+
+    paths = evaluation_paths(out_dir)
+    with atomic_outputs(paths) as (predictions_tmp, summary_tmp, record_tmp):
+        predictions.to_csv(predictions_tmp, index=False, float_format="%.6g")
+        summary.to_csv(summary_tmp, index=False, float_format="%.6g")
+        hashes = {paths[0].name: file_sha256(predictions_tmp), paths[1].name: file_sha256(summary_tmp)}
+        record = {**(about or {}), "files": hashes}
+        Path(record_tmp).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return paths
+
+
+def write_predicted(predicted: pd.DataFrame, path: Path) -> Path:
+    """Write :func:`predict_new_model`'s table as CSV, atomically.
+
+    The previous file stays until the new one is complete.
+
+    Parameters
+    ----------
+    predicted : pandas.DataFrame
+        The per-fact table.
+    path : pathlib.Path
+        Where to write it.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    with atomic_output(path) as temporary:
+        predicted.to_csv(temporary, index=False, float_format="%.6g")
+    return Path(path)
+
+
+# ---------------------------------------------------------------- a model not trained yet
+
+
+def load_counts_file(path: Path, corpus_docs: float | None = None) -> pd.DataFrame:
+    """Per-fact counts of a corpus for :func:`predict_new_model`, read by :func:`smi.formats.read_counts`.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        JSON list (as the release's ``merge.json``), JSONL, CSV or Parquet with idx, subj, rel, obj,
+        time_subj, time_obj, time_s1j1 and, unless ``corpus_docs`` is given, time_seqs.
+    corpus_docs : float or None, default None
+        The corpus's number of documents, when the file has no ``time_seqs``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fact.
+
+    Raises
+    ------
+    SmiError
+        When the file cannot be read or a record lacks a needed field.
+    """
+    from smi import formats
+
+    return formats.read_counts(path, corpus_docs, NEEDED_COUNTS)
+
+
+@dataclass
+class NewModelPrediction:
+    """:func:`predict_new_model`'s answer.
+
+    Attributes
+    ----------
+    facts : pandas.DataFrame
+        The per-fact table.
+    mean : float
+        The predicted mean accuracy of ``best``.
+    mean_lower, mean_upper : float
+        Its :data:`COVERAGE` interval.
+    selection : Selection
+        The inner selection behind them.
+    """
+
+    facts: pd.DataFrame
+    mean: float
+    mean_lower: float
+    mean_upper: float
+    selection: Selection
+
+
+def predict_new_model(
+    release_dir: Path,
+    counts: pd.DataFrame,
+    parameters: float,
+    models: pd.DataFrame | None = None,
+    gbm_iterations: int = 300,
+    source: str = "counts",
+    keep_answer_in_subject: bool = False,
+    tokens: float | None = None,
+    threads: int | None = None,
+) -> NewModelPrediction:
+    """Fit every predictor on all models of the release, then predict a new model.
+
+    The facts of :func:`smi.release.answer_written_in_subject` are left out of the training
+    unless ``keep_answer_in_subject``; the settings of ``best`` are chosen by
+    :func:`select_settings` (inner leave-one-corpus-out).
+
+    Parameters
+    ----------
+    release_dir : pathlib.Path
+        The paper's release.
+    counts : pandas.DataFrame
+        The new corpus's counts of the probe facts (:func:`load_counts_file`).
+    parameters : float
+        The new model's size.
+    models : pandas.DataFrame or None, default None
+        The models table (None: :func:`smi.release.load_models`).
+    gbm_iterations : int, default 300
+        Boosting iterations.
+    source : str, default "counts"
+        What ``counts`` came from, for messages.
+    keep_answer_in_subject : bool, default False
+        Whether to train on the facts whose answer is written in the subject.
+    tokens : float or None, default None
+        The new model's training tokens, when known.
+    threads : int or None, default None
+        Limit of the numerical libraries' threads while fitting.
+
+    Returns
+    -------
+    NewModelPrediction
+        The facts table holds the counts' idx, subj, rel, obj, ``answer_in_subject``
+        (:func:`smi.release.answer_written_in_subject`: a scorer that also reads the prompt counts
+        these as known), one ``pred_<name>`` column per predictor and ``best_lower``, ``best_upper``:
+        the per-fact interval of ``pred_best``.
+
+    Raises
+    ------
+    SmiError
+        On a bad size, token count or iteration count, an empty models table, an unknown relation
+        or a prediction that is not a number.
+    """
+    check_parameters(parameters)
+    if tokens is not None:
+        from smi.formats import check_tokens
+
+        tokens = check_tokens(tokens)
+    if not gbm_iterations >= 1:
+        raise SmiError(f"--gbm-iterations must be at least 1, got {gbm_iterations}")
+    models = release.load_models() if models is None else models
+    if models.empty:
+        raise SmiError("the models table has no models to fit on")
+    training = release.load_accuracies(release_dir, models)
+    if not keep_answer_in_subject:
+        training, _ = release.drop_answer_in_subject(training)
+    features = fact_features(training, training["parameters"].to_numpy(dtype=float))
+    with _threads(threads):
+        selection = select_settings(training, features, "corpus", gbm_iterations)
+        fitted = fit_predictors(training, "corpus", gbm_iterations, settings=selection.settings, features=features)
+    keep = [c for c in ("idx", "subj", "rel", "obj") if c in counts.columns]
+    predicted = pd.concat([counts[keep], predict_model(fitted, counts, parameters, source, tokens)], axis=1)
+    predicted.insert(len(keep), "answer_in_subject", release.answer_written_in_subject(counts))
+    values = predicted.filter(like="pred_").to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+        raise SmiError(
+            f"{source}: the prediction for fact idx {predicted['idx'].iloc[row]} is not a number; check its counts"
+        )
+    predicted["best_lower"], predicted["best_upper"] = selection.fact_intervals().bounds(
+        predicted["pred_best"].to_numpy()
+    )
+    mean = float(predicted["pred_best"].mean())
+    lower, upper = selection.mean_interval(mean, parameters)
+    return NewModelPrediction(predicted, mean, lower, upper, selection)

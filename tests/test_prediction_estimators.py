@@ -1,0 +1,92 @@
+"""The ranking models as scikit-learn estimators: conventions, one shared design, the code version of the package."""
+
+import shutil
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from threadpoolctl import threadpool_limits
+
+from smi import prediction
+from synthetic_release import synthetic_accuracies
+
+
+@pytest.fixture(scope="module")
+def training():
+    """Training rows, their ranking input and accuracies, and the rows of one held-out corpus."""
+    import sklearn.ensemble  # noqa: F401 - threadpoolctl limits only libraries already loaded
+
+    accuracies = synthetic_accuracies(60)
+    train, test = accuracies[accuracies["corpus"] != "gamma"], accuracies[accuracies["corpus"] == "gamma"]
+    features = prediction.fact_features(train, train["parameters"].to_numpy(dtype=float))
+    test_features = prediction.fact_features(test, test["parameters"].to_numpy(dtype=float))
+    return (
+        prediction.ranking_input(features, train),
+        train["acc"].to_numpy(dtype=float),
+        prediction.ranking_input(test_features, test.drop(columns="model")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("estimator", "changed"),
+    [
+        (prediction.GlmRanker(questions=False, relations=["born", "capital", "plays"]), {"questions": True}),
+        (prediction.BoostingRanker(leaf_facts=5, iterations=7, random_state=3), {"leaf_facts": 10}),
+    ],
+)
+def test_ranking_models_follow_the_scikit_learn_conventions(training, estimator, changed):
+    X, y, X_test = training
+    params = estimator.get_params()
+    copy = clone(estimator)
+    assert copy.get_params() == params and not hasattr(copy, "model_")
+    with pytest.raises(NotFittedError):
+        copy.predict(X_test)
+    with threadpool_limits(1):
+        assert copy.fit(X, y) is copy
+    assert copy.get_params() == params  # fitting leaves the parameters as they were given
+    assert {"model_", "design_", "relations_"} <= set(vars(copy)) and copy.relations_ == ["born", "capital", "plays"]
+    predicted = copy.predict(X_test)
+    assert predicted.shape == (len(X_test),) and ((predicted >= 0) & (predicted <= 1)).all()
+    assert clone(estimator).set_params(**changed).get_params() == {**params, **changed}
+
+
+def test_glm_design_is_the_formula_fitted_on_training_rows_only(training):
+    """Constant, sample-standardised features and size, their products with size, one indicator per relation but
+    the first; the training means and spreads are applied unchanged to new rows."""
+    X, y, X_test = training
+    glm = prediction.GlmRanker().fit(X, y)
+    columns = [*prediction.GLM_FEATURES, prediction.SIZE_FEATURE]
+    mean, std = X[columns].mean(), X[columns].std(ddof=1)
+    z = ((X_test[columns] - mean) / std).to_numpy()
+    relations = sorted(X["rel"].unique())
+    indicators = np.column_stack([(X_test["rel"] == r).to_numpy(dtype=float) for r in relations[1:]])
+    by_hand = np.column_stack([np.ones(len(X_test)), z, z[:, :-1] * z[:, -1:], indicators])
+    np.testing.assert_allclose(glm.design_.transform(X_test), by_hand, rtol=1e-12, atol=1e-12)
+    logits = by_hand @ glm.coef_
+    np.testing.assert_allclose(glm.predict(X_test), 1 / (1 + np.exp(-logits)), rtol=1e-12)
+
+
+def test_boosting_input_keeps_the_column_order_and_codes_the_relation(training):
+    X, y, X_test = training
+    with threadpool_limits(1):
+        gbm = prediction.BoostingRanker(questions=False, iterations=5).fit(X, y)
+    design = gbm.design_.transform(X_test.assign(rel=["unknown", *X_test["rel"].iloc[1:]]))
+    columns = [*prediction.NORMALISED_FEATURES, *prediction.EXPOSURE_FEATURES, prediction.SIZE_FEATURE]
+    np.testing.assert_array_equal(design[:, :-1], X_test[columns].to_numpy())
+    codes = [sorted(X["rel"].unique()).index(r) for r in X_test["rel"].iloc[1:]]
+    assert design[0, -1] == -1 and list(design[1:, -1]) == codes
+    assert gbm.model_.min_samples_leaf == prediction.LEAF_FACTS * X["model"].nunique()
+
+
+def test_code_version_covers_every_module_of_the_package(monkeypatch, tmp_path):
+    sources = prediction.package_sources()
+    names = {path.name for path in sources}
+    modules = {name.split(".")[-1] for name in (getattr(prediction, n).__module__ for n in ("evaluate", "GlmRanker"))}
+    assert "__init__.py" in names and {f"{m}.py" for m in modules} <= names
+    assert names == {path.name for path in sources[0].parent.glob("*.py")}
+    copies = [shutil.copy(path, tmp_path / path.name) for path in sources]
+    monkeypatch.setattr(prediction.evaluation, "package_sources", lambda: copies)
+    before = prediction.code_version()
+    (tmp_path / "estimators.py").write_text((tmp_path / "estimators.py").read_text() + "\n# an edit\n")
+    assert prediction.code_version() != before
