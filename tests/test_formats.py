@@ -129,6 +129,41 @@ def test_idx_1_and_string_1_in_one_facts_file_are_a_duplicate(tmp_path, suffix):
             reader(path)
 
 
+def test_integer_idx_duplicates_are_found_by_the_quick_path_and_named_by_the_careful_one():
+    where = lambda row: f"record {row}"
+    formats.check_idx([3, 1, 2], where)  # all distinct integers: accepted
+    with pytest.raises(SmiError, match=r"record 3: duplicate idx 1$"):
+        formats.check_idx([3, 1, 2, 1], where)
+    with pytest.raises(SmiError, match=r"record 1: idx must be an integer or a string, got True"):
+        formats.check_idx([3, True], where)  # a bool is not an int here
+
+
+def test_facts_json_with_a_byte_order_mark_reads_like_without(tmp_path):
+    records = [{"idx": 1, "subj": "Ada é", "rel": "born", "obj": "London"}]
+    plain, marked = tmp_path / "plain.json", tmp_path / "marked.json"
+    plain.write_bytes(json.dumps(records, ensure_ascii=False).encode("utf-8"))
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert formats.read_facts(marked) == formats.read_facts(plain)
+    (tmp_path / "latin1.json").write_bytes(json.dumps(records, ensure_ascii=False).encode("latin-1"))
+    with pytest.raises(SmiError, match=r"latin1.json: not valid UTF-8"):
+        formats.read_facts(tmp_path / "latin1.json")
+
+
+def test_facts_built_by_hand_are_checked_before_counting_and_read_ones_once(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"text": " Ada London"}\n')
+    bad = formats.Facts([1], ["Ada"], ["born"], ["  "])
+    assert not bad.checked
+    with pytest.raises(SmiError, match=r"facts row 0 \(idx 1\): field 'obj' must be a non-empty string"):
+        counting.count_corpus(bad, [corpus], tmp_path / "work", progress=False)
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps([{"idx": 1, "subj": "Ada", "rel": "born", "obj": "London"}]))
+    read = formats.read_facts(path)
+    assert read.checked
+    run = counting.count_corpus(read, [corpus], tmp_path / "work2", progress=False)
+    assert run.columns()["time_s1j1"] == [1]
+
+
 def test_lone_surrogate_in_a_name_is_refused_at_read_time_with_its_row(tmp_path):
     """Before: read without a word; `smi count` then counted the whole corpus and failed writing the output."""
     path = tmp_path / "facts.json"

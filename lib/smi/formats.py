@@ -132,13 +132,18 @@ class Facts:
     def __len__(self) -> int:
         return len(self.idx)
 
+    @property
+    def checked(self) -> bool:
+        """Whether :func:`check_facts` has passed these facts (as every reader does)."""
+        return self.__dict__.get("_checked", False)
+
     def columns(self) -> dict[str, list]:
         """The columns by name, in :data:`FACT_FIELDS` order."""
         return {name: getattr(self, name) for name in FACT_FIELDS}
 
     def is_plain(self) -> bool:
         """Whether every value is a str or an int (so the csv and json modules write it as pandas would)."""
-        return all(type(value) in (str, int) for column in self.columns().values() for value in column)
+        return all(set(map(type, column)) <= {str, int} for column in self.columns().values())
 
     @classmethod
     def from_records(cls, records: list[dict]) -> Facts:
@@ -192,6 +197,8 @@ def idx_key(value: object) -> object:
 
 def check_idx(values: list, where: Where) -> None:
     """Require an idx in every row, of a usable type, and no idx twice (compared by :func:`idx_key`)."""
+    if set(map(type, values)) == {int} and len(set(values)) == len(values):  # the common case, at C speed
+        return
     first_row: dict = {}
     for row, idx in enumerate(values):
         if _is_missing(idx):
@@ -210,8 +217,9 @@ def check_idx(values: list, where: Where) -> None:
 def first_unencodable(values: Iterable) -> int | None:
     """Position of the first string that cannot be encoded as UTF-8 (a lone surrogate), or None."""
     values = list(values)
+    texts = values if set(map(type, values)) == {str} else [value for value in values if isinstance(value, str)]
     try:
-        "".join(value for value in values if isinstance(value, str)).encode("utf-8")
+        "".join(texts).encode("utf-8")
         return None
     except UnicodeEncodeError:
         pass
@@ -250,6 +258,7 @@ def check_facts(facts: Facts, where: Where | Path) -> Facts:
     where = _rows(where)
     check_idx(facts.idx, where)
     check_names(facts, where)
+    object.__setattr__(facts, "_checked", True)  # frozen: marked once, so later users need not check again
     return facts
 
 

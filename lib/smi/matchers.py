@@ -165,7 +165,8 @@ def build_automaton(strings: tuple[str, ...], match: str):
 
     patterns = search_patterns(strings, match)
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    for string_id in sorted(range(len(patterns)), key=lambda i: _search_key(patterns[i])):
+    keys = list(map(_search_key, patterns))
+    for string_id in sorted(range(len(patterns)), key=keys.__getitem__):
         automaton.add_word(patterns[string_id], string_id)
     automaton.make_automaton()
     return automaton

@@ -53,10 +53,11 @@ def default_work_dir(out: Path) -> Path:
 
 
 def estimated_output_bytes(facts: Facts) -> int:
-    """A low estimate of a counts table's size: the facts' text and about 40 bytes of counts per fact."""
-    text = sum(
-        len(str(value).encode("utf-8", "surrogatepass")) for column in facts.columns().values() for value in column
-    )
+    """A low estimate of a counts table's size: the facts' characters and about 40 bytes of counts per fact.
+
+    Characters, not UTF-8 bytes: never more, and counted at C speed (no encoding).
+    """
+    text = sum(sum(map(len, map(str, column))) for column in facts.columns().values())
     return text + 40 * len(facts)
 
 

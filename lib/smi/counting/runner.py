@@ -390,7 +390,8 @@ def count_corpus(
     if processes > 1 and (workers is not None or scheduler is not None):
         raise SmiError("give --processes or a Dask cluster (--workers/--scheduler), not both")
     facts = as_facts(triples)
-    check_names(facts, lambda row: f"facts row {row}")  # a DataFrame given here was not read by a reader
+    if not facts.checked:  # facts built by hand or from a DataFrame, not by a reader
+        check_names(facts, lambda row: f"facts row {row}")
     strings = fact_strings(facts)
     shards = corpus_io.plan_shards(corpus_io.expand_corpus(corpus), shard_bytes)
     work_dir = prepare_work_dir(work_dir, needed_bytes=8 * (len(strings.strings) + len(facts)) + 4096)
