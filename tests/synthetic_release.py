@@ -118,6 +118,25 @@ def write_release(accuracies: pd.DataFrame, folder: Path) -> Path:
     return path
 
 
+def predict_argv(release, table, counts, out, params="3e9", iterations: int = 10) -> list:
+    """The arguments of an ``smi predict`` of ``counts`` at ``params`` with the release's models table."""
+    return [
+        "predict",
+        "--counts",
+        counts,
+        "--params",
+        params,
+        "--release",
+        release,
+        "--models-table",
+        table,
+        "--gbm-iterations",
+        str(iterations),
+        "--out",
+        out,
+    ]
+
+
 def run_cli_quietly(argv: list[str]) -> None:
     """Run ``smi`` with ``argv`` in this process, output discarded, one thread; exit with its status.
 

@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from smi import data, regression
+from smi import counting, data, formats, prediction, regression
 from smi.errors import SmiError
 
 
@@ -277,3 +277,25 @@ def test_library_errors_name_parameters_and_the_cli_names_flags(tmp_path, run_cl
     assert cli.flag_message(error) == f"{a_file}: --out must be a folder, and this is a file"
     code, _, err = run_cli("data", "fetch", "--dest", a_file)
     assert code == 2 and err.strip().splitlines()[-1] == f"smi: error: {a_file}: --dest is a file, not a folder"
+
+
+@pytest.mark.parametrize(
+    ("call", "library", "command_line"),
+    [
+        (lambda: formats.check_parameters(5), "parameters 5: ", "--params 5: "),
+        (lambda: formats.check_tokens(-1), "tokens -1: ", "--tokens -1: "),
+        (lambda: formats.check_document_count(0), "corpus_docs must be", "--corpus-docs must be"),
+        (lambda: prediction.check_gbm_iterations(0), "gbm_iterations must be", "--gbm-iterations must be"),
+        (lambda: prediction.check_seed(-1), "seed must be", "--seed must be"),
+        (lambda: counting.count_corpus(None, [], "w", processes=0), "processes must be", "--processes must be"),
+        (lambda: counting.count_corpus(None, [], "w", workers=0), "workers must be", "--workers must be"),
+    ],
+)
+def test_counting_prediction_and_formats_errors_name_parameters(call, library, command_line):
+    from smi import cli
+    from smi.errors import ParameterValueError
+
+    with pytest.raises(ParameterValueError) as raised:
+        call()
+    assert str(raised.value).startswith(library)
+    assert cli.flag_message(raised.value).startswith(command_line)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from smi import prediction
-from synthetic_release import run_cli_quietly, synthetic_accuracies, write_release
+from synthetic_release import predict_argv, run_cli_quietly, synthetic_accuracies, write_release
 
 KILLS = 20
 PRELOAD = [
@@ -140,23 +140,7 @@ def test_killed_predict_reruns_keep_the_previous_complete_output(forkserver, tmp
     def run(out: Path, params: str):
         process = forkserver.Process(
             target=run_cli_quietly,
-            args=(
-                [
-                    "predict",
-                    "--counts",
-                    tmp_path / "counts.json",
-                    "--params",
-                    params,
-                    "--release",
-                    release,
-                    "--models-table",
-                    table,
-                    "--gbm-iterations",
-                    "8",
-                    "--out",
-                    out,
-                ],
-            ),
+            args=(predict_argv(release, table, tmp_path / "counts.json", out, params, iterations=8),),
         )
         process.start()
         return process

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 from smi import prediction
 from smi.errors import SmiError
 from smi.files import file_sha256
-from synthetic_release import synthetic_accuracies, write_release
+from synthetic_release import predict_argv, synthetic_accuracies, write_release
 
 SMALL_CORPORA = {"alpha": 2e6, "beta": 3e7, "gamma": 4e8}
 
@@ -161,24 +161,6 @@ def test_every_model_size_and_setting_enters_the_key():
 
 
 # --------------------------------------------------------------------------- smi predict
-
-
-def predict_argv(release, table, counts, out, params="3e9"):
-    return [
-        "predict",
-        "--counts",
-        counts,
-        "--params",
-        params,
-        "--release",
-        release,
-        "--models-table",
-        table,
-        "--gbm-iterations",
-        "10",
-        "--out",
-        out,
-    ]
 
 
 @pytest.fixture

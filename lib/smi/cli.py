@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Library parameters whose flag is not ``--`` + the name with dashes.
-FLAG_OF_PARAMETER = {"out_dir": "--out"}
+FLAG_OF_PARAMETER = {"out_dir": "--out", "parameters": "--params"}
 
 
 def flag_message(error: SmiError) -> str:

@@ -49,7 +49,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, read_json_lines, require_records
 
 if TYPE_CHECKING:
@@ -451,10 +451,10 @@ def require_cooccurrence(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return frame
 
 
-def check_document_count(value: float, what: str = "--corpus-docs") -> int:
-    """A number of documents given on the command line: a finite, positive whole number."""
+def check_document_count(value: float) -> int:
+    """The corpus's number of documents (``corpus_docs``): a finite, positive whole number."""
     if not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 1 and float(value).is_integer()):
-        raise SmiError(f"{what} must be a positive whole number of documents, got {value}")
+        raise ParameterValueError("corpus_docs", f"must be a positive whole number of documents, got {value}")
     return int(value)
 
 
@@ -531,17 +531,26 @@ def parameter_problem(value: object) -> str | None:
     return None
 
 
-def _checked_count(value: float, what: str, problem: str | None) -> float:
-    """``value`` as a float, or a one-line :class:`SmiError` naming ``what``, the value and ``problem``."""
+def _checked_count(value: float, parameter: str, what: str | None, problem: str | None) -> float:
+    """``value`` as a float, or a one-line error naming the value and ``problem``.
+
+    The error names ``what`` when given (a :class:`SmiError`), else the library
+    ``parameter`` (a :class:`ParameterValueError`, which the command line names by its flag).
+    """
     if problem:
         text = f"{value:g}" if isinstance(value, float) else str(value)
+        if what is None:
+            raise ParameterValueError(parameter, f"{text}: {problem}")
         raise SmiError(f"{what} {text}: {problem}")
     return float(value)
 
 
-def check_parameters(value: float, what: str = "--params") -> float:
-    """A model's parameter count, refused (naming ``what``) unless finite and at least :data:`MIN_PARAMETERS`."""
-    return _checked_count(value, what, parameter_problem(value))
+def check_parameters(value: float, what: str | None = None) -> float:
+    """A model's parameter count, refused unless finite and at least :data:`MIN_PARAMETERS`.
+
+    The error names ``what`` (e.g. a file and column), or else the parameter ``parameters``.
+    """
+    return _checked_count(value, "parameters", what, parameter_problem(value))
 
 
 def load_models(path: Path | None = None) -> pd.DataFrame:
@@ -612,9 +621,9 @@ def token_problem(value: object) -> str | None:
     return None
 
 
-def check_tokens(value: float, what: str = "--tokens") -> float:
-    """A model's training tokens, refused (naming ``what``) unless finite and above 0."""
-    return _checked_count(value, what, token_problem(value))
+def check_tokens(value: float, what: str | None = None) -> float:
+    """A model's training tokens, refused unless finite and above 0 (naming ``what``, or else ``tokens``)."""
+    return _checked_count(value, "tokens", what, token_problem(value))
 
 
 def _training_tokens(table: pd.DataFrame, label: str) -> pd.Series:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_output
 
 MATCH_MODES = ("paper", "word")
@@ -139,9 +139,10 @@ def resolve_engine(
     installed = hyperscan_or_none() is not None
     if requested == "hyperscan":
         if not installed:
-            raise SmiError(
-                "--engine hyperscan: the hyperscan package is not installed here "
-                "(pip install hyperscan; wheels exist for Linux x86_64); use --engine auto or pyahocorasick"
+            raise ParameterValueError(
+                "engine",
+                "hyperscan: the hyperscan package is not installed here "
+                "(pip install hyperscan; wheels exist for Linux x86_64); use auto or pyahocorasick",
             )
         return requested, None
     if not installed:

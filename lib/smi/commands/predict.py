@@ -50,9 +50,9 @@ def run(args) -> int:
     from smi.files import check_writable
     from smi.formats import check_parameters, check_tokens  # the models table's rules
 
-    check_parameters(args.params, "--params")
+    check_parameters(args.params)  # its errors name the parameter; smi.cli says --params
     if args.tokens is not None:
-        check_tokens(args.tokens, "--tokens")
+        check_tokens(args.tokens)
     check_fitting_options(args)
     check_writable(args.out)  # before any work: a folder in the way, read-only, a file as a parent
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from smi import corpus_io, matchers
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError
 from smi.formats import Facts, as_facts, check_names
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
@@ -183,8 +183,8 @@ def check_scheduler_address(address: str) -> str:
             if not host or not 0 < port < 65536:
                 raise ValueError(f"no host, or port {port} out of range")
     except (ValueError, TypeError) as error:
-        raise SmiError(
-            f"--scheduler {address}: not a Dask scheduler address such as tcp://host:8786 ({error})"
+        raise ParameterValueError(
+            "scheduler", f"{address}: not a Dask scheduler address such as tcp://host:8786 ({error})"
         ) from None
     return address
 
@@ -382,13 +382,13 @@ def count_corpus(
     Hyperscan database is cached in ``work_dir``).
     """
     if workers is not None and scheduler is not None:
-        raise SmiError("give either --workers or --scheduler, not both")
+        raise SmiError("give either workers or scheduler, not both")  # the command line's flags exclude each other
     if workers is not None and workers < 1:
-        raise SmiError(f"--workers must be at least 1, got {workers}")
+        raise ParameterValueError("workers", f"must be at least 1, got {workers}")
     if processes < 1:
-        raise SmiError(f"--processes must be at least 1, got {processes}")
+        raise ParameterValueError("processes", f"must be at least 1, got {processes}")
     if processes > 1 and (workers is not None or scheduler is not None):
-        raise SmiError("give --processes or a Dask cluster (--workers/--scheduler), not both")
+        raise SmiError("give processes above 1 or a Dask cluster (workers, scheduler), not both")
     facts = as_facts(triples)
     if not facts.checked:  # facts built by hand or from a DataFrame, not by a reader
         check_names(facts, lambda row: f"facts row {row}")

@@ -169,6 +169,7 @@ from smi.prediction.settings import (
     TOKENS_GRID,
     TREND_GRID,
     FitSettings,
+    check_gbm_iterations,
     settings_grid,
 )
 from smi.prediction.summary import (
@@ -230,6 +231,7 @@ __all__ = [
     "bootstrap_summary",
     "bucketed_r2",
     "calibration_slope",
+    "check_gbm_iterations",
     "check_parameters",
     "check_relations",
     "check_seed",

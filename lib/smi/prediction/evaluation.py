@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 
 from smi import metrics, regression
-from smi.errors import SmiError, check_one_of
+from smi.errors import ParameterValueError, SmiError, check_one_of
 from smi.files import atomic_output
 from smi.prediction import intervals
 from smi.prediction.features import fact_features
 from smi.prediction.intervals import FACT_INTERVAL_BINS
 from smi.prediction.predictors import PREDICTORS, fit_predictors, predict_model
 from smi.prediction.selection import select_settings
-from smi.prediction.settings import FIXED_SETTINGS, settings_grid
+from smi.prediction.settings import FIXED_SETTINGS, check_gbm_iterations, settings_grid
 
 #: Evaluation schemes and the column of the accuracy frame that defines a held-out group.
 SCHEMES = {
@@ -321,8 +321,7 @@ def evaluate(
     column = scheme_column(scheme)
     if accuracies.empty:
         raise SmiError("no accuracies to evaluate (no models, or no facts left)")
-    if not gbm_iterations >= 1:
-        raise SmiError(f"--gbm-iterations must be at least 1, got {gbm_iterations}")
+    check_gbm_iterations(gbm_iterations)
     check_seed(seed)
     groups = list(dict.fromkeys(accuracies[column]))
     if len(groups) < 2:
@@ -415,7 +414,7 @@ def check_seed(seed) -> int:
         When it is not such an integer.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise SmiError(f"--seed must be an integer from 0 to {2**32 - 1}, got {seed}")
+        raise ParameterValueError("seed", f"must be an integer from 0 to {2**32 - 1}, got {seed}")
     return int(seed)
 
 

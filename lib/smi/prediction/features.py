@@ -182,15 +182,15 @@ def smi_column(frame: pd.DataFrame) -> np.ndarray:
     return values
 
 
-def check_parameters(parameters, what: str = "--params") -> float:
+def check_parameters(parameters, what: str | None = None) -> float:
     """A model size to predict for, checked by :func:`smi.formats.check_parameters` (finite, a raw count).
 
     Parameters
     ----------
     parameters : object
         The size as given.
-    what : str, default "--params"
-        What the size is called in the message.
+    what : str or None
+        What the size is called in the message (by default the parameter ``parameters``).
 
     Returns
     -------

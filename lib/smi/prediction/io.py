@@ -22,6 +22,7 @@ from smi.prediction.evaluation import _threads
 from smi.prediction.features import NEEDED_COUNTS, check_parameters, fact_features
 from smi.prediction.predictors import fit_predictors, predict_model
 from smi.prediction.selection import Selection, select_settings
+from smi.prediction.settings import check_gbm_iterations
 
 #: The files of one evaluation, in the order they are renamed into place (the record, last, says the set is complete).
 EVALUATION_FILES = ("predictions.csv", "summary.csv", "evaluation.json")
@@ -212,8 +213,7 @@ def predict_new_model(
         from smi.formats import check_tokens
 
         tokens = check_tokens(tokens)
-    if not gbm_iterations >= 1:
-        raise SmiError(f"--gbm-iterations must be at least 1, got {gbm_iterations}")
+    check_gbm_iterations(gbm_iterations)
     models = release.load_models() if models is None else models
     if models.empty:
         raise SmiError("the models table has no models to fit on")

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smi.errors import ParameterValueError
 from smi.prediction.levels import TREND_MIN_PARAMETERS
 
 #: Every training fact appears once per training model, so a leaf of fewer rows than models can
 #: hold one fact and memorise it; leaves of at least this many facts' worth of rows
 #: (``LEAF_FACTS × training models``) make the trees learn from counts what holds across facts.
 LEAF_FACTS = 20
+
+
+def check_gbm_iterations(gbm_iterations: int) -> int:
+    """The boosting's iteration count, refused unless at least 1.
+
+    Parameters
+    ----------
+    gbm_iterations : int
+        Boosting iterations of the ranking model.
+
+    Returns
+    -------
+    int
+        ``gbm_iterations``.
+
+    Raises
+    ------
+    ParameterValueError
+        When it is below 1 (the command line says ``--gbm-iterations``).
+    """
+    if not gbm_iterations >= 1:
+        raise ParameterValueError("gbm_iterations", f"must be at least 1, got {gbm_iterations}")
+    return gbm_iterations
 
 
 # ---------------------------------------------------------------- settings of a fit
