@@ -330,7 +330,7 @@ def test_predict_params_is_checked_like_the_models_table(run_cli, tmp_path, para
         "predict", "--counts", tmp_path / "unused.json", "--params", params, "--out", tmp_path / "p.csv"
     )
     assert message in one_line_error(code, err)
-    with pytest.raises(SmiError, match="^parameters "):  # the library names its parameter, the CLI its flag
+    with pytest.raises(SmiError, match=r"^parameters "):  # the library names its parameter, the CLI its flag
         prediction.predict_new_model(tmp_path, pd.DataFrame(), float(params))
 
 
@@ -353,7 +353,7 @@ def test_counts_file_refuses_duplicate_idx_and_counts_above_the_corpus(tmp_path)
     path.write_text(json.dumps(counts_record(1, subj=50, seqs=40)) + "\n")
     with pytest.raises(SmiError, match=r"line 1: time_subj \(50\) exceeds time_seqs \(40\)"):
         formats.read_counts(path)
-    with pytest.raises(SmiError, match="^corpus_docs must be a positive whole number of documents, got inf"):
+    with pytest.raises(SmiError, match=r"^corpus_docs must be a positive whole number of documents, got inf"):
         prediction.load_counts_file(path, corpus_docs=float("inf"))
 
 

@@ -210,3 +210,28 @@ def file_sha256(path: Path, chunk: int = 2**20) -> str:
         for block in iter(lambda: handle.read(chunk), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def frame_sha256(frame) -> str:
+    """SHA-256 of a DataFrame's content: column names, dtypes and every value, in row order (not the index).
+
+    What keys saved work on its input frame (the folds of ``smi evaluate``, the facts of ``smi probe``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any frame.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
+    import hashlib
+    import json
+
+    import pandas as pd
+
+    digest = hashlib.sha256(json.dumps([[str(c) for c in frame.columns], [str(t) for t in frame.dtypes]]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()

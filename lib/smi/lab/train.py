@@ -156,6 +156,21 @@ class TrainResult:
     reused: bool
 
 
+def _train_result(out_dir: Path, record: dict, resumed_from_step: int, reused: bool) -> TrainResult:
+    """The :class:`TrainResult` of a finished training whose record (``train.json``) is ``record``."""
+    return TrainResult(
+        out_dir,
+        record["parameters"],
+        record["steps"],
+        record["tokens"],
+        record["final_loss"],
+        record["seconds"],
+        record["tokens_per_second"],
+        resumed_from_step,
+        reused,
+    )
+
+
 def quiet_transformers() -> None:
     """No progress bars or advice from transformers while models are saved and loaded (notebooks, ``--no-progress``)."""
     from transformers.utils import logging as transformers_logging
@@ -503,17 +518,7 @@ def train_model(
     key = training_key(corpus_dir, size, settings, device)
     record = read_train_record(out_dir)
     if record is not None and record.get("key") == key:
-        return TrainResult(
-            out_dir,
-            record["parameters"],
-            record["steps"],
-            record["tokens"],
-            record["final_loss"],
-            record["seconds"],
-            record["tokens_per_second"],
-            record["steps"],
-            True,
-        )
+        return _train_result(out_dir, record, record["steps"], reused=True)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     texts = lab_corpus.read_documents(corpus_dir)
 
@@ -609,14 +614,4 @@ def train_model(
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     checkpoint.unlink(missing_ok=True)
-    return TrainResult(
-        out_dir,
-        record["parameters"],
-        record["steps"],
-        record["tokens"],
-        record["final_loss"],
-        record["seconds"],
-        record["tokens_per_second"],
-        start,
-        False,
-    )
+    return _train_result(out_dir, record, start, reused=False)

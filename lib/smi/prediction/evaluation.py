@@ -17,7 +17,7 @@ import pandas as pd
 
 from smi import metrics, regression
 from smi.errors import ParameterValueError, SmiError, check_one_of
-from smi.files import atomic_output
+from smi.files import atomic_output, frame_sha256
 from smi.prediction import intervals
 from smi.prediction.features import fact_features
 from smi.prediction.intervals import FACT_INTERVAL_BINS
@@ -108,22 +108,8 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def frame_fingerprint(frame: pd.DataFrame) -> str:
-    """SHA-256 of a frame's content: column names, dtypes and every value, in row order (not the index).
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Any frame.
-
-    Returns
-    -------
-    str
-        A hex digest.
-    """
-    digest = hashlib.sha256(json.dumps([[str(c) for c in frame.columns], [str(t) for t in frame.dtypes]]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+#: SHA-256 of a frame's content (:func:`smi.files.frame_sha256`): the key of the accuracies evaluated.
+frame_fingerprint = frame_sha256
 
 
 def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, seed: int) -> dict:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
-from smi.files import atomic_output
+from smi.files import atomic_output, frame_sha256
 from smi.probing import backends, protocol
 from smi.probing.backends import Generator, generator_fingerprint
 from smi.probing.inputs import check_templates_cover
@@ -87,22 +87,9 @@ def protocol_code_sha256() -> str:
     return digest.hexdigest()
 
 
-def facts_sha256(facts: pd.DataFrame) -> str:
-    """SHA-256 of the facts to probe: every column name, dtype and value (counts included), in order.
-
-    Parameters
-    ----------
-    facts : pandas.DataFrame
-        The facts.
-
-    Returns
-    -------
-    str
-        The hex digest.
-    """
-    digest = hashlib.sha256(json.dumps([[str(c) for c in facts.columns], [str(t) for t in facts.dtypes]]).encode())
-    digest.update(pd.util.hash_pandas_object(facts, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+#: SHA-256 of the facts to probe, every column name, dtype and value (counts included), in order
+#: (:func:`smi.files.frame_sha256`).
+facts_sha256 = frame_sha256
 
 
 def run_header(
