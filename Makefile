@@ -12,10 +12,10 @@ KERNEL := smi
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data corpus reproduce notebooks fit test lint bench lab labrun clean
+.PHONY: help setup data corpus reproduce notebooks fit test test-fast lint bench lab labrun clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON_BASE) -m venv $(VENV)
@@ -57,8 +57,11 @@ labrun: setup ## the knowledge lab: pre-train small models on a controlled corpu
 reproduce: fit labrun notebooks panels ## everything: venv, data, the lab, all notebooks, the per-model panels, figures and tables
 	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"
 
-test: data corpus ## run the test suite: unit, integration on the released data, notebooks (quick mode, and nbval on the committed outputs)
+test: data corpus ## the whole test suite (what CI runs): unit, integration on the released data, nbval on every committed notebook
 	$(PY) -m pytest
+
+test-fast: data corpus ## the suite without the tests marked slow (nbval's notebook reruns, long runs): for development
+	$(PY) -m pytest -m "not slow"
 
 LINTED := lib tests bench
 lint: setup ## ruff check and ruff format --check on lib, tests and bench (configured in pyproject.toml)

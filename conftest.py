@@ -1,8 +1,8 @@
 """pytest settings that concern the notebooks (nbval is switched on in pyproject.toml).
 
-* Every item nbval collects from ``notebooks/*.ipynb`` gets the ``notebooks`` and
-  ``shared_data`` marks, so ``pytest -m "not notebooks"`` skips them like the
-  papermill tests.
+* Every item nbval collects from ``notebooks/*.ipynb`` gets the ``notebooks``,
+  ``shared_data`` and ``slow`` marks, so ``pytest -m "not slow"`` (``make test-fast``)
+  skips the full reruns of the notebooks.
 * The notebooks save figures and tables under :func:`smi.notebook.figures_dir` and
   :func:`smi.notebook.results_dir`; while pytest runs, those point at a temporary
   folder, so that nbval's reruns do not rewrite ``figures/`` and ``results/``.
@@ -41,3 +41,4 @@ def pytest_collection_modifyitems(config, items):
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebooks)
             item.add_marker(pytest.mark.shared_data)
+            item.add_marker(pytest.mark.slow)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers import write_jsonl
 from smi import corpus_io, counting, matchers
 from smi.errors import SmiError
-from test_count_robustness import PAIRS, TEXTS, write_jsonl, write_triples  # the same small corpus and facts
+from test_count_robustness import PAIRS, TEXTS, write_triples  # the same small corpus and facts
 
 LIB = Path(counting.__file__).resolve().parents[2]  # lib/smi/counting/__init__.py → lib
 needs_hyperscan = pytest.mark.skipif(matchers.hyperscan_or_none() is None, reason="hyperscan is not installed")

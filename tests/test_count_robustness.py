@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import one_line_error, write_jsonl
 from smi import corpus_io, counting
 from smi.release import COUNT_FIELDS
 
@@ -39,12 +40,6 @@ TEXTS = [" Ann met Bell", "Anna Bell", " Bell", "", " Ann Arbor and Bell", "noth
 PAIRS = [("Ann", "Bell"), ("Anna Bell", "Ann"), ("Éva", "Ann"), ("Bell", "Arbor")]
 
 
-def write_jsonl(path: Path, texts: list[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps({"text": text}) + "\n" for text in texts), encoding="utf-8")
-    return path
-
-
 def write_triples(path: Path, pairs=PAIRS) -> Path:
     path.write_text(
         json.dumps([{"idx": i, "subj": s, "rel": "r", "obj": o} for i, (s, o) in enumerate(pairs)]), encoding="utf-8"
@@ -58,13 +53,6 @@ def expected_counts(texts: list[str], triples: Path, match: str = "paper") -> li
 
 def table_counts(out: Path) -> list[list[int]]:
     return pd.read_csv(out, keep_default_na=False)[list(COUNT_FIELDS)].to_numpy().tolist()
-
-
-def one_line_error(code: int, err: str, *fragments: str) -> None:
-    assert code == 2, err
-    assert err.startswith("smi: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import write_jsonl
 from smi import corpus_io, counting, matchers
 from smi.release import COUNT_FIELDS
 
@@ -24,12 +25,6 @@ ENGINES = [
         "hyperscan", marks=pytest.mark.skipif(matchers.hyperscan_or_none() is None, reason="hyperscan is not installed")
     ),
 ]
-
-
-def write_jsonl(path: Path, texts: list[str], field: str = "text") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps({field: text}) + "\n" for text in texts), encoding="utf-8")
-    return path
 
 
 def write_triples(path: Path, pairs: list[tuple[str, str]]) -> Path:

@@ -14,19 +14,11 @@ import pandas as pd
 import pytest
 
 import smi
+from helpers import one_line_error
 from smi import counting, formats, prediction, regression, release, triples
 from smi.errors import SmiError
 
 # --------------------------------------------------------------------------- helpers
-
-
-def one_line_error(code: int, err: str) -> str:
-    """The single ``smi: error:`` line of a failed command (asserts there is exactly one and no traceback)."""
-    assert code == 2, err
-    assert "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.startswith("smi: error: ")]
-    assert len(lines) == 1 and err.rstrip("\n").endswith(lines[0]), err
-    return lines[0]
 
 
 def counts_record(idx, s1j1=5, subj=50, obj=60, seqs=1000, **extra) -> dict:

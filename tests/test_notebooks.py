@@ -231,3 +231,19 @@ def test_readme_papermill_example_runs_verbatim(command, tmp_path, release_dir, 
         assert json.loads(output.read_text())["cells"]
     finally:
         output.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)
+def test_committed_outputs_were_made_by_the_current_library_code(notebook):
+    """`make notebooks` stamps each notebook with the hash of the smi code it imports; a change of that code
+    (not of a comment or a docstring) without a rerun of the notebook leaves a stale stamp."""
+    from smi.notebook import STAMP_KEY, code_stamp
+
+    committed = json.loads(notebook.read_text())
+    stamp = committed["metadata"].get(STAMP_KEY)
+    assert stamp is not None, f"{notebook.name}: no code stamp; run `make notebooks`"
+    current = code_stamp(committed)
+    assert stamp == current, (
+        f"{notebook.name}: its outputs were made by other library code than the current one "
+        f"(modules {', '.join(current['modules'])}); run `make notebooks`"
+    )

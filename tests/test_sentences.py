@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 
+from helpers import write_lines
 from smi import sentences
 from smi.errors import SmiError
 
@@ -99,13 +99,8 @@ def test_matching_ignores_case_but_not_word_boundaries():
     assert counts.loc[0, ["cooccur_sentences", "stated_sentences"]].tolist() == [1, 1]
 
 
-def write_corpus(path: Path, lines: list[str]) -> Path:
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def test_corpus_line_without_text_names_file_and_line(tmp_path):
-    path = write_corpus(
+    path = write_lines(
         tmp_path / "c.jsonl",
         [json.dumps({"text": "One."}), json.dumps({"title": "no text"}), json.dumps({"text": "Two."})],
     )
@@ -128,7 +123,7 @@ def test_sentences_cli_counts_per_fact_with_the_same_idx(tmp_path, run_cli):
         )
     facts_path = tmp_path / "facts.csv"
     facts_frame([(7, "Ann Ward", "born", "Leeds"), (3, "Bob Stone", "die", "Leeds")]).to_csv(facts_path, index=False)
-    corpus = write_corpus(
+    corpus = write_lines(
         tmp_path / "c.jsonl",
         [
             json.dumps({"text": t})
@@ -144,7 +139,7 @@ def test_sentences_cli_counts_per_fact_with_the_same_idx(tmp_path, run_cli):
     counts = pd.read_csv(out).set_index("idx")
     assert counts.loc[7, "stated_sentences"] == 2 and counts.loc[3, "stated_sentences"] == 0
 
-    bad_corpus = write_corpus(tmp_path / "bad.jsonl", [json.dumps({"text": "A."}), "{not json"])
+    bad_corpus = write_lines(tmp_path / "bad.jsonl", [json.dumps({"text": "A."}), "{not json"])
     code, _, err = run_cli(
         "triples", "sentences", "--facts", facts_path, "--corpus", bad_corpus, "--pararel", root, "--out", out
     )

@@ -8,14 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from helpers import write_records
 from smi import release, triples
 from smi.errors import SmiError
-
-
-def write_jsonl(path: Path, records: list[dict | str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def fact(subj: str, obj: str) -> dict:
@@ -45,8 +40,8 @@ def small_pararel(tmp_path) -> Path:
         "P36": ([fact("France", "Paris")], ["The capital of [X] is [Y] .", "[Y] is the capital of [X]."]),
     }
     for pid, (facts, patterns) in relations.items():
-        write_jsonl(trex / f"{pid}.jsonl", facts)
-        write_jsonl(graphs / f"{pid}.jsonl", [{"pattern": p} for p in patterns])
+        write_records(trex / f"{pid}.jsonl", facts)
+        write_records(graphs / f"{pid}.jsonl", [{"pattern": p} for p in patterns])
     return root
 
 
@@ -150,7 +145,7 @@ def test_build_cli_writes_csv_and_parquet(small_pararel, tmp_path, run_cli):
 
 def test_malformed_line_names_file_and_line(small_pararel, tmp_path, run_cli):
     path = small_pararel / "data" / "trex_lms_vocab" / "P740.jsonl"
-    write_jsonl(path, [fact("Acme", "Rome"), '{"sub_label": "Zeta", "obj_la', fact("Nox", "Kyiv")])
+    write_records(path, [fact("Acme", "Rome"), '{"sub_label": "Zeta", "obj_la', fact("Nox", "Kyiv")])
     mapping = mapping_csv(tmp_path, SMALL_MAPPING)
     code, _, err = run_cli(
         "triples", "build", "--pararel", small_pararel, "--mapping", mapping, "--out", tmp_path / "f.csv"
@@ -172,7 +167,7 @@ def test_malformed_line_names_file_and_line(small_pararel, tmp_path, run_cli):
 
 def test_missing_field_names_file_and_line(small_pararel):
     path = small_pararel / "data" / "trex_lms_vocab" / "P36.jsonl"
-    write_jsonl(path, [fact("France", "Paris"), {"sub_label": "Peru", "uuid": "u"}])
+    write_records(path, [fact("France", "Paris"), {"sub_label": "Peru", "uuid": "u"}])
     with pytest.raises(SmiError, match=r"P36.jsonl: line 2: missing field 'obj_label'"):
         triples.build_probe_set(small_pararel, SMALL_MAPPING)
 

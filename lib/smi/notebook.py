@@ -498,8 +498,72 @@ def strip_run_metadata(notebook: dict) -> dict:
     return notebook
 
 
+#: The notebook metadata key of :func:`code_stamp`.
+STAMP_KEY = "smi"
+
+
+def notebook_modules(notebook: dict) -> list[str]:
+    """The :mod:`smi` modules that the code cells of ``notebook`` import (``from smi import a``, ``import smi.b``).
+
+    Parameters
+    ----------
+    notebook : dict
+        The notebook (nbformat JSON as a dict).
+
+    Returns
+    -------
+    list of str
+        Dotted module names, sorted; a name imported from a package (``from smi import plots``) is
+        taken as its module when it is one, else the package itself counts.
+    """
+    import ast
+
+    from smi.files import import_closure
+
+    found: set[str] = set()
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        text = "".join(cell.get("source", ""))
+        lines = [line for line in text.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names if alias.name.split(".")[0] == "smi")
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "smi":
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return [module for module in sorted(found) if import_closure([module])]
+
+
+def code_stamp(notebook: dict) -> dict:
+    """What a notebook's outputs were made with: its :mod:`smi` imports and the hash of their code.
+
+    Parameters
+    ----------
+    notebook : dict
+        The notebook (nbformat JSON as a dict).
+
+    Returns
+    -------
+    dict
+        ``modules`` (:func:`notebook_modules`) and ``code_sha256``
+        (:func:`smi.files.code_sha256` of their import closure: comments and docstrings do not count).
+    """
+    from smi.files import code_sha256
+
+    modules = notebook_modules(notebook)
+    return {"modules": modules, "code_sha256": code_sha256(modules)}
+
+
 def clean_executed(path: Path) -> None:
-    """Rewrite an executed notebook at ``path`` without its per-run metadata (read and written by nbformat, atomically).
+    """Rewrite an executed notebook at ``path`` without its per-run metadata, stamped with :func:`code_stamp`.
+
+    Read and written by nbformat, atomically. The stamp (metadata key :data:`STAMP_KEY`) lets a
+    test tell when the committed outputs were made by other library code than the current one.
 
     Parameters
     ----------
@@ -515,7 +579,9 @@ def clean_executed(path: Path) -> None:
         notebook = nbformat.read(str(path), as_version=4)
     except (OSError, ValueError) as error:
         raise SmiError(f"{path}: cannot read the notebook ({error})") from None
-    text = nbformat.writes(strip_run_metadata(notebook))
+    notebook = strip_run_metadata(notebook)
+    notebook.metadata[STAMP_KEY] = code_stamp(notebook)
+    text = nbformat.writes(notebook)
     with atomic_output(path) as temporary:
         Path(temporary).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
 
