@@ -73,10 +73,24 @@ def test_boosting_input_keeps_the_column_order_and_codes_the_relation(training):
         gbm = prediction.BoostingRanker(questions=False, iterations=5).fit(X, y)
     design = gbm.design_.transform(X_test.assign(rel=["unknown", *X_test["rel"].iloc[1:]]))
     columns = [*prediction.NORMALISED_FEATURES, *prediction.EXPOSURE_FEATURES, prediction.SIZE_FEATURE]
-    np.testing.assert_array_equal(design[:, :-1], X_test[columns].to_numpy())
+    np.testing.assert_array_equal(design[:, :-1], X_test[columns].to_numpy().round(prediction.FEATURE_DECIMALS))
     codes = [sorted(X["rel"].unique()).index(r) for r in X_test["rel"].iloc[1:]]
     assert design[0, -1] == -1 and list(design[1:, -1]) == codes
     assert gbm.model_.min_samples_leaf == prediction.LEAF_FACTS * X["model"].nunique()
+
+
+def test_boosting_ignores_noise_in_the_last_bits_of_its_features(training):
+    """Two machines can differ in the last bits of a logarithm; the trees grown must not."""
+    X, y, X_test = training
+    columns = [*prediction.NORMALISED_FEATURES, *prediction.EXPOSURE_FEATURES]
+    rng = np.random.default_rng(0)
+    noisy = X.copy()
+    noisy[columns] = X[columns] * (1 + rng.choice([-1, 1], size=X[columns].shape) * 4e-16)
+    assert (noisy[columns] != X[columns]).to_numpy().any()
+    with threadpool_limits(1):
+        clean = prediction.BoostingRanker(iterations=30).fit(X, y).predict(X_test)
+        perturbed = prediction.BoostingRanker(iterations=30).fit(noisy, y).predict(X_test)
+    np.testing.assert_array_equal(clean, perturbed)
 
 
 def test_code_version_covers_every_module_of_the_package(monkeypatch, tmp_path):

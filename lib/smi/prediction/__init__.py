@@ -163,6 +163,7 @@ from smi.prediction.selection import (
     select_settings,
 )
 from smi.prediction.settings import (
+    FEATURE_DECIMALS,
     FIXED_SETTINGS,
     LEAF_FACTS,
     RANKING_GRID,
@@ -190,6 +191,7 @@ __all__ = [
     "EVALUATION_FILES",
     "EXPOSURE_FEATURES",
     "FACT_INTERVAL_BINS",
+    "FEATURE_DECIMALS",
     "FIXED_SETTINGS",
     "FOLD_KEY_FIELD",
     "GLM_FEATURES",

@@ -35,7 +35,7 @@ from smi.prediction.features import (
     QUESTION_FEATURES,
     SIZE_FEATURE,
 )
-from smi.prediction.settings import LEAF_FACTS
+from smi.prediction.settings import FEATURE_DECIMALS, LEAF_FACTS
 
 #: The column of a ranking model's input that holds the fact's relation.
 RELATION = "rel"
@@ -200,6 +200,11 @@ def glm_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     )
 
 
+def _rounded(X) -> np.ndarray:
+    """``X`` rounded to :data:`~smi.prediction.settings.FEATURE_DECIMALS` decimals (the boosting's inputs)."""
+    return np.round(np.asarray(X, dtype=float), FEATURE_DECIMALS)
+
+
 def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     """The boosting's input, as an unfitted column transformer.
 
@@ -216,7 +221,8 @@ def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     sklearn.compose.ColumnTransformer
         Columns, in order: :data:`~smi.prediction.features.NORMALISED_FEATURES`,
         :data:`~smi.prediction.features.EXPOSURE_FEATURES`, :math:`\\log_{10} P`, (``questions``)
-        the question features, and last the relation code.
+        the question features, each rounded to
+        :data:`~smi.prediction.settings.FEATURE_DECIMALS` decimals, and last the relation code.
     """
     columns = (
         list(NORMALISED_FEATURES)
@@ -226,7 +232,7 @@ def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     )
     return ColumnTransformer(
         [
-            ("features", "passthrough", columns),
+            ("features", FunctionTransformer(_rounded, feature_names_out="one-to-one"), columns),
             (
                 "relation",
                 OrdinalEncoder(

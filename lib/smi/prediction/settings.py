@@ -12,6 +12,12 @@ from smi.prediction.levels import TREND_MIN_PARAMETERS
 #: (``LEAF_FACTS × training models``) make the trees learn from counts what holds across facts.
 LEAF_FACTS = 20
 
+#: The boosting's numeric inputs are rounded to this many decimals before the trees grow. The
+#: features are base-10 logarithms of counts, whose distinct values lie far more than 1e-6 apart, so
+#: nothing a model can learn is lost; a difference in the last bits of a feature between two machines
+#: (another libm, BLAS or SIMD path) is, and cannot move a value across a bin edge.
+FEATURE_DECIMALS = 6
+
 
 def check_gbm_iterations(gbm_iterations: int) -> int:
     """The boosting's iteration count, refused unless at least 1.
