@@ -91,6 +91,7 @@ def test_manifest_covers_both_releases_and_matches_the_mirror():
         assert listed == {e.path: e.sha256 for e in entries if e.release == release_name}
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_fit_command_writes_the_72_row_table(release_dir, tmp_path, run_cli):
     code, _out, err = run_cli("fit", "--release", release_dir, "--out", tmp_path)

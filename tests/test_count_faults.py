@@ -124,6 +124,7 @@ def wait_for_shards(process: subprocess.Popen, work: Path, n_shards: int, limit:
         time.sleep(0.002)
 
 
+@pytest.mark.slow
 def test_kills_at_random_moments_never_leave_a_partial_output_and_reruns_finish_the_work(tmp_path, facts):
     corpus = write_corpus(tmp_path / "corpus.jsonl", 300, seed=1)
     table, meta, seconds = reference(facts, corpus, tmp_path / "reference" / "counts.csv")
@@ -181,6 +182,7 @@ def test_kills_at_random_moments_never_leave_a_partial_output_and_reruns_finish_
     assert mid_count >= 1
 
 
+@pytest.mark.slow
 def test_two_runs_into_one_output_never_mix(tmp_path, facts):
     corpora = {
         name: write_corpus(tmp_path / f"{name}.jsonl", n_docs, seed)

@@ -51,6 +51,7 @@ def forkserver():
     return context
 
 
+@pytest.mark.slow
 def test_twenty_kills_never_leave_a_partial_output_and_reruns_give_identical_files(forkserver, tmp_path):
     corpora = {"alpha": 2e6, "beta": 3e7, "gamma": 4e8}
     table = write_release(synthetic_accuracies(80, corpora=corpora), tmp_path / "release")

@@ -86,6 +86,7 @@ def test_rerun_after_correcting_a_parameter_count_recomputes(small_release, run_
     assert (summary.loc[summary["model"] == "alpha-3e+09", "parameters"] == 1_500_000_000).all()
 
 
+@pytest.mark.slow
 def test_unchanged_rerun_reuses_every_fold_and_other_counts_or_settings_recompute(small_release, run_cli, tmp_path):
     release, table = small_release
     out = tmp_path / "out"
