@@ -73,7 +73,7 @@ def test_boosting_input_keeps_the_column_order_and_codes_the_relation(training):
         gbm = prediction.BoostingRanker(questions=False, iterations=5).fit(X, y)
     design = gbm.design_.transform(X_test.assign(rel=["unknown", *X_test["rel"].iloc[1:]]))
     columns = [*prediction.NORMALISED_FEATURES, *prediction.EXPOSURE_FEATURES, prediction.SIZE_FEATURE]
-    np.testing.assert_array_equal(design[:, :-1], X_test[columns].to_numpy().round(prediction.FEATURE_DECIMALS))
+    np.testing.assert_array_equal(design[:, :-1], prediction.quantised(X_test[columns]))
     codes = [sorted(X["rel"].unique()).index(r) for r in X_test["rel"].iloc[1:]]
     assert design[0, -1] == -1 and list(design[1:, -1]) == codes
     assert gbm.model_.min_samples_leaf == prediction.LEAF_FACTS * X["model"].nunique()

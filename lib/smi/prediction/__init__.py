@@ -85,6 +85,7 @@ from smi.prediction.estimators import (
     check_relations,
     fit_ranking,
     glm_design,
+    quantised,
     ranking_input,
 )
 from smi.prediction.evaluation import (
@@ -163,7 +164,7 @@ from smi.prediction.selection import (
     select_settings,
 )
 from smi.prediction.settings import (
-    FEATURE_DECIMALS,
+    FEATURE_STEP,
     FIXED_SETTINGS,
     LEAF_FACTS,
     RANKING_GRID,
@@ -191,7 +192,7 @@ __all__ = [
     "EVALUATION_FILES",
     "EXPOSURE_FEATURES",
     "FACT_INTERVAL_BINS",
-    "FEATURE_DECIMALS",
+    "FEATURE_STEP",
     "FIXED_SETTINGS",
     "FOLD_KEY_FIELD",
     "GLM_FEATURES",
@@ -265,6 +266,7 @@ __all__ = [
     "predict_model",
     "predict_new_model",
     "prediction_buckets",
+    "quantised",
     "question_features",
     "ranking_input",
     "save_fold",

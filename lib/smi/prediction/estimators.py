@@ -35,7 +35,7 @@ from smi.prediction.features import (
     QUESTION_FEATURES,
     SIZE_FEATURE,
 )
-from smi.prediction.settings import FEATURE_DECIMALS, LEAF_FACTS
+from smi.prediction.settings import FEATURE_STEP, LEAF_FACTS
 
 #: The column of a ranking model's input that holds the fact's relation.
 RELATION = "rel"
@@ -200,9 +200,20 @@ def glm_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     )
 
 
-def _rounded(X) -> np.ndarray:
-    """``X`` rounded to :data:`~smi.prediction.settings.FEATURE_DECIMALS` decimals (the boosting's inputs)."""
-    return np.round(np.asarray(X, dtype=float), FEATURE_DECIMALS)
+def quantised(X) -> np.ndarray:
+    """``X`` rounded to the nearest multiple of :data:`~smi.prediction.settings.FEATURE_STEP` (the boosting's inputs).
+
+    Parameters
+    ----------
+    X : array-like
+        Numeric features.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\\delta \\, \\mathrm{round}(x / \\delta)` for each value, :math:`\\delta` the step.
+    """
+    return np.round(np.asarray(X, dtype=float) / FEATURE_STEP) * FEATURE_STEP
 
 
 def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
@@ -221,8 +232,7 @@ def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     sklearn.compose.ColumnTransformer
         Columns, in order: :data:`~smi.prediction.features.NORMALISED_FEATURES`,
         :data:`~smi.prediction.features.EXPOSURE_FEATURES`, :math:`\\log_{10} P`, (``questions``)
-        the question features, each rounded to
-        :data:`~smi.prediction.settings.FEATURE_DECIMALS` decimals, and last the relation code.
+        the question features, each :func:`quantised`, and last the relation code.
     """
     columns = (
         list(NORMALISED_FEATURES)
@@ -232,7 +242,7 @@ def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     )
     return ColumnTransformer(
         [
-            ("features", FunctionTransformer(_rounded, feature_names_out="one-to-one"), columns),
+            ("features", FunctionTransformer(quantised, feature_names_out="one-to-one"), columns),
             (
                 "relation",
                 OrdinalEncoder(

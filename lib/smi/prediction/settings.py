@@ -12,11 +12,13 @@ from smi.prediction.levels import TREND_MIN_PARAMETERS
 #: (``LEAF_FACTS × training models``) make the trees learn from counts what holds across facts.
 LEAF_FACTS = 20
 
-#: The boosting's numeric inputs are rounded to this many decimals before the trees grow. The
-#: features are base-10 logarithms of counts, whose distinct values lie far more than 1e-6 apart, so
-#: nothing a model can learn is lost; a difference in the last bits of a feature between two machines
-#: (another libm, BLAS or SIMD path) is, and cannot move a value across a bin edge.
-FEATURE_DECIMALS = 6
+#: The boosting's numeric inputs are rounded to a grid of this step before the trees grow. The
+#: features are base-10 logarithms of counts (and of the answer share), so the step is 12 % of a
+#: count; on the release every feature then takes at most 153 values, fewer than the boosting's
+#: 255 bins, so each value gets a bin of its own whatever rows the binning samples, and a
+#: difference in the last bits of a feature between two machines (another libm, BLAS or SIMD path)
+#: cannot move a value across a bin edge.
+FEATURE_STEP = 0.05
 
 
 def check_gbm_iterations(gbm_iterations: int) -> int:
