@@ -474,16 +474,3 @@ def test_mean_interval_is_calibrated_within_the_size_class():
         prediction.FIXED_SETTINGS, pd.DataFrame(), scores[:12], np.array([]), np.array([]), sizes[:12]
     )
     assert few.mean_interval(0.5, 3e9) == (0.0, 1.0)
-
-
-@pytest.mark.shared_data
-def test_quantised_release_features_fit_in_the_boostings_bins(release_dir):
-    """On the release every quantised feature takes fewer values than the boosting's 255 bins, so each value
-    gets a bin of its own whatever rows the binning samples (the reason for FEATURE_STEP)."""
-    accuracies = release.load_accuracies(release_dir, release.load_models())
-    features = prediction.fact_features(accuracies, accuracies["parameters"].to_numpy(dtype=float))
-    columns = [*prediction.NORMALISED_FEATURES, *prediction.EXPOSURE_FEATURES, prediction.SIZE_FEATURE]
-    columns += list(prediction.QUESTION_FEATURES)
-    distinct = {c: len(np.unique(prediction.quantised(features[c]))) for c in columns}
-    assert max(distinct.values()) <= 255, distinct
-    assert min(len(np.unique(features[c])) for c in ("pmi", "log_p_subj")) > 255  # without it they would not

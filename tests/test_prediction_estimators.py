@@ -73,10 +73,24 @@ def test_boosting_input_keeps_the_column_order_and_codes_the_relation(training):
         gbm = prediction.BoostingRanker(questions=False, iterations=5).fit(X, y)
     design = gbm.design_.transform(X_test.assign(rel=["unknown", *X_test["rel"].iloc[1:]]))
     columns = [*prediction.NORMALISED_FEATURES, *prediction.EXPOSURE_FEATURES, prediction.SIZE_FEATURE]
-    np.testing.assert_array_equal(design[:, :-1], prediction.quantised(X_test[columns]))
+    expected = prediction.QuantileBins().fit(X[columns]).transform(X_test[columns])
+    np.testing.assert_array_equal(design[:, :-1], expected)
     codes = [sorted(X["rel"].unique()).index(r) for r in X_test["rel"].iloc[1:]]
     assert design[0, -1] == -1 and list(design[1:, -1]) == codes
     assert gbm.model_.min_samples_leaf == prediction.LEAF_FACTS * X["model"].nunique()
+
+
+def test_quantile_bins_use_every_row_and_ignore_the_seventh_decimal():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30_000, 2))
+    bins = prediction.QuantileBins().fit(x)
+    codes = bins.transform(x)
+    assert codes.max() == prediction.FEATURE_BINS - 1 and codes.min() == 0
+    counts = np.bincount(codes[:, 0].astype(int))
+    assert counts.max() - counts.min() <= 3  # equal-count bins over all rows (ties of rounding aside), no sample
+    np.testing.assert_array_equal(bins.transform(x + 4e-8), codes)
+    few = prediction.QuantileBins().fit(np.repeat([[0.0], [1.0], [2.0], [5.0]], [10, 3, 50, 1], axis=0))
+    np.testing.assert_array_equal(few.transform([[0.0], [1.0], [2.0], [5.0], [9.0]]).ravel(), [0, 1, 2, 3, 3])
 
 
 def test_boosting_ignores_noise_in_the_last_bits_of_its_features(training):

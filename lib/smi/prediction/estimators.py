@@ -35,7 +35,7 @@ from smi.prediction.features import (
     QUESTION_FEATURES,
     SIZE_FEATURE,
 )
-from smi.prediction.settings import FEATURE_STEP, LEAF_FACTS
+from smi.prediction.settings import FEATURE_BINS, FEATURE_DECIMALS, LEAF_FACTS
 
 #: The column of a ranking model's input that holds the fact's relation.
 RELATION = "rel"
@@ -200,20 +200,102 @@ def glm_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     )
 
 
-def quantised(X) -> np.ndarray:
-    """``X`` rounded to the nearest multiple of :data:`~smi.prediction.settings.FEATURE_STEP` (the boosting's inputs).
+def _rounded(X) -> np.ndarray:
+    """``X`` rounded to :data:`~smi.prediction.settings.FEATURE_DECIMALS` decimals."""
+    return np.round(np.asarray(X, dtype=float), FEATURE_DECIMALS)
+
+
+def bin_edges(values: np.ndarray, n_bins: int) -> np.ndarray:
+    """The inner bin edges of one column: between its distinct values, or at its quantiles when it has more.
 
     Parameters
     ----------
-    X : array-like
-        Numeric features.
+    values : numpy.ndarray
+        The column's training values (rounded).
+    n_bins : int
+        The most bins.
 
     Returns
     -------
     numpy.ndarray
-        :math:`\\delta \\, \\mathrm{round}(x / \\delta)` for each value, :math:`\\delta` the step.
+        Increasing edges, at most ``n_bins - 1``.
+
+    Notes
+    -----
+    With distinct values :math:`u_1 < \\dots < u_m`: the midpoints :math:`(u_i + u_{i+1}) / 2` when
+    :math:`m \\le n`; otherwise the distinct midpoint-percentiles :math:`q_{k/n}` of all values,
+    :math:`k = 1, \\dots, n - 1` (the edges histogram boosting computes, from every row instead of a sample).
     """
-    return np.round(np.asarray(X, dtype=float) / FEATURE_STEP) * FEATURE_STEP
+    distinct = np.unique(values)
+    if len(distinct) <= n_bins:
+        return (distinct[:-1] + distinct[1:]) / 2
+    return np.unique(np.percentile(values, np.linspace(0, 100, n_bins + 1)[1:-1], method="midpoint"))
+
+
+class QuantileBins(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """The boosting's input binning: each column rounded, then cut between its values or at its quantiles.
+
+    Histogram boosting bins its inputs itself, at quantiles of a random sample of 200,000 rows;
+    this transformer does it first, from every training row and on values rounded to
+    :data:`~smi.prediction.settings.FEATURE_DECIMALS` decimals, so the boosting sees at most
+    ``n_bins`` values per column, each a bin of its own (:func:`bin_edges`).
+
+    Parameters
+    ----------
+    n_bins : int, default :data:`~smi.prediction.settings.FEATURE_BINS`
+        The most bins per column.
+
+    Attributes
+    ----------
+    edges_ : list of numpy.ndarray
+        The inner edges of every column.
+
+    Notes
+    -----
+    Column :math:`j` is coded :math:`b(x) = \\#\\{k : e_{jk} < \\mathrm{round}(x, d)\\}`.
+    """
+
+    def __init__(self, n_bins: int = FEATURE_BINS):
+        self.n_bins = n_bins
+
+    def fit(self, X, y=None):
+        """Learn each column's edges from all rows of ``X``, rounded.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training values.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        QuantileBins
+            ``self``, fitted.
+        """
+        values = _rounded(X)
+        self.edges_ = [bin_edges(column, self.n_bins) for column in values.T]
+        self.n_features_in_ = values.shape[1]
+        return self
+
+    def transform(self, X):
+        """The bin code of every value of ``X``, rounded.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Values, columns as in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Codes 0, 1, … per column, as floats.
+        """
+        check_is_fitted(self)
+        values = _rounded(X)
+        return np.column_stack(
+            [np.searchsorted(edges, column, side="left") for edges, column in zip(self.edges_, values.T)]
+        ).astype(float)
 
 
 def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
@@ -232,7 +314,7 @@ def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     sklearn.compose.ColumnTransformer
         Columns, in order: :data:`~smi.prediction.features.NORMALISED_FEATURES`,
         :data:`~smi.prediction.features.EXPOSURE_FEATURES`, :math:`\\log_{10} P`, (``questions``)
-        the question features, each :func:`quantised`, and last the relation code.
+        the question features, each coded by :class:`QuantileBins`, and last the relation code.
     """
     columns = (
         list(NORMALISED_FEATURES)
@@ -242,7 +324,7 @@ def boosting_design(questions: bool, relations: list[str]) -> ColumnTransformer:
     )
     return ColumnTransformer(
         [
-            ("features", FunctionTransformer(quantised, feature_names_out="one-to-one"), columns),
+            ("features", QuantileBins(), columns),
             (
                 "relation",
                 OrdinalEncoder(

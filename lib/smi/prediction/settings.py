@@ -12,13 +12,16 @@ from smi.prediction.levels import TREND_MIN_PARAMETERS
 #: (``LEAF_FACTS × training models``) make the trees learn from counts what holds across facts.
 LEAF_FACTS = 20
 
-#: The boosting's numeric inputs are rounded to a grid of this step before the trees grow. The
-#: features are base-10 logarithms of counts (and of the answer share), so the step is 12 % of a
-#: count; on the release every feature then takes at most 153 values, fewer than the boosting's
-#: 255 bins, so each value gets a bin of its own whatever rows the binning samples, and a
-#: difference in the last bits of a feature between two machines (another libm, BLAS or SIMD path)
-#: cannot move a value across a bin edge.
-FEATURE_STEP = 0.05
+#: The boosting's numeric inputs are rounded to this many decimals, then cut into at most
+#: :data:`FEATURE_BINS` bins at quantiles of *all* training rows, before the trees grow. Left to
+#: itself, histogram boosting places its bin edges at quantiles of a random sample of 200,000 rows,
+#: between values that can lie 1e-6 apart, and a perturbation that small (or another sample) grows
+#: other trees; rounded and binned here, every value is its own bin for the boosting, the bins depend
+#: on no sample, and a difference in the last bits of a feature between two machines (another libm,
+#: BLAS or SIMD path) cannot move a value across a bin edge.
+FEATURE_DECIMALS = 6
+#: At most this many bins per feature (the boosting's own maximum, so no resolution is lost to it).
+FEATURE_BINS = 255
 
 
 def check_gbm_iterations(gbm_iterations: int) -> int:
