@@ -667,3 +667,37 @@ def remove_orphaned_temporaries(path: Path, command: str) -> list[Path]:
             shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(Path(entry.path))
     return removed
+
+
+def path_inside(folder: Path, relative: str, what: str = "path") -> Path:
+    """``folder / relative``, refused unless ``relative`` names a place inside ``folder``.
+
+    ``relative`` must be a relative path without ``..`` parts (a file named in a manifest or
+    an archive): an absolute path or one that climbs out of ``folder`` would make a command
+    write outside the folder it was given.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder.
+    relative : str
+        The path inside it, with ``/`` between parts.
+    what : str
+        What gave the path, for the message.
+
+    Returns
+    -------
+    Path
+        The joined path.
+
+    Raises
+    ------
+    SmiError
+        When ``relative`` is empty, absolute or has a ``..`` part.
+    """
+    from pathlib import PurePosixPath
+
+    parts = PurePosixPath(relative).parts
+    if not relative or PurePosixPath(relative).is_absolute() or ".." in parts or "\\" in relative or "\0" in relative:
+        raise SmiError(f"{what} {relative!r}: must be a relative path inside {folder} (no '..', not absolute)")
+    return Path(folder).joinpath(*parts)

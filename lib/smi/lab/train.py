@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smi.errors import ParameterValueError, SmiError, check_one_of
+from smi.errors import ParameterValueError, SmiError, check_one_of, check_seed
 from smi.files import (
     atomic_output,
     check_replaceable_folder,
@@ -72,7 +72,6 @@ MAX_EPOCHS = 1000
 MAX_TOKENS = 10**10
 MAX_BATCH_SIZE = 512
 MAX_BLOCK_SIZE = {"cpu": 2048, "cuda": 8192}
-MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -156,31 +155,6 @@ class TrainSettings:
             raise ParameterValueError("learning_rate", f"must be a positive finite number (got {self.learning_rate})")
         if not 0 <= self.warmup_share < 1:
             raise ParameterValueError("warmup_share", f"must lie in [0, 1) (got {self.warmup_share})")
-
-
-def check_seed(seed: int, parameter: str = "seed") -> int:
-    """A seed numpy and torch accept: a whole number from 0 to 2**63 - 1.
-
-    Parameters
-    ----------
-    seed : int
-        The seed.
-    parameter : str
-        Its parameter's name, for the message.
-
-    Returns
-    -------
-    int
-        ``seed``.
-
-    Raises
-    ------
-    ParameterValueError
-        When ``seed`` is not a whole number in that range.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise ParameterValueError(parameter, f"must be a whole number from 0 to {MAX_SEED} (got {seed!r})")
-    return seed
 
 
 def check_device_limits(settings: TrainSettings, device: str) -> TrainSettings:

@@ -9,7 +9,6 @@ another header is set aside, never reused.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import sys
@@ -20,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
-from smi.files import atomic_output, frame_sha256, open_no_follow, output_lock, remove_orphaned_temporaries
-from smi.probing import backends, protocol
+from smi.files import atomic_output, code_sha256, frame_sha256, open_no_follow, output_lock, remove_orphaned_temporaries
+from smi.probing import protocol
 from smi.probing.backends import Generator, generator_fingerprint
 from smi.probing.inputs import check_templates_cover
 from smi.probing.protocol import ProbeSettings, fact_prompts, fact_record
@@ -29,13 +28,8 @@ from smi.probing.protocol import ProbeSettings, fact_prompts, fact_record
 #: Fields every record of a probe output carries, besides the counts when joined.
 OUTPUT_FIELDS = ("idx", "subj", "rel", "obj", "qus", "acc", "n_answers")
 
-#: Part of every partial file's key: raise it when the probing protocol changes in a way
-#: :func:`protocol_code_sha256` does not see (e.g. a change of a library's sampling).
-PROBE_PROTOCOL_VERSION = 2
-
 #: The header's parts, as a note names them when a partial file was written for other ones.
 PARTS_OF_HEADER = {
-    "smi_probe": "protocol version",
     "code_sha256": "probing code",
     "facts_sha256": "facts",
     "templates_sha256": "templates",
@@ -63,28 +57,17 @@ def partial_path(out_path: Path) -> Path:
 
 
 def protocol_code_sha256() -> str:
-    """SHA-256 of the source of the code that turns a fact into its record.
+    """SHA-256 of the code that turns a fact into its record (:func:`smi.files.code_sha256`).
 
     Returns
     -------
     str
-        The hex digest of :data:`PROBE_PROTOCOL_VERSION`, the whole source of
-        :mod:`smi.probing.protocol` (settings, prompts, seeds, scoring, the record) and the parts of
-        :mod:`smi.probing.backends` that decide the continuations (padding, sampling, decoding).
-        Edits elsewhere (loading, fingerprints, this module) do not invalidate a partial file.
+        The hex digest of the code of :mod:`smi.probing.protocol` (settings, prompts, seeds,
+        scoring, the record), :mod:`smi.probing.backends` (padding, sampling, decoding) and every
+        :mod:`smi` module they import; comments and docstrings do not count. The libraries'
+        versions are in the model's fingerprint.
     """
-    parts = (
-        protocol,
-        backends.RowSeededSampler,
-        backends.TransformersGenerator.__init__,
-        backends.TransformersGenerator.generate,
-        backends.TransformersGenerator._generate_batch,
-        backends.VllmGenerator.generate,
-    )
-    digest = hashlib.sha256(f"probe/{PROBE_PROTOCOL_VERSION}".encode())
-    for part in parts:
-        digest.update(inspect.getsource(part).encode())
-    return digest.hexdigest()
+    return code_sha256(["smi.probing.protocol", "smi.probing.backends"])
 
 
 #: SHA-256 of the facts to probe, every column name, dtype and value (counts included), in order
@@ -113,11 +96,10 @@ def run_header(
     Returns
     -------
     dict
-        ``smi_probe`` (protocol version), ``code_sha256``, ``facts_sha256``, ``templates_sha256``,
+        ``code_sha256``, ``facts_sha256``, ``templates_sha256``,
         ``model``, ``settings`` and ``keep_answers``.
     """
     return {
-        "smi_probe": PROBE_PROTOCOL_VERSION,
         "code_sha256": protocol_code_sha256(),
         "facts_sha256": facts_sha256(facts),
         "templates_sha256": hashlib.sha256(json.dumps(templates, sort_keys=True).encode()).hexdigest(),
