@@ -190,7 +190,7 @@ def fetch_entry(entry: ManifestEntry, dest: Path, mirror: Path | None) -> bool:
         When the entry's path leaves ``dest`` (``..``, absolute), the target cannot be written or the
         fetched file's hash differs from the manifest's.
     """
-    target = path_inside(Path(dest), f"{entry.release}/{entry.path}", "manifest entry")
+    target = path_inside(path_inside(Path(dest), entry.release, "manifest release"), entry.path, "manifest entry")
     if target.is_file() and sha256_of(target) == entry.sha256:
         return False
     with atomic_output(target) as temporary:

@@ -15,6 +15,7 @@ import os
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -396,8 +397,9 @@ def open_no_follow(path: Path, flags: int, mode: int = 0o666) -> int:
     return fd
 
 
-#: The lock files this process holds, by path: a nested lock of the same output is taken at once.
-_HELD_LOCKS: dict[str, int] = {}
+#: The lock files this process holds, by (path, thread): a nested lock of the same output in the same
+#: thread is taken at once; another thread of the process is refused as another process is.
+_HELD_LOCKS: dict[tuple[str, int], int] = {}
 
 
 def lock_path(out: Path) -> Path:
@@ -440,7 +442,7 @@ def output_lock(out: Path, command: str = "smi") -> Iterator[Path | None]:
     The one lock of every long command (count, probe, evaluate, lab train, lab run). The lock
     file is opened without following a link (:func:`open_no_follow`) and holds the holder's
     command, pid, host and start time, which the refusal names. It is removed (while still
-    locked) when the block ends. A lock of ``out`` this process already holds is taken at once
+    locked) when the block ends. A lock of ``out`` this thread already holds is taken at once
     (a command that calls another on the same output). Where file locks do not exist (no
     fcntl, or a file system without them), runs are not kept apart and None is yielded.
 
@@ -467,7 +469,7 @@ def output_lock(out: Path, command: str = "smi") -> Iterator[Path | None]:
         yield None
         return
     path = lock_path(out)
-    key = os.path.abspath(path)
+    key = (os.path.abspath(path), threading.get_ident())
     if key in _HELD_LOCKS:
         yield path
         return
