@@ -43,6 +43,11 @@ def users_file(folder: Path, name: str = "thesis.txt") -> Path:
     return path
 
 
+def lock_of(out: Path) -> Path:
+    """The lock file of an output (``OUT.lock``)."""
+    return out.with_name(out.name + ".lock")
+
+
 def unchanged(path: Path) -> bool:
     return path.is_file() and not path.is_symlink() and path.read_text() == USERS_TEXT
 
@@ -141,11 +146,11 @@ def train_argv(corpus: Path, out: Path, *extra) -> list:
 def test_count_never_writes_through_a_link(tmp_path, tiny_corpus, run_cli):
     out = tmp_path / "counts.csv"
     victim = users_file(tmp_path / "home")
-    files.lock_path(out).symlink_to(victim)
+    lock_of(out).symlink_to(victim)
     one_line(*run_cli(*count_argv(tiny_corpus, out))[::2], "counts.csv.lock", "symbolic link")
     assert unchanged(victim) and not out.exists()
 
-    files.lock_path(out).unlink()
+    lock_of(out).unlink()
     out.symlink_to(victim)  # the output itself, and a link with a temporary's name
     other = users_file(tmp_path / "home", "notes.txt")
     planted = tmp_path / ".counts.csv.abcd1234.tmp"
@@ -159,7 +164,7 @@ def test_count_never_writes_through_a_link(tmp_path, tiny_corpus, run_cli):
 def test_probe_never_writes_through_a_link(tmp_path, probe_inputs, run_cli):
     out = tmp_path / "out.json"
     victim = users_file(tmp_path / "home")
-    for planted in (probing.partial_path(out), files.lock_path(out)):
+    for planted in (probing.partial_path(out), lock_of(out)):
         planted.symlink_to(victim)
         one_line(*run_cli(*probe_argv(probe_inputs, out))[::2], planted.name, "symbolic link")
         assert unchanged(victim) and not out.exists()
@@ -178,21 +183,20 @@ def test_lab_train_and_run_and_evaluate_never_write_through_their_lock(tmp_path,
         tmp_path / "prediction": ["evaluate", "--scheme", "leave-one-model-out", "--out", tmp_path / "prediction"],
     }
     for out, argv in cases.items():
-        files.lock_path(out).symlink_to(victim)
+        lock_of(out).symlink_to(victim)
         one_line(*run_cli(*argv)[::2], f"{out.name}.lock", "symbolic link")
         assert unchanged(victim)
     assert not (tmp_path / "model").exists()
 
 
-def test_a_checkpoint_link_is_not_followed(tmp_path, tiny_corpus):
+def test_a_checkpoint_link_is_not_followed(tmp_path, tiny_corpus, capsys):
     victim = users_file(tmp_path / "home")
     out = tmp_path / "model"
     train.checkpoint_path(out).symlink_to(victim)
-    notes = []
     with pytest.raises(KeyboardInterrupt):  # stops after saving a checkpoint, where the link was
-        train.train_model(tiny_corpus, "xs", out, FAST, progress=False, stop_after_steps=1, say=notes.append)
+        train.train_model(tiny_corpus, "xs", out, FAST, progress=False, stop_after_steps=1)
     assert unchanged(victim) and train.checkpoint_path(out).is_file() and not train.checkpoint_path(out).is_symlink()
-    assert "symbolic link" in notes[0]
+    assert "symbolic link" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- folders not the command's
@@ -286,9 +290,10 @@ def test_two_concurrent_probe_runs_never_mix(tmp_path, probe_inputs, capsys):
         if 2 in codes.values():
             refused += 1
             assert out.read_text() == expected[next(s for s, c in codes.items() if c == 0)]
-        assert not probing.partial_path(out).exists() and not files.lock_path(out).exists()
+        assert not probing.partial_path(out).exists() and not lock_of(out).exists()
     err = capsys.readouterr().err
     assert err.count("another smi probe is writing this output") == refused
+    assert refused >= 8  # runs started together overlap, and the lock refuses the second (10 of 10 here)
     assert "Traceback" not in err
 
 
@@ -336,7 +341,7 @@ def test_a_resumed_probe_rechecks_every_record(tmp_path, field, value, problem):
     assert "line 3" in notes[0] and problem in notes[0]
 
 
-def test_a_malicious_checkpoint_is_refused_without_running(tmp_path, tiny_corpus):
+def test_a_malicious_checkpoint_is_refused_without_running(tmp_path, tiny_corpus, capsys):
     import torch
 
     out = tmp_path / "model"
@@ -349,22 +354,20 @@ def test_a_malicious_checkpoint_is_refused_without_running(tmp_path, tiny_corpus
     key = train.training_key(tiny_corpus, train.model_size("xs"), FAST, "cpu")
     state = {"key": key, "step": 1, "tokens": 1, "seconds": 1.0, "losses": [1.0], "model": {}, "optimizer": {}}
     torch.save({**state, "payload": Payload()}, train.checkpoint_path(out))
-    notes = []
-    result = train.train_model(tiny_corpus, "xs", out, FAST, progress=False, say=notes.append)
+    result = train.train_model(tiny_corpus, "xs", out, FAST, progress=False)
     assert not ran.exists()
     assert result.resumed_from_step == 0 and not train.checkpoint_path(out).exists()
-    assert "unreadable as a training state" in notes[0]
+    assert "unreadable as a training state" in capsys.readouterr().err
 
 
-def test_damaged_weights_are_trained_again(tmp_path, tiny_corpus):
+def test_damaged_weights_are_trained_again(tmp_path, tiny_corpus, capsys):
     out = tmp_path / "model"
     train.train_model(tiny_corpus, "xs", out, FAST, progress=False)
     weights = out / "model.safetensors"
     good = weights.read_bytes()
     os.truncate(weights, 100)
-    notes = []
-    result = train.train_model(tiny_corpus, "xs", out, FAST, progress=False, say=notes.append)
-    assert not result.reused and "model.safetensors changed since it was written" in notes[0]
+    result = train.train_model(tiny_corpus, "xs", out, FAST, progress=False)
+    assert not result.reused and "model.safetensors changed since it was written" in capsys.readouterr().err
     assert weights.read_bytes() == good
     assert train.train_model(tiny_corpus, "xs", out, FAST, progress=False).reused
 
@@ -438,11 +441,15 @@ def test_a_manifest_path_cannot_leave_the_data_folder(tmp_path):
 
 def test_temporaries_of_a_killed_run_are_removed_by_the_next_run_only(tmp_path, tiny_corpus):
     out = tmp_path / "model"
-    killed = files.temporary_folder(out, train.COMMAND)  # what a killed `smi lab train` leaves
+    killed = tmp_path / ".model.k1ll3d00.tmp"  # what a killed `smi lab train` leaves: its temporary folder
+    killed.mkdir()
+    (killed / ".smi-made-by").write_text("smi lab train\n")  # marked as the command's when it was made
     (killed / "model.safetensors").write_text("half")
     users = tmp_path / ".model.abcd1234.tmp"  # the same pattern, not marked as the command's
     users_file(users)
-    other = files.temporary_folder(out, "smi lab run")
+    other = tmp_path / ".model.0therrun.tmp"  # another command's
+    other.mkdir()
+    (other / ".smi-made-by").write_text("smi lab run\n")
     train.train_model(tiny_corpus, "xs", out, FAST, progress=False)
     assert not killed.exists() and unchanged(users / "thesis.txt") and other.is_dir()
 
@@ -465,4 +472,4 @@ def test_sigterm_removes_the_temporary_folder(tmp_path, tiny_corpus):
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
-    assert not list(tmp_path.glob(".model.*.tmp")) and not out.exists() and not files.lock_path(out).exists()
+    assert not list(tmp_path.glob(".model.*.tmp")) and not out.exists() and not lock_of(out).exists()
