@@ -20,6 +20,7 @@ import pytest
 from smi import files, probing, testing
 from smi.errors import SmiError
 from smi.lab import corpus as lab_corpus
+from smi.lab import run as lab_run
 from smi.lab import train
 
 TINY = lab_corpus.CorpusSettings(people=10, organisations=2, max_stated=16, max_extra_docs=4, max_background=4)
@@ -473,3 +474,28 @@ def test_sigterm_removes_the_temporary_folder(tmp_path, tiny_corpus):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert not list(tmp_path.glob(".model.*.tmp")) and not out.exists() and not lock_of(out).exists()
+
+
+def test_the_labs_keys_follow_its_code(tmp_path):
+    """Editing the code of lib/smi/lab (not a comment) gives new training, probe and prediction keys."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "lib"
+    shutil.copytree(Path(train.__file__).parents[1], copy / "smi")
+    probe = "from smi.lab import run, train; print(train.training_code_sha256(), run.lab_code_sha256())"
+
+    def keys() -> list[str]:
+        env = {**os.environ, "PYTHONPATH": str(copy)}
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    before = [train.training_code_sha256(), lab_run.lab_code_sha256()]  # the copy's code is the same
+    corpus = copy / "smi" / "lab" / "corpus.py"
+    corpus.write_text(corpus.read_text() + "\n# a comment\n")
+    assert keys() == before
+    corpus.write_text(corpus.read_text() + "\n_EDITED = 1\n")
+    after = keys()
+    assert after[0] != before[0] and after[1] != before[1]

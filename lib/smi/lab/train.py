@@ -372,10 +372,9 @@ def training_code_sha256() -> str:
     str
         The hex digest.
     """
-    import torch
-    import transformers
+    from importlib.metadata import version
 
-    return code_sha256([__name__], extra=f"torch={torch.__version__};transformers={transformers.__version__}")
+    return code_sha256([__name__], extra=f"torch={version('torch')};transformers={version('transformers')}")
 
 
 def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, device: str) -> str:
