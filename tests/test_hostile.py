@@ -499,3 +499,40 @@ def test_the_labs_keys_follow_its_code(tmp_path):
     corpus.write_text(corpus.read_text() + "\n_EDITED = 1\n")
     after = keys()
     assert after[0] != before[0] and after[1] != before[1]
+
+
+def test_a_saved_fold_with_a_non_finite_prediction_is_recomputed(tmp_path, capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from smi import prediction
+    from synthetic_release import synthetic_accuracies
+
+    accuracies = synthetic_accuracies(80, corpora={"alpha": 2e6, "beta": 3e7, "gamma": 4e8})
+    folds = tmp_path / "folds"
+    reference = prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds)
+    capsys.readouterr()
+    saved = sorted(folds.glob("*.parquet"))[0]
+    table = pd.read_parquet(saved)
+    table.loc[0, "pred_best"] = float("nan")  # the right key over a prediction that is not a number
+    edited = pa.Table.from_pandas(table, preserve_index=False)
+    pq.write_table(edited.replace_schema_metadata(pq.read_schema(saved).metadata), saved)
+    assert prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds).equals(reference)
+    assert capsys.readouterr().err.count("not a finite number, recomputing") == 1
+
+
+@pytest.mark.parametrize(
+    "option, value, limit",
+    [("--samples", "100000", "at most 1000"), ("--max-new-tokens", "1000000", "at most 1024")],
+)
+def test_probe_size_knobs_are_bounded(tmp_path, probe_inputs, run_cli, option, value, limit):
+    out = tmp_path / "out.json"
+    argv = [*probe_argv(probe_inputs, out), option, value]
+    one_line(*run_cli(*argv)[::2], f"{option} must be {limit}")
+    assert not out.exists()
+    many = {"capital": [f"[S] is the capital of (variant {n})" for n in range(1001)], "born": ["[S] was born in"]}
+    templates = tmp_path / "templates.json"
+    templates.write_text(json.dumps(many))
+    argv = probe_argv({**probe_inputs, "templates": templates}, out)
+    one_line(*run_cli(*argv)[::2], "templates.json: relation 'capital' has 1001 templates; at most 1000")
+    assert not out.exists()

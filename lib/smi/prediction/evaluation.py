@@ -223,7 +223,8 @@ def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFra
     Returns
     -------
     tuple
-        The fold and ``""``, or ``None`` and a short reason why it cannot be reused.
+        The fold and ``""``, or ``None`` and a short reason why it cannot be reused (other key,
+        unreadable, other rows, or a prediction or interval that is not a finite number).
     """
     import pyarrow.parquet as pq
 
@@ -248,6 +249,10 @@ def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFra
         or not all(np.array_equal(fold[c].to_numpy(), expected[c].to_numpy()) for c in columns)
     ):
         return None, "saved fold does not match its held-out facts"
+    predicted = [c for c in PREDICTION_COLUMNS if c.startswith("pred_") or c.endswith(("_lower", "_upper"))]
+    values = fold[predicted].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return None, "saved fold holds a prediction that is not a finite number"
     return fold, ""
 
 

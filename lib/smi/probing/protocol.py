@@ -23,6 +23,12 @@ from smi.probe_choices import MATCH_RULES, match_rule
 PLACEHOLDER = "[S]"
 
 
+#: Bounds of a probe's size knobs: the continuations per template and the tokens of each
+#: (the paper uses 20 and 32), so that a run stays within memory and finishes.
+MAX_SAMPLES = 1000
+MAX_NEW_TOKENS = 1024
+
+
 @dataclass(frozen=True)
 class ProbeSettings:
     """Everything that decides the answers; a resumed run must use the same values.
@@ -60,10 +66,12 @@ class ProbeSettings:
     ignore_case: bool = False
 
     def __post_init__(self) -> None:
-        if self.samples < 1:
-            raise ParameterValueError("samples", f"must be at least 1 (got {self.samples})")
-        if self.max_new_tokens < 1:
-            raise ParameterValueError("max_new_tokens", f"must be at least 1 (got {self.max_new_tokens})")
+        for name, most in (("samples", MAX_SAMPLES), ("max_new_tokens", MAX_NEW_TOKENS)):
+            value = getattr(self, name)
+            if value < 1:
+                raise ParameterValueError(name, f"must be at least 1 (got {value})")
+            if value > most:
+                raise ParameterValueError(name, f"must be at most {most} (got {value})")
         if not self.greedy and not (self.temperature > 0 and math.isfinite(self.temperature)):
             raise ParameterValueError(
                 "temperature",
