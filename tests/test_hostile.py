@@ -536,3 +536,18 @@ def test_probe_size_knobs_are_bounded(tmp_path, probe_inputs, run_cli, option, v
     argv = probe_argv({**probe_inputs, "templates": templates}, out)
     one_line(*run_cli(*argv)[::2], "templates.json: relation 'capital' has 1001 templates; at most 1000")
     assert not out.exists()
+
+
+def test_a_figure_replaces_a_link_instead_of_writing_through_it(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from smi import plots
+
+    victim = users_file(tmp_path / "home")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "f.png").symlink_to(victim)
+    fig, _ = plt.subplots()
+    paths = plots.save_figure(fig, "f", tmp_path / "figures")
+    plt.close(fig)
+    assert unchanged(victim)
+    assert [p.read_bytes()[:4] for p in paths] == [b"\x89PNG", b"%PDF"] and not paths[0].is_symlink()

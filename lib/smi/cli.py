@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -74,8 +75,13 @@ class _InterruptWatch:
 
     def __init__(self) -> None:
         self.received = False
+        self.pid = os.getpid()
 
     def __call__(self, number, frame) -> None:
+        if number == signal.SIGTERM and os.getpid() != self.pid:  # a forked worker ends as SIGTERM ends it
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         self.received = True
         raise KeyboardInterrupt
 
