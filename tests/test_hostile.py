@@ -551,3 +551,20 @@ def test_a_figure_replaces_a_link_instead_of_writing_through_it(tmp_path):
     plt.close(fig)
     assert unchanged(victim)
     assert [p.read_bytes()[:4] for p in paths] == [b"\x89PNG", b"%PDF"] and not paths[0].is_symlink()
+
+
+def test_evaluate_removes_what_a_killed_run_left_and_nothing_else(tmp_path, run_cli):
+    from smi import prediction
+    from synthetic_release import synthetic_accuracies, write_release
+
+    table = write_release(synthetic_accuracies(60, corpora={"alpha": 2e6, "beta": 3e7, "gamma": 4e8}), tmp_path / "r")
+    out = tmp_path / "prediction"
+    out.mkdir()
+    first = prediction.evaluation_paths(out)[0]
+    killed = out / f".{first.name}.k1ll3d00.tmp"  # a killed run's temporary of its first output
+    killed.write_text("half")
+    users = users_file(out, f".{first.name}.notes.tmp")  # not a name the command makes
+    argv = ["evaluate", "--release", tmp_path / "r", "--models-table", table, "--scheme", "leave-one-corpus-out"]
+    code, _, err = run_cli(*argv, "--out", out, "--bootstrap", "10", "--gbm-iterations", "10")
+    assert code == 0, err
+    assert not killed.exists() and unchanged(users) and first.is_file()

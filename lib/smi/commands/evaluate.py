@@ -73,6 +73,10 @@ def run(args) -> int:
 def _evaluate(args, folds: Path) -> int:
     """``smi evaluate`` once its options are checked, holding the output folder's lock."""
     from smi import data, prediction, release
+    from smi.files import remove_orphaned_temporaries
+
+    for path in prediction.evaluation_paths(args.out):  # what a killed run into this folder left
+        remove_orphaned_temporaries(path, "smi evaluate")
 
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
