@@ -165,7 +165,10 @@ def test_engine_version_follows_the_source(tmp_path, edited):
     original = version()
     assert original == counting.engine_version()
     with open(copy / "smi" / edited, "a", encoding="utf-8") as handle:
-        handle.write("\n# an edit\n")
+        handle.write("\n# a comment is not code\n")
+    assert version() == original
+    with open(copy / "smi" / edited, "a", encoding="utf-8") as handle:
+        handle.write("\n_EDITED = 1\n")
     assert version() != original
 
 

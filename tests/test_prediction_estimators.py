@@ -107,14 +107,32 @@ def test_boosting_ignores_noise_in_the_last_bits_of_its_features(training):
     np.testing.assert_array_equal(clean, perturbed)
 
 
-def test_code_version_covers_every_module_of_the_package(monkeypatch, tmp_path):
+def test_code_version_covers_every_module_of_the_package(tmp_path):
+    """An edit of the code of any module of the package (not of a comment) gives a new code version."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
     sources = prediction.package_sources()
     names = {path.name for path in sources}
     modules = {name.split(".")[-1] for name in (getattr(prediction, n).__module__ for n in ("evaluate", "GlmRanker"))}
     assert "__init__.py" in names and {f"{m}.py" for m in modules} <= names
     assert names == {path.name for path in sources[0].parent.glob("*.py")}
-    copies = [shutil.copy(path, tmp_path / path.name) for path in sources]
-    monkeypatch.setattr(prediction.evaluation, "package_sources", lambda: copies)
-    before = prediction.code_version()
-    (tmp_path / "estimators.py").write_text((tmp_path / "estimators.py").read_text() + "\n# an edit\n")
-    assert prediction.code_version() != before
+    copy = tmp_path / "lib"
+    shutil.copytree(Path(prediction.__file__).parents[1], copy / "smi")
+    probe = "from smi import prediction; print(prediction.code_version())"
+
+    def version() -> str:
+        env = {**os.environ, "PYTHONPATH": str(copy)}
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    before = version()
+    assert before == prediction.code_version()
+    estimators = copy / "smi" / "prediction" / "estimators.py"
+    estimators.write_text(estimators.read_text() + "\n# an edit of a comment\n")
+    assert version() == before
+    estimators.write_text(estimators.read_text() + "\n_EDITED = 1\n")
+    assert version() != before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -66,7 +67,7 @@ def flag_message(error: SmiError) -> str:
 
 
 class _InterruptWatch:
-    """A SIGINT handler that raises :class:`KeyboardInterrupt`, as Python's own does, and remembers it.
+    """A SIGINT (and SIGTERM) handler that raises :class:`KeyboardInterrupt`, as Python's own does, and remembers it.
 
     An interrupt that lands inside an import of a C extension (numpy, say) can surface as
     an ``ImportError`` instead; remembering it lets :func:`main` report the interrupt.
@@ -74,8 +75,13 @@ class _InterruptWatch:
 
     def __init__(self) -> None:
         self.received = False
+        self.pid = os.getpid()
 
     def __call__(self, number, frame) -> None:
+        if number == signal.SIGTERM and os.getpid() != self.pid:  # a forked worker ends as SIGTERM ends it
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
         self.received = True
         raise KeyboardInterrupt
 
@@ -83,15 +89,19 @@ class _InterruptWatch:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     watch = _InterruptWatch()
-    previous = signal.getsignal(signal.SIGINT)
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set handlers
-    if in_main_thread and previous is signal.default_int_handler:  # leave an ignored or custom handler alone
-        signal.signal(signal.SIGINT, watch)
+    # SIGTERM as SIGINT: a stopped run leaves its temporaries removed, its outputs as they were, exit 130
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    previous = {number: signal.getsignal(number) for number in defaults}
+    for number, default in defaults.items():
+        if in_main_thread and previous[number] is default:  # leave an ignored or custom handler alone
+            signal.signal(number, watch)
     try:
         return _run(argv, watch)
     finally:
-        if in_main_thread and signal.getsignal(signal.SIGINT) is watch:
-            signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            if in_main_thread and signal.getsignal(number) is watch:
+                signal.signal(number, handler)
 
 
 def _run(argv: list[str] | None, watch: _InterruptWatch) -> int:

@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from smi.errors import ParameterValueError, SmiError
-from smi.files import atomic_output, file_sha256
+from smi.files import atomic_output, file_sha256, path_inside
 
 #: GitHub repository and pinned commit of every release.
 ORIGINS = {
@@ -187,9 +187,10 @@ def fetch_entry(entry: ManifestEntry, dest: Path, mirror: Path | None) -> bool:
     Raises
     ------
     SmiError
-        When the target cannot be written or the fetched file's hash differs from the manifest's.
+        When the entry's path leaves ``dest`` (``..``, absolute), the target cannot be written or the
+        fetched file's hash differs from the manifest's.
     """
-    target = dest / entry.release / entry.path
+    target = path_inside(path_inside(Path(dest), entry.release, "manifest release"), entry.path, "manifest entry")
     if target.is_file() and sha256_of(target) == entry.sha256:
         return False
     with atomic_output(target) as temporary:

@@ -75,3 +75,34 @@ def check_one_of(value: Choice, valid: Iterable[Choice], what: str, plural: str 
         listed = ", ".join(str(choice) for choice in choices)
         raise SmiError(f"unknown {what} {value!r}; valid {plural or what + 's'}: {listed}")
     return value
+
+
+#: Seeds are whole numbers below this (what numpy, scikit-learn and torch all accept).
+SEED_LIMIT = 2**32
+
+
+def check_seed(seed: object, parameter: str = "seed") -> int:
+    """A seed numpy, scikit-learn and torch accept: a whole number in [0, 2³²); else a one-line error.
+
+    Parameters
+    ----------
+    seed : object
+        The seed as given.
+    parameter : str
+        The parameter it was given as, for the message.
+
+    Returns
+    -------
+    int
+        The seed.
+
+    Raises
+    ------
+    ParameterValueError
+        When it is not such a number.
+    """
+    import numbers
+
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < SEED_LIMIT:
+        raise ParameterValueError(parameter, f"must be an integer from 0 to {SEED_LIMIT - 1}, got {seed}")
+    return int(seed)

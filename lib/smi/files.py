@@ -10,8 +10,13 @@ complete file or the new complete file at the target, never a part of one.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -347,3 +352,354 @@ def code_sha256(modules, extra: str = "") -> str:
         code = _code_text(_module_file(module).read_text(encoding="utf-8"))
         digest.update(b"\0" + module.encode() + b"\0" + code.encode())
     return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- files the user owns
+
+
+def open_no_follow(path: Path, flags: int, mode: int = 0o666) -> int:
+    """``os.open`` that never writes through a symbolic link: a link as the last part of ``path`` is refused.
+
+    Links in the folders above ``path`` (a data folder, a virtual environment) are followed as usual;
+    only the file itself must not be a link, and it must be a regular file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    flags : int
+        ``os.O_*`` flags (``O_NOFOLLOW`` and ``O_CLOEXEC`` are added).
+    mode : int
+        Permissions of a file created.
+
+    Returns
+    -------
+    int
+        The open file descriptor.
+
+    Raises
+    ------
+    SmiError
+        When ``path`` is a symbolic link or not a regular file.
+    OSError
+        Any other failure of ``os.open``.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0), mode)
+    except OSError as error:
+        if error.errno == errno.ELOOP or path.is_symlink():
+            raise SmiError(f"{path}: is a symbolic link; smi does not write through links (remove it)") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SmiError(f"{path}: is not a regular file; smi writes only regular files")
+    return fd
+
+
+#: The lock files this process holds, by (path, thread): a nested lock of the same output in the same
+#: thread is taken at once; another thread of the process is refused as another process is.
+_HELD_LOCKS: dict[tuple[str, int], int] = {}
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file a run holds while it writes ``out``: ``counts.csv`` → ``counts.csv.lock``.
+
+    Parameters
+    ----------
+    out : Path
+        The output file or folder.
+
+    Returns
+    -------
+    Path
+        The lock file beside it.
+    """
+    out = Path(out)
+    return out.with_name(out.name + ".lock")
+
+
+def _lock_holder(fd: int) -> str:
+    """What the run holding a lock file wrote in it (its command, pid, host and start)."""
+    try:
+        return os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "pid unknown"
+    except OSError:
+        return "pid unknown"
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not removed or replaced since)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+    except OSError:
+        return False
+
+
+@contextmanager
+def output_lock(out: Path, command: str = "smi") -> Iterator[Path | None]:
+    """Hold ``OUT.lock`` exclusively while ``command`` writes ``out``; refuse at once if another run holds it.
+
+    The one lock of every long command (count, probe, evaluate, lab train, lab run). The lock
+    file is opened without following a link (:func:`open_no_follow`) and holds the holder's
+    command, pid, host and start time, which the refusal names. It is removed (while still
+    locked) when the block ends. A lock of ``out`` this thread already holds is taken at once
+    (a command that calls another on the same output). Where file locks do not exist (no
+    fcntl, or a file system without them), runs are not kept apart and None is yielded.
+
+    Parameters
+    ----------
+    out : Path
+        The output file or folder.
+    command : str
+        The command writing it, as the refusal names it (``"smi probe"``).
+
+    Yields
+    ------
+    Path or None
+        The lock file, or None where locks are not available.
+
+    Raises
+    ------
+    SmiError
+        When another run holds the lock, or the lock file is a link or cannot be created.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield None
+        return
+    path = lock_path(out)
+    key = (os.path.abspath(path), threading.get_ident())
+    if key in _HELD_LOCKS:
+        yield path
+        return
+    while True:
+        try:
+            fd = open_no_follow(path, os.O_RDWR | os.O_CREAT)
+        except OSError as error:
+            raise SmiError(f"{path}: cannot create the lock file ({error.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            holder = _lock_holder(fd)
+            os.close(fd)
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise SmiError(
+                    f"{out}: another {command} is writing this output ({holder}); "
+                    "wait for it to end or choose another --out"
+                ) from None
+            print(
+                f"{path}: cannot lock ({error.strerror}): two runs into {out} would not be kept apart", file=sys.stderr
+            )
+            yield None
+            return
+        if _same_file(fd, path):
+            break
+        os.close(fd)  # the previous holder removed this file while we waited: lock the one now at the path
+    _HELD_LOCKS[key] = fd
+    try:
+        host = os.uname().nodename if hasattr(os, "uname") else "this host"
+        os.ftruncate(fd, 0)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        os.write(fd, f"pid {os.getpid()} on {host}, {command}, started {stamp}\n".encode())
+        yield path
+    finally:
+        del _HELD_LOCKS[key]
+        path.unlink(missing_ok=True)  # still locked, so no other run can hold a file that is about to vanish
+        os.close(fd)
+
+
+#: The file in a folder a command made, naming the command: what lets a later run replace or remove it.
+OWNER_MARKER = ".smi-made-by"
+
+
+def mark_own_folder(folder: Path, command: str) -> Path:
+    """Record in ``folder`` that ``command`` made it (the file :data:`OWNER_MARKER`).
+
+    Parameters
+    ----------
+    folder : Path
+        A folder the command has just created.
+    command : str
+        The command, e.g. ``"smi lab train"``.
+
+    Returns
+    -------
+    Path
+        ``folder``.
+    """
+    folder = Path(folder)
+    fd = open_no_follow(folder / OWNER_MARKER, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(command + "\n")
+    return folder
+
+
+def made_by(folder: Path, command: str) -> bool:
+    """Whether ``folder`` is a folder (not a link) whose :data:`OWNER_MARKER` names ``command``.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder.
+    command : str
+        The command.
+
+    Returns
+    -------
+    bool
+        True when ``command`` made it.
+    """
+    folder = Path(folder)
+    marker = folder / OWNER_MARKER
+    if folder.is_symlink() or not folder.is_dir() or marker.is_symlink() or not marker.is_file():
+        return False
+    try:
+        return marker.read_text(encoding="utf-8").strip() == command
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def check_replaceable_folder(folder: Path, command: str, parameter: str, legacy: str | None = None) -> Path:
+    """Refuse an existing ``folder`` that ``command`` did not make, before any work starts.
+
+    A missing folder, an empty one and one :func:`made_by` ``command`` (or, for folders written
+    before markers existed, one holding the file ``legacy``) may be replaced by the command;
+    anything else (the user's files, a link) is refused, never emptied.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder the command will replace as a whole.
+    command : str
+        The command, e.g. ``"smi lab train"``.
+    parameter : str
+        The library parameter naming the folder (``"out_dir"``), for the message.
+    legacy : str or None
+        A file whose presence marks a folder the command wrote before it left markers.
+
+    Returns
+    -------
+    Path
+        ``folder``.
+
+    Raises
+    ------
+    ParameterValueError
+        When ``folder`` is a file, a link, or a folder with files the command did not write.
+    """
+    from smi.errors import ParameterValueError
+
+    folder = Path(folder)
+    if folder.is_symlink():
+        raise ParameterValueError(parameter, "is a symbolic link; give a new folder", folder)
+    if not folder.exists():
+        return folder
+    if not folder.is_dir():
+        raise ParameterValueError(parameter, "must be a folder, and this is a file", folder)
+    if made_by(folder, command) or (legacy is not None and (folder / legacy).is_file()):
+        return folder
+    if any(folder.iterdir()):
+        raise ParameterValueError(
+            parameter, f"holds files {command} did not write; give a new folder (nothing was changed)", folder
+        )
+    return folder
+
+
+def temporary_folder(path: Path, command: str) -> Path:
+    """A new folder ``.<name>.<random>.tmp`` beside ``path``, marked as made by ``command``.
+
+    What a command builds before renaming it to ``path``; a run killed meanwhile leaves it, and
+    :func:`remove_orphaned_temporaries` of the next run of ``command`` removes it.
+
+    Parameters
+    ----------
+    path : Path
+        The final folder; its parent must exist.
+    command : str
+        The command making it.
+
+    Returns
+    -------
+    Path
+        The new folder.
+    """
+    path = Path(path)
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent))
+    os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; give the output the usual permissions
+    return mark_own_folder(folder, command)
+
+
+def remove_orphaned_temporaries(path: Path, command: str) -> list[Path]:
+    """Remove the temporaries of ``path`` that a killed run left; call holding :func:`output_lock` of ``path``.
+
+    Only names this module makes beside ``path`` are considered: files ``.<name>.<8 characters>.tmp``
+    (:func:`temporary_path`, regular files, not links) and folders of the same pattern whose
+    :data:`OWNER_MARKER` names ``command`` (:func:`temporary_folder`). Nothing else is touched.
+
+    Parameters
+    ----------
+    path : Path
+        The output file or folder.
+    command : str
+        The command whose temporary folders may be removed.
+
+    Returns
+    -------
+    list of Path
+        What was removed.
+    """
+    import re
+    import shutil
+
+    path = Path(path)
+    pattern = re.compile(re.escape(f".{path.name}.") + r"[A-Za-z0-9_]{8}" + re.escape(TEMPORARY_SUFFIX))
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name) or entry.is_symlink():
+            continue
+        if entry.is_file(follow_symlinks=False):
+            Path(entry.path).unlink(missing_ok=True)
+            removed.append(Path(entry.path))
+        elif entry.is_dir(follow_symlinks=False) and made_by(Path(entry.path), command):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
+def path_inside(folder: Path, relative: str, what: str = "path") -> Path:
+    """``folder / relative``, refused unless ``relative`` names a place inside ``folder``.
+
+    ``relative`` must be a relative path without ``..`` parts (a file named in a manifest or
+    an archive): an absolute path or one that climbs out of ``folder`` would make a command
+    write outside the folder it was given.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder.
+    relative : str
+        The path inside it, with ``/`` between parts.
+    what : str
+        What gave the path, for the message.
+
+    Returns
+    -------
+    Path
+        The joined path.
+
+    Raises
+    ------
+    SmiError
+        When ``relative`` is empty, absolute or has a ``..`` part.
+    """
+    from pathlib import PurePosixPath
+
+    parts = PurePosixPath(relative).parts
+    if not relative or PurePosixPath(relative).is_absolute() or ".." in parts or "\\" in relative or "\0" in relative:
+        raise SmiError(f"{what} {relative!r}: must be a relative path inside {folder} (no '..', not absolute)")
+    return Path(folder).joinpath(*parts)

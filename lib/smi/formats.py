@@ -61,6 +61,10 @@ MODEL_FIELDS = ("name", "series", "parameters", "corpus")
 #: (``12`` for 12B, ``1300`` for 1.3B in millions). It is 10,000 rather than a million because the
 #: knowledge lab (:mod:`smi.lab`) really trains models of 50k-1M parameters.
 MIN_PARAMETERS = 10_000
+#: The largest parameter count accepted (a thousand times the largest model of the release, exact as a float).
+MAX_PARAMETERS = 10**15
+#: The largest count of documents accepted: exact as a float and as int64 (2**53).
+MAX_COUNT = 2**53
 #: The counts a prediction or a fit needs; the other ``time_*`` fields follow from them.
 CORE_COUNT_FIELDS = ("time_seqs", "time_subj", "time_obj", "time_s1j1")
 #: What a name may not contain (``smi count`` joins documents with it).
@@ -371,7 +375,10 @@ def _first(mask) -> int:
 
 
 def _integer_counts(frame: pd.DataFrame, fields: list[str], where: Where) -> None:
-    """Require each of ``fields`` to hold finite non-negative integers; make them int64 (in place)."""
+    """Require each of ``fields`` to hold finite integers from 0 to :data:`MAX_COUNT`; make them int64 (in place).
+
+    The range is checked on the values as read (before the cast), so that a huge count is named as it was
+    written, never as the negative number an int64 overflow would make of it."""
     import numpy as np
     import pandas as pd
 
@@ -379,13 +386,14 @@ def _integer_counts(frame: pd.DataFrame, fields: list[str], where: Where) -> Non
         raw = frame[field]
         numeric = pd.to_numeric(raw, errors="coerce")
         values = numeric.to_numpy(dtype=float, na_value=np.nan)
-        bad = ~np.isfinite(values) | (values < 0) | (values != np.floor(values))
+        bad = ~np.isfinite(values) | (values < 0) | (values != np.floor(values)) | (values > MAX_COUNT)
         if raw.dtype == bool or raw.dtype == object:
             bad |= np.fromiter((isinstance(value, bool) for value in raw), dtype=bool, count=len(raw))
         if bad.any():
             row = _first(bad)
+            limit = f" (at most {MAX_COUNT})" if values[row] > MAX_COUNT else ""
             raise SmiError(
-                f"{where(row)}: field '{field}' must be a non-negative integer count, got {_cell(raw.iloc[row])}"
+                f"{where(row)}: field '{field}' must be a non-negative integer count, got {_cell(raw.iloc[row])}{limit}"
             )
         frame[field] = numeric.astype("int64")
 
@@ -528,6 +536,8 @@ def parameter_problem(value: object) -> str | None:
         return f"{BILLIONS_HINT} (a raw count is at least {MIN_PARAMETERS:,})"
     if number < MIN_PARAMETERS:
         return f"a parameter count must be a raw count of at least {MIN_PARAMETERS:,}"
+    if number > MAX_PARAMETERS:
+        return f"a parameter count must be at most {MAX_PARAMETERS:,}"
     return None
 
 

@@ -13,6 +13,8 @@ matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from smi.files import atomic_output  # noqa: E402
+
 # --------------------------------------------------------------------------- notebooks 01-03
 
 
@@ -244,7 +246,8 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: Path | str) -> list[Pat
     figures_dir.mkdir(parents=True, exist_ok=True)
     paths = [figures_dir / f"{name}.png", figures_dir / f"{name}.pdf"]
     for path in paths:
-        fig.savefig(path)
+        with atomic_output(path) as temporary:  # a link at the path is replaced, never written through
+            fig.savefig(temporary, format=path.suffix[1:])
     return paths
 
 

@@ -291,6 +291,10 @@ def select_corpora(release: Path, names: list[str] | None) -> list[str]:
     return list(names)
 
 
+#: The most templates per relation a probe accepts (the release has 20): each multiplies a probe's work.
+MAX_TEMPLATES = 1000
+
+
 def load_templates(path: Path) -> dict[str, list[str]]:
     """Prompt templates per relation: {relation: ["[S] was born in", ...]}; each must hold [S].
 
@@ -315,6 +319,8 @@ def load_templates(path: Path) -> dict[str, list[str]]:
     for relation, items in templates.items():
         if not isinstance(items, list) or not items:
             raise SmiError(f"{path}: relation '{relation}' has no templates")
+        if len(items) > MAX_TEMPLATES:
+            raise SmiError(f"{path}: relation '{relation}' has {len(items)} templates; at most {MAX_TEMPLATES}")
         for template in items:
             if not isinstance(template, str) or "[S]" not in template:
                 raise SmiError(f"{path}: relation '{relation}': template {template!r} has no [S]")

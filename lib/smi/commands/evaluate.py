@@ -53,8 +53,8 @@ MAX_BOOTSTRAP = 10_000
 
 
 def run(args) -> int:
-    from smi import data, prediction, release  # heavy imports only when the command runs
-    from smi.files import check_writable
+    from smi import prediction  # heavy imports only when the command runs
+    from smi.files import check_writable, output_lock
 
     prediction.scheme_column(args.scheme)  # an unknown scheme stops here, before any loading
     if not 10 <= args.bootstrap <= MAX_BOOTSTRAP:
@@ -66,6 +66,18 @@ def run(args) -> int:
     folds = args.out / "folds"
     for path in [*prediction.evaluation_paths(args.out), folds / "fold.parquet"]:
         check_writable(path)  # before any work: a folder in the way, read-only, a file as a parent
+    with output_lock(args.out, "smi evaluate"):  # a second run into this folder stops here
+        return _evaluate(args, folds)
+
+
+def _evaluate(args, folds: Path) -> int:
+    """``smi evaluate`` once its options are checked, holding the output folder's lock."""
+    from smi import data, prediction, release
+    from smi.files import remove_orphaned_temporaries
+
+    for path in prediction.evaluation_paths(args.out):  # what a killed run into this folder left
+        remove_orphaned_temporaries(path, "smi evaluate")
+
     release_dir = args.release or data.release_dir()
     models = release.select_models(release.load_models(args.models_table), args.models)
     accuracies = release.load_accuracies(release_dir, models)

@@ -69,7 +69,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from smi import probing, release
-    from smi.files import check_writable
+    from smi.files import check_writable, output_lock
 
     settings = probing.ProbeSettings(
         samples=args.samples,
@@ -81,27 +81,28 @@ def run(args) -> int:
         ignore_case=args.ignore_case,
     )
     check_writable(args.out)  # before loading anything: a folder in the way, read-only, a file as a parent
-    facts = probing.load_probe_facts(args.facts)
-    templates = release.load_templates(args.templates)
-    probing.check_templates_cover(facts, templates, args.facts, args.templates)
-    counts = probing.load_counts(args.counts) if args.counts else None
-    facts = probing.attach_counts(facts, counts, args.counts)
-    if args.no_progress:
-        from transformers.utils import logging as transformers_logging
+    with output_lock(args.out, "smi probe"):  # a second run into this output stops here, before loading
+        facts = probing.load_probe_facts(args.facts)
+        templates = release.load_templates(args.templates)
+        probing.check_templates_cover(facts, templates, args.facts, args.templates)
+        counts = probing.load_counts(args.counts) if args.counts else None
+        facts = probing.attach_counts(facts, counts, args.counts)
+        if args.no_progress:
+            from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
-    generator = probing.load_generator(args.model, settings, args.backend, args.batch_size, args.device, args.dtype)
-    records = probing.probe(
-        facts,
-        templates,
-        generator,
-        settings,
-        args.out,
-        model=args.model,
-        keep_answers=args.keep_answers,
-        chunk_facts=args.chunk_facts,
-        progress=not args.no_progress,
-    )
+            transformers_logging.disable_progress_bar()
+        generator = probing.load_generator(args.model, settings, args.backend, args.batch_size, args.device, args.dtype)
+        records = probing.probe(
+            facts,
+            templates,
+            generator,
+            settings,
+            args.out,
+            model=args.model,
+            keep_answers=args.keep_answers,
+            chunk_facts=args.chunk_facts,
+            progress=not args.no_progress,
+        )
     mean_acc = sum(record["acc"] for record in records) / len(records)
     print(
         f"{args.out}: {len(records)} facts, {records[0]['n_answers']} answers per fact (first fact), "

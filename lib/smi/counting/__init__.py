@@ -82,9 +82,7 @@ from smi.counting.output import (
     OUTPUT_SUFFIXES,
     _interrupts_deferred,
     _json_text,
-    _lock_holder,
     _metadata_bytes,
-    _same_file,
     _write_csv,
     _write_json,
     _write_table,
@@ -92,7 +90,6 @@ from smi.counting.output import (
     check_output_writable,
     default_work_dir,
     estimated_output_bytes,
-    lock_path,
     metadata_path,
     output_lock,
     remove_orphaned_output_temporaries,
@@ -142,6 +139,7 @@ from smi.counting.shards import (
     shard_result_path,
     work_dir_in_use,
 )
+from smi.files import _lock_holder, _same_file, lock_path
 
 # The facts are read and checked by their one reader, smi.formats; the old names stay importable here.
 from smi.formats import Facts, as_facts, check_facts, check_names, load_triples, read_fact_table

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import csv
-import errno
 import json
 import os
-import re
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from smi import files
 from smi.errors import SmiError
-from smi.files import TEMPORARY_SUFFIX, atomic_outputs, check_writable, file_sha256
+from smi.files import atomic_outputs, check_writable, file_sha256
 from smi.formats import Facts
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
     pass
-from smi.counting.engine import note
 from smi.counting.runner import CountRun
 from smi.counting.shards import check_free_space
 
@@ -40,11 +37,6 @@ def check_output_path(out: Path) -> Path:
 def metadata_path(out: Path) -> Path:
     """The metadata written next to an output: ``counts.csv`` → ``counts.csv.meta.json``."""
     return Path(out).with_name(Path(out).name + ".meta.json")
-
-
-def lock_path(out: Path) -> Path:
-    """The lock file a run holds while it counts into ``out``: ``counts.csv`` → ``counts.csv.lock``."""
-    return Path(out).with_name(Path(out).name + ".lock")
 
 
 def default_work_dir(out: Path) -> Path:
@@ -74,82 +66,15 @@ def check_output_writable(out: Path, facts: Facts | None = None) -> Path:
     return out
 
 
-def _lock_holder(fd: int) -> str:
-    """What the run holding a lock file wrote in it (its pid, host and start)."""
-    try:
-        return os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "pid unknown"
-    except OSError:
-        return "pid unknown"
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether ``path`` still names the file open as ``fd`` (not removed or replaced since)."""
-    try:
-        return os.path.samestat(os.fstat(fd), os.stat(path))
-    except OSError:
-        return False
-
-
-@contextmanager
 def output_lock(out: Path) -> Iterator[Path | None]:
-    """Hold ``OUT.lock`` exclusively while counting into ``out``; refuse at once if another run holds it.
-
-    The lock file holds the holder's pid, host and start time, which the refusal
-    names. It is removed (while still locked) when the block ends. Where file locks
-    do not exist (no fcntl, or a file system without them), runs are not kept apart
-    (with a note) and None is yielded.
-    """
-    try:
-        import fcntl
-    except ImportError:
-        yield None
-        return
-    path = lock_path(out)
-    while True:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as error:
-            raise SmiError(f"{path}: cannot create the lock file ({error.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            holder = _lock_holder(fd)
-            os.close(fd)
-            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise SmiError(
-                    f"{out}: another smi count is writing this output ({holder}); "
-                    "wait for it to end or choose another --out"
-                ) from None
-            note(f"{path}: cannot lock ({error.strerror}): two runs into {out} would not be kept apart")
-            yield None
-            return
-        if _same_file(fd, path):
-            break
-        os.close(fd)  # the previous holder removed this file while we waited: lock the one now at the path
-    try:
-        host = os.uname().nodename if hasattr(os, "uname") else "this host"
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {host}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
-        yield path
-    finally:
-        path.unlink(missing_ok=True)  # still locked, so no other run can hold a file that is about to vanish
-        os.close(fd)
+    """Hold ``OUT.lock`` while counting into ``out`` (:func:`smi.files.output_lock` of ``smi count``)."""
+    return files.output_lock(out, "smi count")
 
 
 def remove_orphaned_output_temporaries(out: Path) -> None:
     """Remove temporaries of ``out`` and its metadata that a killed run left (call holding :func:`output_lock`)."""
-    out = Path(out)
-    names = [
-        re.compile(re.escape(f".{path.name}.") + r"[A-Za-z0-9_]{8}" + re.escape(TEMPORARY_SUFFIX))
-        for path in (out, metadata_path(out))
-    ]
-    try:
-        entries = list(os.scandir(out.parent))
-    except OSError:
-        return
-    for entry in entries:
-        if any(name.fullmatch(entry.name) for name in names) and entry.is_file(follow_symlinks=False):
-            Path(entry.path).unlink(missing_ok=True)
+    for path in (Path(out), metadata_path(out)):
+        files.remove_orphaned_temporaries(path, "smi count")
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import numpy as np
 
 from smi import corpus_io, matchers
 from smi.errors import SmiError
-from smi.files import atomic_output, temporary_path
+from smi.files import atomic_output, code_sha256, temporary_path
 from smi.matchers import (
     ENGINES,
 )
@@ -62,23 +62,15 @@ _SHARD_ARRAYS = ("key", "n_docs", "n_bytes", "name_docs", "joint_docs", "skipped
 
 @functools.cache
 def engine_version() -> str:
-    """The version of the code that computes shard results: :data:`SHARD_FORMAT` and a hash of its source.
+    """The version of the code that computes shard results: :data:`SHARD_FORMAT` and a hash of its code.
 
-    The hash covers every module of this package, :mod:`smi.matchers` (the engines),
-    :mod:`smi.corpus_io` (the reader) and numpy's version, so a shard result computed
-    by other code is never reused.
+    The hash (:func:`smi.files.code_sha256`) covers every module of this package,
+    :mod:`smi.matchers` (the engines), :mod:`smi.corpus_io` (the reader), what they import,
+    and numpy's version, so a shard result computed by other code is never reused.
     """
-    digest = hashlib.sha256()
-    package = sorted(Path(__file__).parent.glob("*.py"))
-    for path in [*package, Path(matchers.__file__), Path(corpus_io.__file__)]:
-        try:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        except OSError:  # no source file (a frozen build): the package version stands in
-            from smi import __version__
-
-            digest.update(f"{path.name} {__version__}".encode())
-    digest.update(f"numpy {np.__version__}".encode())
-    return f"{SHARD_FORMAT}.{digest.hexdigest()[:16]}"
+    package = [f"{__package__}.{path.stem}" for path in sorted(Path(__file__).parent.glob("*.py"))]
+    modules = [name.removesuffix(".__init__") for name in package] + [matchers.__name__, corpus_io.__name__]
+    return f"{SHARD_FORMAT}.{code_sha256(modules, extra=f'numpy {np.__version__}')[:16]}"
 
 
 def shard_key(shard: corpus_io.Shard, names_fingerprint: str, settings: CountSettings) -> str:

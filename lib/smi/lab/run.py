@@ -30,10 +30,12 @@ written before the largest model's training starts and compared with its probe
 afterwards.
 
 Resuming: the corpus is reused when its settings match, every model resumes or
-is reused by its training key (:func:`smi.lab.train.training_key`), and every
-probe output is reused only when ``run.json`` records the same probe key (model
-key, probe settings, templates and counts); a probe interrupted with the same
-key resumes from its partial file.
+is reused by its training key (:func:`smi.lab.train.training_key`) when its files
+still have the SHA-256 recorded with it, and every probe output is reused only when
+``run.json`` records the same probe key (the lab's code, :func:`lab_code_sha256`,
+model key and files, probe settings, templates and counts); a probe interrupted with
+the same key resumes from its partial file. The prediction before training is keyed
+the same way. One run at a time holds ``DIR.lock``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
-from smi.files import atomic_output, check_writable
+from smi.files import atomic_output, check_writable, code_sha256, output_lock, remove_orphaned_temporaries
 from smi.lab import analysis, train
 from smi.lab import corpus as lab_corpus
 
@@ -58,8 +60,21 @@ DEFAULT_SIZES = ("xs", "s", "m", "l")
 QUICK_SIZES = ("xs", "s", "m")
 SERIES = "lab"
 PREDICTION_COLUMNS = ["idx", "subj", "rel", "obj", "predicted", "measured"]
-#: Part of the probe key: bump when the way the lab probes changes.
-RUN_VERSION = 1
+COMMAND = "smi lab run"
+#: The files the run writes at the top of its folder (a killed run's temporaries of them are removed).
+TOP_FILES = (
+    "counts.csv",
+    "counts.csv.meta.json",
+    "models.csv",
+    "predicted_before_training.csv",
+    "r2_bucketed.csv",
+    "r2_per_fact.csv",
+    "r2_table.md",
+    "acquisition.csv",
+    "prediction.csv",
+    "summary.json",
+    "run.json",
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +173,18 @@ def check_sizes(sizes: tuple[str, ...]) -> tuple[str, ...]:
             f"--sizes needs at least three sizes (got {', '.join(sizes)}): the prediction fits on all but the largest"
         )
     return sizes
+
+
+def lab_code_sha256() -> str:
+    """SHA-256 of the lab's code (this module and every :mod:`smi` module it imports: probing, prediction,
+    training…, :func:`smi.files.code_sha256`): part of the keys of the lab's probe outputs and prediction.
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
+    return code_sha256([__name__])
 
 
 def _sha256_text(text: str) -> str:
@@ -546,7 +573,7 @@ def run_lab(
 def _run_lab(
     out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool, log
 ) -> LabResult:
-    from smi import probing, regression, release
+    from smi import probing
 
     say = log or (lambda *_: None)
     check_sizes(settings.sizes)
@@ -559,6 +586,18 @@ def _run_lab(
     if corpus_dir is not None:
         check_lab_corpus(corpus_dir)
     check_writable(out_dir / "summary.json")
+    with output_lock(out_dir, COMMAND):  # a second run into this folder stops here
+        for name in TOP_FILES:  # what a killed run into this folder left
+            remove_orphaned_temporaries(out_dir / name, COMMAND)
+        return _run_lab_locked(out_dir, settings, device, corpus_dir, progress, say)
+
+
+def _run_lab_locked(
+    out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool, say
+) -> LabResult:
+    """:func:`run_lab`'s stages, holding the output folder's lock."""
+    from smi import probing, regression, release
+
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -582,6 +621,7 @@ def _run_lab(
     clock = lap("count", clock)
     say(f"counts: {out_dir / 'counts.csv'} ({int(counts['time_seqs'].iloc[0])} documents)")
 
+    code = lab_code_sha256()
     run_state_path = out_dir / "run.json"
     try:
         run_state = json.loads(run_state_path.read_text(encoding="utf-8"))
@@ -600,7 +640,7 @@ def _run_lab(
             predicted_path = out_dir / "predicted_before_training.csv"
             small_keys = [probe_keys.get(f"probe/{s}") for s in ordered[:-1]]
             key = _sha256_text(
-                json.dumps([RUN_VERSION, small_keys, parameters, settings.gbm_iterations, settings.seed, counts_sha])
+                json.dumps([code, small_keys, parameters, settings.gbm_iterations, settings.seed, counts_sha])
             )
             made = run_state.get("prediction") or {}
             if made.get("key") != key or not predicted_path.is_file():
@@ -625,7 +665,8 @@ def _run_lab(
         result = train.train_model(
             corpus_path, size, out_dir / "models" / size, settings.training, device, progress=progress
         )
-        model_key = train.read_train_record(result.path)["key"]
+        model_record = train.read_train_record(result.path)
+        model_key, model_files = model_record["key"], model_record["files"]
         training_records[size] = {
             "parameters": result.parameters,
             "steps": result.steps,
@@ -647,7 +688,16 @@ def _run_lab(
             name = f"{folder}/{size}"
             key = _sha256_text(
                 json.dumps(
-                    [RUN_VERSION, model_key, asdict(settings.probe), settings.seed, prompts, counts_sha, _threads()]
+                    [
+                        code,
+                        model_key,
+                        model_files,
+                        asdict(settings.probe),
+                        settings.seed,
+                        prompts,
+                        counts_sha,
+                        _threads(),
+                    ]
                 )
             )
             if probe_keys.get(name) == key and out.is_file():

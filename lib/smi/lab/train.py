@@ -30,10 +30,12 @@ splits sums differently and, after many steps, gives other answers; ``smi lab``
 uses one thread. The training state (model, optimiser, step) is saved atomically
 every ``checkpoint_seconds`` to ``OUT.checkpoint.pt`` under a key made of the
 corpus files' SHA-256, the size, every setting that changes the result, the
-device, the CPU threads and :data:`TRAINER_VERSION`; a rerun with the same key
+device, the CPU threads and the training code (:func:`training_code_sha256`); a rerun with the same key
 continues from it, any other key starts afresh. The finished model goes to a
 temporary folder that is renamed to ``OUT``; ``OUT/lab_train.json`` records the
-key, so a rerun with a finished model of the same key does nothing.
+key and the SHA-256 of every file of the model, so a rerun with a finished, intact model
+of the same key does nothing. ``OUT`` is replaced only when this command made it (its
+marker :data:`smi.files.OWNER_MARKER`); a folder of other files is refused.
 """
 
 from __future__ import annotations
@@ -43,20 +45,33 @@ import json
 import math
 import os
 import shutil
-import tempfile
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from smi.errors import ParameterValueError, SmiError, check_one_of
-from smi.files import atomic_output
+from smi.errors import ParameterValueError, SmiError, check_one_of, check_seed
+from smi.files import (
+    atomic_output,
+    check_replaceable_folder,
+    code_sha256,
+    file_sha256,
+    output_lock,
+    remove_orphaned_temporaries,
+    temporary_folder,
+)
 from smi.lab import corpus as lab_corpus
 
-#: Part of every checkpoint and model key: bump when training changes its result for the same settings.
-TRAINER_VERSION = 1
 TRAIN_RECORD = "lab_train.json"
+#: The command that makes (and so may replace) a model folder, as its marker and lock name it.
+COMMAND = "smi lab train"
+#: Bounds of the settings: a run within about 24 GiB and two CPU cores (``cuda``: the larger block).
+MAX_EPOCHS = 1000
+MAX_TOKENS = 10**10
+MAX_BATCH_SIZE = 512
+MAX_BLOCK_SIZE = {"cpu": 2048, "cuda": 8192}
 
 
 @dataclass(frozen=True)
@@ -128,17 +143,44 @@ class TrainSettings:
     tokens: int | None = None
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.epochs) and self.epochs > 0):
-            raise ParameterValueError("epochs", f"must be positive (got {self.epochs})")
-        if self.tokens is not None and self.tokens < 1:
-            raise ParameterValueError("tokens", f"must be at least 1 (got {self.tokens})")
-        for name in ("block_size", "batch_size"):
-            if getattr(self, name) < 2:
-                raise SmiError(f"--{name.replace('_', '-')} must be at least 2 (got {getattr(self, name)})")
-        if self.learning_rate is not None and not self.learning_rate > 0:
-            raise ParameterValueError("learning_rate", f"must be positive (got {self.learning_rate})")
+        check_seed(self.seed)
+        if not (math.isfinite(self.epochs) and 0 < self.epochs <= MAX_EPOCHS):
+            raise ParameterValueError("epochs", f"must be positive and at most {MAX_EPOCHS} (got {self.epochs})")
+        if self.tokens is not None and not 1 <= self.tokens <= MAX_TOKENS:
+            raise ParameterValueError("tokens", f"must be from 1 to {MAX_TOKENS:,} (got {self.tokens})")
+        for name, most in (("block_size", max(MAX_BLOCK_SIZE.values())), ("batch_size", MAX_BATCH_SIZE)):
+            if not 2 <= getattr(self, name) <= most:
+                raise ParameterValueError(name, f"must be from 2 to {most} (got {getattr(self, name)})")
+        if self.learning_rate is not None and not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ParameterValueError("learning_rate", f"must be a positive finite number (got {self.learning_rate})")
         if not 0 <= self.warmup_share < 1:
             raise ParameterValueError("warmup_share", f"must lie in [0, 1) (got {self.warmup_share})")
+
+
+def check_device_limits(settings: TrainSettings, device: str) -> TrainSettings:
+    """Refuse a block size beyond what ``device`` trains within its memory (:data:`MAX_BLOCK_SIZE`).
+
+    Parameters
+    ----------
+    settings : TrainSettings
+        The settings.
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+
+    Returns
+    -------
+    TrainSettings
+        ``settings``.
+
+    Raises
+    ------
+    ParameterValueError
+        When the block size is too large for the device.
+    """
+    most = MAX_BLOCK_SIZE.get(device, MAX_BLOCK_SIZE["cpu"])
+    if settings.block_size > most:
+        raise ParameterValueError("block_size", f"must be at most {most} on {device} (got {settings.block_size})")
+    return settings
 
 
 @dataclass(frozen=True)
@@ -321,9 +363,24 @@ def batch_tensors(batch: list[list[int]], pad_id: int):
     return ids, labels
 
 
+def training_code_sha256() -> str:
+    """SHA-256 of the code that decides a trained model: this module and every :mod:`smi` module it imports,
+    with the versions of torch and transformers (:func:`smi.files.code_sha256`).
+
+    Returns
+    -------
+    str
+        The hex digest.
+    """
+    from importlib.metadata import version
+
+    return code_sha256([__name__], extra=f"torch={version('torch')};transformers={version('transformers')}")
+
+
 def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, device: str) -> str:
     """SHA-256 of what decides the trained model: corpus files, size, settings, device, CPU threads and
-    code versions (on the CPU, the thread count changes how sums are split and so the last digits).
+    the training code (:func:`training_code_sha256`; on the CPU, the thread count changes how sums are
+    split and so the last digits).
 
     Parameters
     ----------
@@ -347,7 +404,6 @@ def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, dev
         When the corpus folder's files changed since ``lab.json``.
     """
     import torch
-    import transformers
 
     threads = torch.get_num_threads() if device == "cpu" else None
     text = json.dumps(
@@ -357,9 +413,7 @@ def training_key(corpus_dir: Path, size: ModelSize, settings: TrainSettings, dev
             "settings": asdict(settings),
             "device": device,
             "threads": threads,
-            "trainer": TRAINER_VERSION,
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
+            "code": training_code_sha256(),
         },
         sort_keys=True,
     )
@@ -381,6 +435,62 @@ def checkpoint_path(out_dir: Path) -> Path:
     """
     out_dir = Path(out_dir)
     return out_dir.with_name(out_dir.name + ".checkpoint.pt")
+
+
+def model_files_sha256(model_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file of a model folder but its record and marker, by name (what a reuse checks).
+
+    Parameters
+    ----------
+    model_dir : Path
+        The model folder.
+
+    Returns
+    -------
+    dict of str to str
+        The hex digests, by file name, sorted.
+    """
+    from smi.files import OWNER_MARKER
+
+    names = sorted(p.name for p in Path(model_dir).iterdir() if p.name not in (TRAIN_RECORD, OWNER_MARKER))
+    return {name: file_sha256(Path(model_dir) / name) for name in names}
+
+
+def finished_model_problem(model_dir: Path, key: str) -> str:
+    """Why ``model_dir`` is not a finished model of ``key`` that can be reused; empty when it is.
+
+    The reader of a model folder: its record must carry ``key`` and the SHA-256 of every file
+    written with it, and the files must still have those hashes (a truncated or replaced weights
+    file is not reused).
+
+    Parameters
+    ----------
+    model_dir : Path
+        The model folder.
+    key : str
+        The :func:`training_key` wanted.
+
+    Returns
+    -------
+    str
+        The problem, or "" (also "" is never returned for a folder without a record).
+    """
+    record = read_train_record(model_dir)
+    if record is None:
+        return "no training record"
+    if record.get("key") != key:
+        return "trained with other inputs"
+    files = record.get("files")
+    if not isinstance(files, dict) or not files:
+        return "its record has no hashes of its files"
+    try:
+        found = model_files_sha256(model_dir)
+    except OSError as error:
+        return f"unreadable ({error.strerror})"
+    if found != files:
+        changed = sorted(name for name in set(files) | set(found) if files.get(name) != found.get(name))
+        return f"{changed[0]} changed since it was written"
+    return ""
 
 
 def read_train_record(model_dir: Path) -> dict | None:
@@ -419,17 +529,73 @@ def parameter_count(model) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
-def _load_checkpoint(path: Path, key: str):
-    """The saved state if it exists and was written under ``key``; a stale or torn one is removed."""
+def checkpoint_problem(state: object, key: str, total_steps: int) -> str:
+    """Why a loaded checkpoint cannot be resumed; empty when it can.
+
+    Parameters
+    ----------
+    state : object
+        What ``torch.load(weights_only=True)`` returned.
+    key : str
+        The :func:`training_key` of the run.
+    total_steps : int
+        The run's number of steps.
+
+    Returns
+    -------
+    str
+        The problem, or "".
+    """
+    if not isinstance(state, dict):
+        return "not a training state"
+    if state.get("key") != key:
+        return "written for other inputs"
+    step, tokens, seconds, losses = (state.get(name) for name in ("step", "tokens", "seconds", "losses"))
+    if type(step) is not int or not 0 < step < total_steps + 1:
+        return f"step must be from 1 to {total_steps} (got {step!r})"
+    if type(tokens) is not int or tokens < 0:
+        return f"tokens must be a non-negative whole number (got {tokens!r})"
+    if type(seconds) is not float or not (math.isfinite(seconds) and seconds >= 0):
+        return f"seconds must be a non-negative number (got {seconds!r})"
+    if not isinstance(losses, list) or len(losses) != step:
+        return "losses must list one loss per step"
+    if not all(type(loss) is float and math.isfinite(loss) for loss in losses):
+        return "losses must be finite numbers"
+    if not isinstance(state.get("model"), dict) or not isinstance(state.get("optimizer"), dict):
+        return "no model or optimiser state"
+    return ""
+
+
+def _load_checkpoint(path: Path, key: str, total_steps: int, model, optimizer, say) -> dict | None:
+    """Load the saved state into ``model`` and ``optimizer`` if it is valid for ``key``; else remove it, with a note.
+
+    Read with ``weights_only=True``: tensors and plain values only, so a file that would run code is
+    refused unread. A link at ``path`` is not followed (removed as any invalid checkpoint: it names no
+    file of the user's once gone).
+    """
     import torch
 
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():
+        if path.is_symlink():
+            say(f"{path}: a symbolic link, not a checkpoint; not read, training from the start")
+            path.unlink()
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:
-        state = None
-    if not isinstance(state, dict) or state.get("key") != key:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        problem = checkpoint_problem(state, key, total_steps)
+    except Exception as error:  # a torn file, or one holding anything but tensors and plain values
+        problem = f"unreadable as a training state ({type(error).__name__})"
+    if not problem:
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if not all(torch.isfinite(p).all() for p in model.parameters()):
+                problem = "its weights are not finite"
+        except Exception as error:  # wrong shapes or names
+            problem = f"does not fit the model ({type(error).__name__})"
+    if problem:
+        if problem != "written for other inputs":  # a checkpoint of other settings is simply stale
+            say(f"{path}: {problem}; removed, training from the start")
         path.unlink(missing_ok=True)
         return None
     return state
@@ -443,10 +609,11 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 
 def _replace_folder(temporary: Path, target: Path) -> None:
-    """Move a finished folder into place; an older folder at ``target`` is removed only once the new one is there."""
+    """Move a finished folder into place; an older folder at ``target`` (one this command made, see
+    :func:`smi.files.check_replaceable_folder`) is removed only once the new one is there."""
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        old = temporary_folder(target, COMMAND)
         os.replace(target, old / target.name)
     os.replace(temporary, target)
     if old is not None:
@@ -462,6 +629,7 @@ def train_model(
     checkpoint_seconds: float = 30.0,
     progress: bool = True,
     stop_after_steps: int | None = None,
+    say=None,
 ) -> TrainResult:
     """Train the size ``size_name`` on the lab corpus in ``corpus_dir``; save it as a Hugging Face folder ``out_dir``.
 
@@ -488,6 +656,8 @@ def train_model(
         Show a progress bar.
     stop_after_steps : int or None
         Stop (as if killed) after that many steps; for tests.
+    say : callable or None
+        Receives a line when a checkpoint or a finished model is not reused (default: standard error).
 
     Returns
     -------
@@ -497,32 +667,60 @@ def train_model(
     Raises
     ------
     SmiError
-        When the size is unknown, the device is unavailable, ``out_dir`` is a file or the corpus is invalid.
+        When the size is unknown, the device is unavailable, ``out_dir`` is a file, a link or a folder of
+        files this command did not write, another run trains into ``out_dir``, the corpus is invalid, or
+        the loss stops being finite (nothing is saved then).
     KeyboardInterrupt
         After ``stop_after_steps`` steps.
     """
+    from smi import probing
+
+    size = model_size(size_name)
+    device = probing.resolve_device(device)
+    check_device_limits(settings, device)
+    if not progress:
+        quiet_transformers()
+    say = say or (lambda line: print(line, file=sys.stderr))
+    corpus_dir = lab_corpus.check_corpus_dir(corpus_dir)
+    out_dir = check_replaceable_folder(Path(out_dir), COMMAND, "out_dir", legacy=TRAIN_RECORD)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(out_dir, COMMAND):
+        check_replaceable_folder(out_dir, COMMAND, "out_dir", legacy=TRAIN_RECORD)  # as it is now we hold the lock
+        for path in (out_dir, checkpoint_path(out_dir)):  # what a killed run into this folder left
+            remove_orphaned_temporaries(path, COMMAND)
+        return _train_locked(
+            corpus_dir, size, out_dir, settings, device, checkpoint_seconds, progress, stop_after_steps, say
+        )
+
+
+def _train_locked(
+    corpus_dir: Path,
+    size: ModelSize,
+    out_dir: Path,
+    settings: TrainSettings,
+    device: str,
+    checkpoint_seconds: float,
+    progress: bool,
+    stop_after_steps: int | None,
+    say,
+) -> TrainResult:
+    """:func:`train_model` holding the model folder's lock."""
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from smi import probing, testing
+    from smi import testing
 
-    size = model_size(size_name)
-    device = probing.resolve_device(device)
-    if not progress:
-        quiet_transformers()
-    corpus_dir = lab_corpus.check_corpus_dir(corpus_dir)
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ParameterValueError("out_dir", "must be a folder, and this is a file", out_dir)
     key = training_key(corpus_dir, size, settings, device)
-    record = read_train_record(out_dir)
-    if record is not None and record.get("key") == key:
+    problem = finished_model_problem(out_dir, key)
+    if not problem:
+        record = read_train_record(out_dir)
         return _train_result(out_dir, record, record["steps"], reused=True)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    if problem not in ("no training record", "trained with other inputs"):
+        say(f"{out_dir}: {problem}; not reused, training again")
     texts = lab_corpus.read_documents(corpus_dir)
 
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    work = temporary_folder(out_dir, COMMAND)
     try:
         testing.save_tiny_model(
             work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden, layers=size.layers
@@ -541,11 +739,9 @@ def train_model(
             model.parameters(), lr=peak, betas=(0.9, 0.95), weight_decay=settings.weight_decay
         )
         checkpoint = checkpoint_path(out_dir)
-        state = _load_checkpoint(checkpoint, key)
+        state = _load_checkpoint(checkpoint, key, len(steps), model, optimizer, say)
         start, tokens, seconds, losses = 0, 0, 0.0, []
         if state is not None:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
             start, tokens, seconds, losses = state["step"], state["tokens"], state["seconds"], state["losses"]
 
         def save_state(step: int) -> None:
@@ -579,6 +775,11 @@ def train_model(
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
                 losses.append(float(loss.detach()))
+                if not math.isfinite(losses[-1]):
+                    raise SmiError(
+                        f"{out_dir}: training diverged at step {step + 1} (loss {losses[-1]}); nothing was saved "
+                        "(try a smaller --learning-rate)"
+                    )
                 tokens += int((labels != -100).sum())
                 seconds += time.perf_counter() - began
                 speed = tokens / max(seconds, 1e-9)
@@ -593,6 +794,7 @@ def train_model(
                     last_save = time.perf_counter()
         model.eval()
         model.save_pretrained(work)
+        files = model_files_sha256(work)
         tail = losses[-max(1, len(steps) // 20) :]
         record = {
             "key": key,
@@ -606,7 +808,7 @@ def train_model(
             "seconds": round(seconds, 3),
             "tokens_per_second": round(tokens / max(seconds, 1e-9), 1),
             "resumed_from_step": start,
-            "trainer_version": TRAINER_VERSION,
+            "files": files,
         }
         (work / TRAIN_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         _replace_folder(work, out_dir)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from smi import metrics, regression
-from smi.errors import ParameterValueError, SmiError, check_one_of
-from smi.files import atomic_output, frame_sha256
+from smi.errors import SmiError, check_one_of, check_seed
+from smi.files import atomic_output, code_sha256, frame_sha256
 from smi.prediction import intervals
 from smi.prediction.features import fact_features
 from smi.prediction.intervals import FACT_INTERVAL_BINS
@@ -31,11 +31,6 @@ SCHEMES = {
     "leave-one-corpus-out": "corpus",
     "leave-one-series-out": "series",
 }
-
-
-#: Part of every saved fold's key (see :func:`code_version`): raise it when a change elsewhere alters what a
-#: fold holds. (Folds are also keyed on a hash of this package's source, so any edit of it recomputes them.)
-PREDICTION_VERSION = 5
 
 
 #: Interval columns of :func:`evaluate`'s table: per fact, then per model (repeated on its rows), then the
@@ -86,26 +81,25 @@ def package_sources() -> list[Path]:
 def code_version() -> str:
     """A hash of what, besides the data and the settings, decides a fold's predictions.
 
-    It covers :data:`PREDICTION_VERSION`, the source of every module of this package
-    (:func:`package_sources`) and of the modules that compute SMI and its line
-    (:mod:`smi.metrics`, :mod:`smi.regression`), and the versions of the numerical
-    libraries the predictors are fitted with. Any edit of that code or any library
-    upgrade gives a new hash, so a fold saved before it is recomputed.
+    It is :func:`smi.files.code_sha256` of every module of this package
+    (:func:`package_sources`), of the modules that compute SMI and its line
+    (:mod:`smi.metrics`, :mod:`smi.regression`) and of what they import, with the versions of
+    the numerical libraries the predictors are fitted with. Any change of what that code does
+    or any library upgrade gives a new hash, so a fold saved before it is recomputed.
 
     Returns
     -------
     str
         A SHA-256 hex digest.
     """
+    import scipy
     import sklearn
     import statsmodels
 
-    digest = hashlib.sha256(f"prediction/{PREDICTION_VERSION}".encode())
-    for source in (*package_sources(), metrics.__file__, regression.__file__):
-        digest.update(Path(source).read_bytes())
-    for library in (np, pd, sklearn, statsmodels, __import__("scipy")):
-        digest.update(f"{library.__name__}={library.__version__};".encode())
-    return digest.hexdigest()
+    package = [f"{__package__}.{path.stem}" for path in package_sources() if path.stem != "__init__"]
+    modules = [__package__, *package, metrics.__name__, regression.__name__]
+    libraries = ";".join(f"{lib.__name__}={lib.__version__}" for lib in (np, pd, sklearn, statsmodels, scipy))
+    return code_sha256(modules, extra=libraries)
 
 
 #: SHA-256 of a frame's content (:func:`smi.files.frame_sha256`): the key of the accuracies evaluated.
@@ -229,7 +223,8 @@ def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFra
     Returns
     -------
     tuple
-        The fold and ``""``, or ``None`` and a short reason why it cannot be reused.
+        The fold and ``""``, or ``None`` and a short reason why it cannot be reused (other key,
+        unreadable, other rows, or a prediction or interval that is not a finite number).
     """
     import pyarrow.parquet as pq
 
@@ -254,6 +249,10 @@ def load_fold(path: Path, key: dict, expected: pd.DataFrame) -> tuple[pd.DataFra
         or not all(np.array_equal(fold[c].to_numpy(), expected[c].to_numpy()) for c in columns)
     ):
         return None, "saved fold does not match its held-out facts"
+    predicted = [c for c in PREDICTION_COLUMNS if c.startswith("pred_") or c.endswith(("_lower", "_upper"))]
+    values = fold[predicted].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return None, "saved fold holds a prediction that is not a finite number"
     return fold, ""
 
 
@@ -379,29 +378,6 @@ def _threads(threads: int | None):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(int(threads))
-
-
-def check_seed(seed) -> int:
-    """A seed numpy and scikit-learn accept: an integer in [0, 2³²).
-
-    Parameters
-    ----------
-    seed : object
-        The seed as given.
-
-    Returns
-    -------
-    int
-        The seed.
-
-    Raises
-    ------
-    SmiError
-        When it is not such an integer.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise ParameterValueError("seed", f"must be an integer from 0 to {2**32 - 1}, got {seed}")
-    return int(seed)
 
 
 def _file_part(text: str) -> str:

@@ -72,7 +72,6 @@ from smi.probing.protocol import (
 from smi.probing.run import (
     OUTPUT_FIELDS,
     PARTS_OF_HEADER,
-    PROBE_PROTOCOL_VERSION,
     facts_sha256,
     header_name,
     partial_path,
@@ -91,7 +90,6 @@ __all__ = [
     "OUTPUT_FIELDS",
     "PARTS_OF_HEADER",
     "PLACEHOLDER",
-    "PROBE_PROTOCOL_VERSION",
     "TINY_ARCHITECTURES",
     "Generator",
     "ProbeSettings",

@@ -23,6 +23,12 @@ from smi.probe_choices import MATCH_RULES, match_rule
 PLACEHOLDER = "[S]"
 
 
+#: Bounds of a probe's size knobs: the continuations per template and the tokens of each
+#: (the paper uses 20 and 32), so that a run stays within memory and finishes.
+MAX_SAMPLES = 1000
+MAX_NEW_TOKENS = 1024
+
+
 @dataclass(frozen=True)
 class ProbeSettings:
     """Everything that decides the answers; a resumed run must use the same values.
@@ -60,10 +66,12 @@ class ProbeSettings:
     ignore_case: bool = False
 
     def __post_init__(self) -> None:
-        if self.samples < 1:
-            raise ParameterValueError("samples", f"must be at least 1 (got {self.samples})")
-        if self.max_new_tokens < 1:
-            raise ParameterValueError("max_new_tokens", f"must be at least 1 (got {self.max_new_tokens})")
+        for name, most in (("samples", MAX_SAMPLES), ("max_new_tokens", MAX_NEW_TOKENS)):
+            value = getattr(self, name)
+            if value < 1:
+                raise ParameterValueError(name, f"must be at least 1 (got {value})")
+            if value > most:
+                raise ParameterValueError(name, f"must be at most {most} (got {value})")
         if not self.greedy and not (self.temperature > 0 and math.isfinite(self.temperature)):
             raise ParameterValueError(
                 "temperature",
@@ -252,17 +260,103 @@ def fact_record(
     SmiError
         When ``answers`` is empty.
     """
-    record = {field: _plain(fact[field]) for field in ("idx", "subj", "rel", "obj")}
-    record["qus"] = fact.get("qus") if isinstance(fact.get("qus"), str) else fill_template(templates[0], fact["subj"])
-    for field in release.COUNT_FIELDS:
-        if field in fact and fact[field] is not None and not pd.isna(fact[field]):
-            record[field] = int(fact[field])
+    record = fact_fields(fact, templates)
     record["acc"] = accuracy(answers, fact["obj"], settings.match, settings.ignore_case)
     record["n_answers"] = len(answers)
     if keep_answers:
         per = settings.answers_per_template
         record["answers"] = [answers[start : start + per] for start in range(0, len(answers), per)]
     return record
+
+
+def fact_fields(fact: dict, templates: list[str]) -> dict:
+    """The fields a fact's record takes from the fact: ``idx, subj, rel, obj, qus`` and any ``time_*`` counts.
+
+    Parameters
+    ----------
+    fact : dict
+        The fact, as :func:`fact_record` receives it.
+    templates : list of str
+        The templates of its relation (the first fills ``qus`` when the fact has none).
+
+    Returns
+    -------
+    dict
+        The fields, as plain Python values.
+    """
+    fields = {field: _plain(fact[field]) for field in ("idx", "subj", "rel", "obj")}
+    fields["qus"] = fact.get("qus") if isinstance(fact.get("qus"), str) else fill_template(templates[0], fact["subj"])
+    for field in release.COUNT_FIELDS:
+        if field in fact and fact[field] is not None and not pd.isna(fact[field]):
+            fields[field] = int(fact[field])
+    return fields
+
+
+def record_problem(
+    record: object, fact: dict, templates: list[str], settings: ProbeSettings, keep_answers: bool
+) -> str:
+    """Why ``record`` is not a record :func:`fact_record` could have written for ``fact``; empty when it is.
+
+    The reader of a saved record (a resumed run's partial file): every field of the fact
+    equal to :func:`fact_fields`, ``n_answers`` the run's number of answers, ``acc`` a finite
+    number in [0, 1] that is a share of ``n_answers``, no other field, and with
+    ``keep_answers`` the answers themselves, whose accuracy must equal ``acc``.
+
+    Parameters
+    ----------
+    record : object
+        What was read.
+    fact : dict
+        The fact being probed with the record's ``idx``.
+    templates : list of str
+        The templates of its relation.
+    settings : ProbeSettings
+        The run's settings.
+    keep_answers : bool
+        Whether records keep their answers.
+
+    Returns
+    -------
+    str
+        The first problem found, or "".
+    """
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    expected = fact_fields(fact, templates)
+    allowed = set(expected) | {"acc", "n_answers"} | ({"answers"} if keep_answers else set())
+    missing = sorted(set(allowed) - set(record))
+    if missing:
+        return f"no field {missing[0]!r}"
+    extra = sorted(set(record) - allowed)
+    if extra:
+        return f"unexpected field {extra[0]!r}"
+    for field, value in expected.items():
+        if record[field] != value or type(record[field]) is not type(value):
+            return f"field {field!r} is {record[field]!r}, not the fact's {value!r}"
+    count = len(templates) * settings.answers_per_template
+    n_answers = record["n_answers"]
+    if type(n_answers) is not int or n_answers != count:
+        return f"field 'n_answers' must be {count} (got {n_answers!r})"
+    acc = record["acc"]
+    if type(acc) not in (int, float) or not (math.isfinite(acc) and 0 <= acc <= 1):
+        return f"field 'acc' must be a finite number in [0, 1] (got {acc!r})"
+    if abs(acc * count - round(acc * count)) > 1e-6:
+        return f"field 'acc' {acc!r} is not a share of {count} answers"
+    if keep_answers:
+        answers = record["answers"]
+        per = settings.answers_per_template
+        shaped = (
+            isinstance(answers, list)
+            and len(answers) == len(templates)
+            and all(isinstance(group, list) and len(group) == per for group in answers)
+            and all(isinstance(answer, str) for group in answers for answer in group)
+        )
+        if not shaped:
+            return f"field 'answers' must be {len(templates)} lists of {per} strings"
+        flat = [answer for group in answers for answer in group]
+        if accuracy(flat, fact["obj"], settings.match, settings.ignore_case) != acc:
+            return "field 'acc' differs from the accuracy of its answers"
+    return ""
 
 
 def _plain(value):

@@ -9,7 +9,6 @@ another header is set aside, never reused.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import sys
@@ -20,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
-from smi.files import atomic_output, frame_sha256
-from smi.probing import backends, protocol
+from smi.files import atomic_output, code_sha256, frame_sha256, open_no_follow, output_lock, remove_orphaned_temporaries
+from smi.probing import protocol
 from smi.probing.backends import Generator, generator_fingerprint
 from smi.probing.inputs import check_templates_cover
 from smi.probing.protocol import ProbeSettings, fact_prompts, fact_record
@@ -29,13 +28,8 @@ from smi.probing.protocol import ProbeSettings, fact_prompts, fact_record
 #: Fields every record of a probe output carries, besides the counts when joined.
 OUTPUT_FIELDS = ("idx", "subj", "rel", "obj", "qus", "acc", "n_answers")
 
-#: Part of every partial file's key: raise it when the probing protocol changes in a way
-#: :func:`protocol_code_sha256` does not see (e.g. a change of a library's sampling).
-PROBE_PROTOCOL_VERSION = 2
-
 #: The header's parts, as a note names them when a partial file was written for other ones.
 PARTS_OF_HEADER = {
-    "smi_probe": "protocol version",
     "code_sha256": "probing code",
     "facts_sha256": "facts",
     "templates_sha256": "templates",
@@ -63,28 +57,17 @@ def partial_path(out_path: Path) -> Path:
 
 
 def protocol_code_sha256() -> str:
-    """SHA-256 of the source of the code that turns a fact into its record.
+    """SHA-256 of the code that turns a fact into its record (:func:`smi.files.code_sha256`).
 
     Returns
     -------
     str
-        The hex digest of :data:`PROBE_PROTOCOL_VERSION`, the whole source of
-        :mod:`smi.probing.protocol` (settings, prompts, seeds, scoring, the record) and the parts of
-        :mod:`smi.probing.backends` that decide the continuations (padding, sampling, decoding).
-        Edits elsewhere (loading, fingerprints, this module) do not invalidate a partial file.
+        The hex digest of the code of :mod:`smi.probing.protocol` (settings, prompts, seeds,
+        scoring, the record), :mod:`smi.probing.backends` (padding, sampling, decoding) and every
+        :mod:`smi` module they import; comments and docstrings do not count. The libraries'
+        versions are in the model's fingerprint.
     """
-    parts = (
-        protocol,
-        backends.RowSeededSampler,
-        backends.TransformersGenerator.__init__,
-        backends.TransformersGenerator.generate,
-        backends.TransformersGenerator._generate_batch,
-        backends.VllmGenerator.generate,
-    )
-    digest = hashlib.sha256(f"probe/{PROBE_PROTOCOL_VERSION}".encode())
-    for part in parts:
-        digest.update(inspect.getsource(part).encode())
-    return digest.hexdigest()
+    return code_sha256(["smi.probing.protocol", "smi.probing.backends"])
 
 
 #: SHA-256 of the facts to probe, every column name, dtype and value (counts included), in order
@@ -113,11 +96,10 @@ def run_header(
     Returns
     -------
     dict
-        ``smi_probe`` (protocol version), ``code_sha256``, ``facts_sha256``, ``templates_sha256``,
+        ``code_sha256``, ``facts_sha256``, ``templates_sha256``,
         ``model``, ``settings`` and ``keep_answers``.
     """
     return {
-        "smi_probe": PROBE_PROTOCOL_VERSION,
         "code_sha256": protocol_code_sha256(),
         "facts_sha256": facts_sha256(facts),
         "templates_sha256": hashlib.sha256(json.dumps(templates, sort_keys=True).encode()).hexdigest(),
@@ -162,33 +144,45 @@ def set_aside_path(out_path: Path, header: dict) -> Path:
     return out_path.with_name(f"{out_path.name}.partial-{header_name(header)}.jsonl")
 
 
-def read_partial(path: Path, header: dict) -> tuple[dict | None, str]:
+def _read_no_follow(path: Path) -> bytes:
+    """The bytes of ``path``, a torn last line (a kill while writing it) cut off the file; a link is refused."""
+    fd = open_no_follow(path, os.O_RDWR)
+    try:
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read()
+        if data and not data.endswith(b"\n"):  # killed while writing the last line
+            data = data[: data.rfind(b"\n") + 1]
+            os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+    return data
+
+
+def read_partial(path: Path, header: dict, check: Callable[[dict], str] | None = None) -> tuple[dict | None, str]:
     """Records already written by an interrupted run, if its header equals ``header``.
 
     A torn last line (a kill while writing it) is cut off the file, so that the next
-    record starts on a line of its own.
+    record starts on a line of its own. With ``check``, every record is read through
+    it (:func:`smi.probing.protocol.record_problem`): a record it finds a problem with
+    is left out, so that its fact is probed again.
 
     Parameters
     ----------
     path : Path
-        The partial file.
+        The partial file (a symbolic link is refused).
     header : dict
         The header of the run that wants to resume (:func:`run_header`).
+    check : callable or None
+        Returns the problem of a record (with an ``idx``), or "" when it is valid.
 
     Returns
     -------
     records : dict or None
-        The records by idx, or None when the file was written for other inputs or cannot be read.
+        The valid records by idx, or None when the file was written for other inputs or cannot be read.
     why_not : str
-        Empty when the records are returned; else why not.
+        Empty when every record was valid; else why the file or some records were not used.
     """
-    path = Path(path)
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):  # killed while writing the last line
-        data = data[: data.rfind(b"\n") + 1]
-        with open(path, "r+b") as handle:
-            handle.truncate(len(data))
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    lines = _read_no_follow(Path(path)).decode("utf-8", errors="replace").splitlines()
     if not lines:
         return None, "empty"
     try:
@@ -200,7 +194,7 @@ def read_partial(path: Path, header: dict) -> tuple[dict | None, str]:
     if found != header:
         changed = [label for key, label in PARTS_OF_HEADER.items() if found.get(key) != header.get(key)]
         return None, f"written for other {', '.join(changed) or 'inputs'}"
-    done = {}
+    done, problems = {}, []
     for number, line in enumerate(lines[1:], start=2):
         try:
             record = json.loads(line)
@@ -208,16 +202,26 @@ def read_partial(path: Path, header: dict) -> tuple[dict | None, str]:
             return None, f"line {number} is not valid JSON"
         if not isinstance(record, dict) or "idx" not in record or "acc" not in record:
             return None, f"line {number} is not a probe record"
+        problem = check(record) if check is not None else ""
+        if problem:
+            problems.append(f"line {number}: {problem}")
+            continue
         done[record["idx"]] = record
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return done, f"{problems[0]}{more}"
     return done, ""
 
 
-def start_partial(out_path: Path, header: dict, say: Callable[[str], None] | None = None) -> dict:
-    """Open the partial file of a run with ``header``: the records it already holds, by idx.
+def start_partial(
+    out_path: Path, header: dict, say: Callable[[str], None] | None = None, check: Callable[[dict], str] | None = None
+) -> dict:
+    """Open the partial file of a run with ``header``: the valid records it already holds, by idx.
 
     A partial file written for another header is not reused: it is renamed to
     :func:`set_aside_path` of its own header (nothing is deleted), and a partial
-    file set aside earlier for ``header`` is taken back.
+    file set aside earlier for ``header`` is taken back. Records ``check`` refuses are
+    dropped from the file (rewritten atomically) and their facts probed again, with a note.
 
     Parameters
     ----------
@@ -227,17 +231,29 @@ def start_partial(out_path: Path, header: dict, say: Callable[[str], None] | Non
         The run's :func:`run_header`.
     say : callable or None
         Receives a line about each of these decisions (default: standard error).
+    check : callable or None
+        The reader of a record (:func:`read_partial`).
 
     Returns
     -------
     dict
         Records already done, by idx (empty for a fresh start, whose partial file then holds the header).
+
+    Raises
+    ------
+    SmiError
+        When the partial file is a symbolic link.
     """
     say = say or (lambda line: print(line, file=sys.stderr))
     partial = partial_path(out_path)
+    if partial.is_symlink():
+        open_no_follow(partial, os.O_RDONLY)  # refuses with its one line
     if partial.is_file():
-        done, why_not = read_partial(partial, header)
+        done, why_not = read_partial(partial, header, check)
         if done is not None:
+            if why_not:
+                _rewrite_partial(partial, header, done.values())
+                say(f"{partial}: {why_not}: not reused, recomputing those facts")
             say(f"resuming from {partial} ({len(done)} facts done)")
             return done
         try:
@@ -248,19 +264,28 @@ def start_partial(out_path: Path, header: dict, say: Callable[[str], None] | Non
         os.replace(partial, aside)
         say(f"{partial}: {why_not}; kept as {aside.name}, recomputing")
     earlier = set_aside_path(out_path, header)
-    if earlier.is_file():
-        done, _ = read_partial(earlier, header)
+    if earlier.is_file() and not earlier.is_symlink():
+        done, why_not = read_partial(earlier, header, check)
         if done is not None:
+            if why_not:
+                _rewrite_partial(earlier, header, done.values())
+                say(f"{earlier}: {why_not}: not reused, recomputing those facts")
             os.replace(earlier, partial)
             say(f"resuming from {earlier.name}, set aside earlier for these inputs ({len(done)} facts done)")
             return done
-    with atomic_output(partial) as temporary:
-        _append_lines(temporary, [header])
+    _rewrite_partial(partial, header, [])
     return {}
 
 
+def _rewrite_partial(partial: Path, header: dict, records: Iterable[dict]) -> None:
+    """Replace the partial file (atomically, never through a link) by ``header`` and ``records``."""
+    with atomic_output(partial) as temporary:
+        _append_lines(temporary, [header, *records])
+
+
 def _append_lines(path: Path, items: Iterable[dict]) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
+    fd = open_no_follow(path, os.O_WRONLY | os.O_APPEND)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
         for item in items:
             handle.write(json.dumps(item, ensure_ascii=False) + "\n")
         handle.flush()
@@ -347,18 +372,47 @@ def probe(
         \mathrm{acc}(s, r, o) = \frac{1}{T K} \sum_{t=1}^{T} \sum_{k=1}^{K}
             \mathbb{1}\left[o \text{ occurs in } a_{t,k}\right]
     """
-    from tqdm import tqdm
-
     from smi.files import check_writable
 
     if chunk_facts < 1:
         raise ParameterValueError("chunk_facts", f"must be at least 1 (got {chunk_facts})")
     check_templates_cover(facts, templates, Path("facts"), Path("templates"))
     out_path = check_writable(Path(out_path))
+    with output_lock(out_path, "smi probe"):
+        return _probe_locked(
+            facts, templates, generator, settings, out_path, model, keep_answers, chunk_facts, progress, say
+        )
+
+
+def _probe_locked(
+    facts: pd.DataFrame,
+    templates: dict[str, list[str]],
+    generator: Generator,
+    settings: ProbeSettings,
+    out_path: Path,
+    model: str,
+    keep_answers: bool,
+    chunk_facts: int,
+    progress: bool,
+    say: Callable[[str], None] | None,
+) -> list[dict]:
+    """:func:`probe` holding the output's lock."""
+    from tqdm import tqdm
+
     partial = partial_path(out_path)
+    for path in (out_path, partial):  # what a killed run into this output left
+        remove_orphaned_temporaries(path, "smi probe")
     header = run_header(facts, templates, settings, generator_fingerprint(generator, model), keep_answers)
-    done = start_partial(out_path, header, say)
     rows = facts.to_dict("records")
+    by_idx = {fact["idx"]: fact for fact in rows}
+
+    def check(record: dict) -> str:
+        fact = by_idx.get(record["idx"]) if isinstance(record["idx"], int) else None
+        if fact is None:
+            return f"idx {record['idx']!r} is not a fact being probed"
+        return protocol.record_problem(record, fact, templates[fact["rel"]], settings, keep_answers)
+
+    done = start_partial(out_path, header, say, check)
     todo = [fact for fact in rows if fact["idx"] not in done]
     with tqdm(total=len(rows), initial=len(rows) - len(todo), unit="fact", desc="probe", disable=not progress) as bar:
         for start in range(0, len(todo), chunk_facts):
