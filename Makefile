@@ -12,7 +12,7 @@ KERNEL := smi
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data corpus reproduce notebooks fit test test-fast lint bench lab labrun clean
+.PHONY: help setup data corpus reproduce notebooks fit test test-fast lint bench lab labrun book clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -78,5 +78,10 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup ## open the executed notebooks in JupyterLab with the project's kernel (LAB_ARGS: more options)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks $(LAB_ROOT) $(LAB_ARGS)
 
+# The book: the README and the committed notebooks as a static website (Sphinx, MyST-NB, sphinx-book-theme),
+# rendered from the committed outputs without running a notebook; -W: any warning fails the build.
+book: setup ## the website of the executed notebooks in build/book (open build/book/index.html)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs build/book
+
 clean: ## remove generated outputs (keeps the venv and fetched data)
-	rm -rf build results figures/*.png figures/*.pdf
+	rm -rf build docs/notebooks results figures/*.png figures/*.pdf
