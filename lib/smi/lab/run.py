@@ -460,18 +460,11 @@ def planned_parameters(corpus_dir: Path, size: str, seed: int) -> int:
     """
     from transformers import AutoModelForCausalLM
 
-    from smi import testing
+    from smi.lab import tokenizer as lab_tokenizer
 
     spec = train.model_size(size)
     with tempfile.TemporaryDirectory() as folder:
-        testing.save_tiny_model(
-            Path(folder),
-            lab_corpus.read_documents(corpus_dir),
-            "gpt_neox",
-            seed=seed,
-            hidden_size=spec.hidden,
-            layers=spec.layers,
-        )
+        lab_tokenizer.save_initial_model(corpus_dir, Path(folder), spec.hidden, spec.layers, seed)
         return train.parameter_count(AutoModelForCausalLM.from_pretrained(folder))
 
 

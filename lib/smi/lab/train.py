@@ -55,7 +55,7 @@ from smi.files import atomic_output
 from smi.lab import corpus as lab_corpus
 
 #: Part of every checkpoint and model key: bump when training changes its result for the same settings.
-TRAINER_VERSION = 1
+TRAINER_VERSION = 2
 TRAIN_RECORD = "lab_train.json"
 
 
@@ -505,7 +505,8 @@ def train_model(
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from smi import probing, testing
+    from smi import probing
+    from smi.lab import tokenizer as lab_tokenizer
 
     size = model_size(size_name)
     device = probing.resolve_device(device)
@@ -524,9 +525,7 @@ def train_model(
 
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        testing.save_tiny_model(
-            work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden, layers=size.layers
-        )
+        lab_tokenizer.save_initial_model(corpus_dir, work, size.hidden, size.layers, settings.seed)
         tokenizer = AutoTokenizer.from_pretrained(work)
         model = AutoModelForCausalLM.from_pretrained(work).to(device)
         eos = tokenizer.eos_token_id
