@@ -57,3 +57,96 @@ def test_syllable_names_avoid_objects_and_repeat_nothing():
     assert len(set(names)) == 500
     assert not any(name.startswith(("Rome", "Lima")) for name in names)
     assert len(lab_tokenizer.SYLLABLES) == 50
+
+
+# --------------------------------------------------------------------------- the ranking protocol
+
+
+@pytest.fixture
+def one_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tiny_corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("lab_model") / "model"
+    return lab_tokenizer.save_initial_model(tiny_corpus, out, 32, 2, seed=1)
+
+
+def test_rank_probe_is_deterministic_across_batch_sizes_and_readable_by_fit(
+    tiny_corpus, tiny_model, tmp_path, run_cli, one_thread
+):
+    from smi import probing
+
+    outputs = []
+    for batch_size, chunk in ((5, 3), (256, 64)):
+        out = tmp_path / f"rank{batch_size}.json"
+        code, stdout, err = run_cli(
+            "probe",
+            "--protocol",
+            "rank",
+            "--model",
+            tiny_model,
+            "--facts",
+            tiny_corpus / "facts.json",
+            "--templates",
+            tiny_corpus / "templates.json",
+            "--out",
+            out,
+            "--batch-size",
+            batch_size,
+            "--chunk-facts",
+            chunk,
+            "--no-progress",
+        )
+        assert code == 0, err
+        assert "rank-1 accuracy" in stdout
+        outputs.append(json.loads(out.read_text()))
+    assert outputs[0] == outputs[1]
+    frame = probing.load_probe_output(tmp_path / "rank5.json")  # what smi fit reads
+    assert len(frame) == 5 * TINY.people + TINY.organisations
+    for record in outputs[0]:
+        assert record["acc"] == record["rank1_acc"]
+        assert 0 <= record["p_true"] <= 1 and 1 <= record["rank"] <= record["n_candidates"]
+        assert record["n_answers"] == 3
+
+
+def test_rank_scores_are_each_candidates_own_log_likelihood(tiny_corpus, tiny_model, one_thread):
+    import torch
+
+    from smi.probing import ranking
+
+    facts = json.loads((tiny_corpus / "facts.json").read_text())
+    scorer = ranking.load_rank_scorer(str(tiny_model), batch_size=4)
+    pool = sorted({fact["obj"] for fact in facts if fact["rel"] == "born"})
+    prompt = f"{facts[0]['subj']} was born in"
+    scores = scorer.score(prompt, pool)
+    n_prompt = len(scorer.tokenizer(prompt)["input_ids"])
+    for candidate, score in zip(pool, scores):
+        ids = scorer.tokenizer(f"{prompt} {candidate}")["input_ids"]
+        with torch.inference_mode():
+            logprobs = torch.log_softmax(scorer.model(torch.tensor([ids])).logits[0].double(), -1)
+        manual = sum(float(logprobs[j - 1, ids[j]]) for j in range(n_prompt, len(ids)))
+        assert score == pytest.approx(manual, abs=1e-4)
+    summary = ranking.rank_summary(np.array([-1.0, -1.0, -3.0]), 0)
+    assert summary["rank1"] == 0.5 and summary["rank"] == 1.5
+    assert ranking.rank_summary(np.array([-2.0, -1.0]), 0)["rank1"] == 0.0
+
+
+def test_rank_probe_works_on_another_architecture(tmp_path, one_thread):
+    import pandas as pd
+
+    from smi import testing
+    from smi.probing import ranking
+
+    facts = pd.DataFrame({"idx": [0, 1], "subj": ["Ada", "Bob"], "rel": ["born", "born"], "obj": ["Paris", "Rome"]})
+    templates = {"born": ["[S] was born in", "[S] is from"]}
+    model = testing.save_tiny_model(tmp_path / "llama", testing.facts_vocabulary(facts, templates), "llama")
+    scorer = ranking.load_rank_scorer(str(model))
+    records = ranking.probe_rank(facts, templates, scorer, tmp_path / "out.json", progress=False)
+    assert [r["n_candidates"] for r in records] == [2, 2]
