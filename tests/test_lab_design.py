@@ -150,3 +150,76 @@ def test_rank_probe_works_on_another_architecture(tmp_path, one_thread):
     scorer = ranking.load_rank_scorer(str(model))
     records = ranking.probe_rank(facts, templates, scorer, tmp_path / "out.json", progress=False)
     assert [r["n_candidates"] for r in records] == [2, 2]
+
+
+# --------------------------------------------------------------------------- the crossed design
+
+
+def test_crossed_design_counts_equal_truth_and_cooccurrence_is_the_stating_count(tmp_path, run_cli):
+    import pandas as pd
+
+    from smi.lab import design
+
+    code, _, err = run_cli(
+        "lab", "corpus", "--design", "crossed", "--facts-per-relation", "15", "--seed", "2", "--out", tmp_path / "c"
+    )
+    assert code == 0, err
+    code, _, err = run_cli(
+        "count",
+        "--triples",
+        tmp_path / "c" / "facts.json",
+        "--out",
+        tmp_path / "counts.csv",
+        "--no-progress",
+        tmp_path / "c" / "corpus.jsonl",
+    )
+    assert code == 0, err
+    counts = pd.read_csv(tmp_path / "counts.csv", keep_default_na=False)
+    truth = lab_corpus.read_truth(tmp_path / "c")
+    merged = counts.merge(truth, on="idx", validate="one_to_one")
+    assert len(merged) == 6 * 15
+    assert (merged["time_subj"] == merged["subj_docs"]).all()
+    assert (merged["time_obj"] == merged["obj_docs"]).all()
+    assert (merged["time_s1j1"] == merged["both_docs"]).all()
+    assert (merged["time_s1j1"] == merged["k"]).all()  # co-occurrence fixed by k, whatever the arms
+    assert (merged["subj_docs"] == merged["k"] + merged["competitor_docs"] + merged["subject_extra_docs"]).all()
+    for column in design.DESIGN_COLUMNS:
+        assert column in truth.columns
+    # relations have disjoint object pools
+    facts = pd.read_json(tmp_path / "c" / "facts.json")
+    owners = facts.groupby("obj")["rel"].nunique()
+    assert (owners == 1).all()
+    assert (truth["competitor"] != facts["obj"]).all()
+
+
+def test_default_crossed_design_fills_every_cell_and_moves_mi_at_fixed_k():
+    import pandas as pd
+
+    from smi import metrics
+    from smi.lab import design
+
+    generated = design.generate_crossed(design.DesignSettings(seed=1))
+    truth = generated.truth
+    for column in ("competitor_level", "subject_level", "object_level"):
+        cells = truth.groupby(["k", column]).size()
+        assert len(cells) == 5 * 3 and cells.min() >= 30, column
+    # levels are balanced within k and independent of each other
+    assert pd.crosstab(truth["subject_level"], truth["object_level"]).to_numpy().min() > 0
+    counts = pd.DataFrame(
+        {
+            "time_seqs": len(generated.documents),
+            "time_subj": truth["subj_docs"],
+            "time_obj": truth["obj_docs"],
+            "time_s1j1": truth["both_docs"],
+        }
+    )
+    truth["mi"] = metrics.mutual_information(counts)
+    at_8 = truth[truth["k"] == 8].groupby("subject_level")["mi"].mean()
+    assert at_8["none"] > at_8["some"] > at_8["many"]
+    with pytest.raises(Exception, match="facts_per_relation"):
+        design.DesignSettings(facts_per_relation=20)
+
+
+def test_crossed_option_errors_are_one_line(tmp_path, run_cli):
+    code, _, err = run_cli("lab", "corpus", "--design", "crossed", "--facts-per-relation", "7", "--out", tmp_path / "c")
+    assert code == 2 and err.count("\n") == 1 and "facts-per-relation" in err

@@ -42,6 +42,19 @@ def register(subparsers) -> None:
     )
     corpus.add_argument("--out", type=Path, required=True, help="output folder")
     corpus.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    corpus.add_argument(
+        "--design",
+        choices=("power", "crossed"),
+        default="power",
+        help="power: power-law exposure and the knobs below; crossed: stating counts k in {0,2,4,8,16} crossed "
+        "with competitor, subject and object arms at fixed co-occurrence (smi.lab.design) (default power)",
+    )
+    corpus.add_argument(
+        "--facts-per-relation",
+        type=int,
+        default=90,
+        help="crossed design: facts of each relation, a multiple of 15 (default 90)",
+    )
     _corpus_options(corpus)
     corpus.set_defaults(func=run_corpus)
 
@@ -114,13 +127,16 @@ def _set_threads(count: int) -> None:
 
 def run_corpus(args) -> int:
     from smi.errors import SmiError
-    from smi.lab import corpus
+    from smi.lab import corpus, design
     from smi.lab.settings import CorpusSettings
 
-    settings = CorpusSettings(**{spec.name: getattr(args, spec.name) for spec in fields(CorpusSettings)})
+    if args.design == "crossed":
+        settings = design.DesignSettings(seed=args.seed, facts_per_relation=args.facts_per_relation)
+    else:
+        settings = CorpusSettings(**{spec.name: getattr(args, spec.name) for spec in fields(CorpusSettings)})
     if args.out.exists() and not args.out.is_dir():
         raise SmiError(f"{args.out}: --out must be a folder, and this is a file")
-    generated = corpus.generate_corpus(settings)
+    generated = design.generate(settings)
     corpus.write_corpus(generated, args.out)
     stated = generated.truth["stated_docs"]
     print(

@@ -197,13 +197,15 @@ def prepare_corpus(out_dir: Path, settings: lab_corpus.CorpusSettings, corpus_di
     if (target / "lab.json").is_file():
         try:
             meta = lab_corpus.read_meta(target)
-            same = meta.get("settings") == asdict(settings)
+            same = meta.get("settings") == json.loads(json.dumps(asdict(settings)))
             if meta.get("generator_version") == lab_corpus.GENERATOR_VERSION and same:
                 lab_corpus.corpus_fingerprint(target)
                 return target
         except SmiError:
             pass
-    lab_corpus.write_corpus(lab_corpus.generate_corpus(settings), target)
+    from smi.lab import design
+
+    lab_corpus.write_corpus(design.generate(settings), target)
     return target
 
 
