@@ -214,8 +214,11 @@ def test_default_crossed_design_fills_every_cell_and_moves_mi_at_fixed_k():
         }
     )
     truth["mi"] = metrics.mutual_information(counts)
-    at_8 = truth[truth["k"] == 8].groupby("subject_level")["mi"].mean()
-    assert at_8["none"] > at_8["some"] > at_8["many"]
+    at_8 = truth[truth["k"] == 8]
+    for column in ("subject_level", "object_level"):
+        means = at_8.groupby(column)["mi"].mean()
+        assert means["none"] > means["many"], column
+    assert at_8["mi"].std() > 0.1 * at_8["mi"].mean()
     with pytest.raises(Exception, match="facts_per_relation"):
         design.DesignSettings(facts_per_relation=20)
 
@@ -223,3 +226,118 @@ def test_default_crossed_design_fills_every_cell_and_moves_mi_at_fixed_k():
 def test_crossed_option_errors_are_one_line(tmp_path, run_cli):
     code, _, err = run_cli("lab", "corpus", "--design", "crossed", "--facts-per-relation", "7", "--out", tmp_path / "c")
     assert code == 2 and err.count("\n") == 1 and "facts-per-relation" in err
+
+
+# --------------------------------------------------------------------------- chance and the bootstrap
+
+
+def test_prior_chance_leaves_out_the_facts_own_statements():
+    import pandas as pd
+
+    from smi.lab import chance
+
+    facts = pd.DataFrame({"rel": ["r", "r", "r", "q", "q"], "obj": ["A", "A", "B", "X", "Y"]})
+    stated = [4, 2, 6, 0, 0]
+    got = chance.prior_chance(facts, stated)
+    # fact 0: other statements of r are 2 (A) + 6 (B): 2 / 8; fact 2: no other statement names B: 0 / 6
+    assert got[0] == pytest.approx(2 / 8) and got[1] == pytest.approx(4 / 10) and got[2] == pytest.approx(0.0)
+    assert got[3] == pytest.approx(0.5) and got[4] == pytest.approx(0.5)  # nothing stated: 1 / pool
+
+
+def test_shuffled_subjects_are_a_derangement_within_each_relation():
+    from smi.lab import chance, design
+
+    facts = design.generate_crossed(design.DesignSettings(seed=2, facts_per_relation=15)).facts
+    control = chance.shuffled_subject_facts(facts, seed=5)
+    assert (control["subj"] != facts["subj"]).all()
+    assert (control["obj"] == facts["obj"]).all() and (control["idx"] == facts["idx"]).all()
+    for rel, group in control.groupby("rel"):
+        assert sorted(group["subj"]) == sorted(facts.loc[facts["rel"] == rel, "subj"])
+    assert control.equals(chance.shuffled_subject_facts(facts, seed=5))
+    assert not control["subj"].equals(chance.shuffled_subject_facts(facts, seed=6)["subj"])
+
+
+def test_hierarchical_weights_resample_seeds_then_facts():
+    from smi.lab import bootstrap
+
+    seeds = np.repeat([0, 1, 2], 10)
+    weights = bootstrap.hierarchical_weights(seeds, 200, 0)
+    assert weights.shape == (200, 30) and np.allclose(weights.sum(axis=1), 30)
+    per_seed = np.stack([weights[:, seeds == s].sum(axis=1) for s in (0, 1, 2)], axis=1)
+    assert set(np.unique(per_seed)) <= {0, 10, 20, 30}  # whole seeds are drawn
+    assert (per_seed == 0).any()  # some resample leaves a seed out
+    single = bootstrap.hierarchical_weights(np.zeros(10), 50, 0)
+    assert np.allclose(single.sum(axis=1), 10)
+
+
+def test_arm_table_finds_a_planted_effect_and_only_it():
+    import pandas as pd
+
+    from smi.lab import bootstrap
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(3):
+        for k in (0, 2, 4, 8, 16):
+            for number in range(90):
+                levels = {
+                    arm: ("none", "some", "many")[(number // 3**i) % 3]
+                    for i, arm in enumerate(bootstrap.ARM_LEVEL_COLUMNS)
+                }
+                acc = min(1.0, k / 16) * (0.5 if levels["subject"] == "many" else 1.0)
+                rows.append(
+                    {
+                        "seed": seed,
+                        "size": "m",
+                        "k": k,
+                        "acc": acc + rng.normal(0, 0.01),
+                        "mi": k * (0.5 if levels["subject"] == "many" else 1.0) / 1000,
+                        "cooccur": k,
+                        **{column: levels[arm] for arm, column in bootstrap.ARM_LEVEL_COLUMNS.items()},
+                    }
+                )
+    table = bootstrap.arm_table(pd.DataFrame(rows), n_boot=100)
+    assert list(table.columns) == bootstrap.ARM_COLUMNS
+    many = table[(table["arm"] == "subject") & (table["level"] == "many") & (table["k"] == "16")].iloc[0]
+    assert many["effect"] == pytest.approx(-0.5, abs=0.01) and many["lo"] < -0.45 and many["hi"] < 0
+    other = table[(table["arm"] == "object") & (table["level"] == "many") & (table["k"] == "all")].iloc[0]
+    assert other["lo"] <= 0 <= other["hi"]
+    r2 = table[(table["arm"] == "subject") & (table["level"] == "r2_mi_minus_cooccur")].iloc[0]
+    assert r2["n_dropped"] > 0  # the k = 0 facts have MI 0
+    assert (table["seeds"] == 3).all()
+
+
+def test_headline_checks_use_intervals_over_seeds_and_facts():
+    import pandas as pd
+
+    from smi.lab import bootstrap
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in range(3):
+        for k in (0, 2, 4, 8, 16):
+            for _ in range(60):
+                chance = float(rng.random() < 0.15)
+                acc = float(rng.random() < (0.15 if k == 0 else min(0.95, 0.3 + k / 20)))
+                rows.append({"seed": seed, "size": "l", "k": k, "acc": acc, "chance_acc": chance, "prior_chance": 0.14})
+    result = bootstrap.headline(pd.DataFrame(rows), "l", n_boot=200)
+    assert result["well_known_ok"] and result["rising_ok"] and result["unstated_difference_ok"]
+    for name in ("well_known_acc", "unstated_acc", "unstated_chance_acc", "spearman"):
+        entry = result[name]
+        assert entry["lo"] <= entry["value"] <= entry["hi"], name
+    assert result["seeds"] == 3
+
+
+def test_every_size_shares_one_width_scaled_learning_rate():
+    from smi.lab import train
+
+    rates = [size.learning_rate for size in train.SIZES.values()]
+    assert rates == [train.width_scaled_learning_rate(size.hidden) for size in train.SIZES.values()]
+    assert rates == sorted(rates, reverse=True)
+
+
+@pytest.mark.parametrize("option", [["--seeds", "0"], ["--jobs", "0"], ["--seeds", "1000"]])
+def test_bad_seeds_or_jobs_are_one_line(tmp_path, run_cli, option):
+    code, _, err = run_cli("lab", "run", "--out", tmp_path / "run", "--quick", *option)
+    assert code == 2 and err.count("\n") == 1 and option[0] in err
+    assert not (tmp_path / "run").exists()

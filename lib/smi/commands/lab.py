@@ -95,6 +95,25 @@ def register(subparsers) -> None:
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train and probe (default cpu)")
     run.add_argument("--seed", type=int, default=0, help="seed of corpus, training and sampling (default 0)")
     run.add_argument("--threads", type=int, default=default_threads(), help=threads_help)
+    run.add_argument(
+        "--seeds", type=int, help="corpora drawn and models trained per size, seeds SEED.. (default 3; quick 3)"
+    )
+    run.add_argument(
+        "--design",
+        choices=("crossed", "power"),
+        default="crossed",
+        help="corpus design: crossed (k x competitor/subject/object arms) or power (power-law exposure) "
+        "(default crossed)",
+    )
+    run.add_argument(
+        "--protocol",
+        choices=("rank", "sample"),
+        default="rank",
+        help="probe protocol: rank (rank-1 over the relation's objects) or sample (default rank)",
+    )
+    run.add_argument(
+        "--jobs", type=int, default=2, help="worker processes of one thread each for the (seed, size) jobs (default 2)"
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=run_run)
 
@@ -181,15 +200,29 @@ def run_train(args) -> int:
 def run_run(args) -> int:
     from smi.lab import run, train
 
-    settings = run.default_settings(args.quick, args.seed, tuple(args.sizes) if args.sizes else None, args.epochs)
+    settings = run.default_settings(
+        args.quick,
+        args.seed,
+        tuple(args.sizes) if args.sizes else None,
+        args.epochs,
+        args.seeds,
+        args.design,
+        args.protocol,
+        args.jobs,
+    )
     train.quiet_transformers()
     result = run.run_lab(
         args.out, settings, args.device, args.corpus, progress=not args.no_progress, threads=args.threads
     )
-    checks = result.summary["learning"]
+    head = result.summary["headline"]
+
+    def show(entry: dict) -> str:
+        return f"{entry['value']:.3f} [{entry['lo']:.3f}, {entry['hi']:.3f}]"
+
     print(
-        f"largest size {checks['size']}: accuracy {checks['well_known_acc']:.3f} on facts stated in >= 16 documents, "
-        f"{checks['unstated_acc']:.3f} on facts stated in none (guessing baseline "
-        f"{checks['unstated_baseline']:.3f}), Spearman {checks['spearman']:.3f} over exposure buckets"
+        f"largest size {head['size']} over {head['seeds']} seeds: accuracy {show(head['well_known_acc'])} on facts "
+        f"stated in >= 16 documents, {show(head['unstated_acc'])} on facts stated in none (shuffled-subject chance "
+        f"{show(head['unstated_chance_acc'])}), Spearman {show(head['spearman'])} of accuracy minus chance over "
+        "exposure buckets"
     )
     return 0

@@ -79,8 +79,8 @@ class DesignSettings:
     facts_per_relation: int = 90
     levels: tuple[int, ...] = (0, 2, 4, 8, 16)
     competitor_docs: tuple[int, int, int] = (0, 2, 6)
-    subject_docs: tuple[int, int, int] = (0, 3, 12)
-    background_docs: tuple[int, int, int] = (0, 24, 96)
+    subject_docs: tuple[int, int, int] = (0, 2, 8)
+    background_docs: tuple[int, int, int] = (0, 16, 64)
     filler_rate: float = 0.5
     filler_vocabulary: int = 2500
 

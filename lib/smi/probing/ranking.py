@@ -21,7 +21,8 @@ and :math:`x` (at least 1). The fact's record holds
 * ``rank``: the mean rank of :math:`o` (1 best, ties at their mean rank);
 * ``logp_true``: the mean :math:`\ell_t(o)`; ``n_candidates`` and ``n_answers`` (the prompts).
 
-Nothing is sampled, so the record is a function of the model, the prompts and the pool.
+Nothing is sampled, so the record is a function of the model, the prompts and the pool; a
+scorer keeps the scores of every prompt it has seen, so asking a prompt again costs nothing.
 Each prompt is one forward pass over its candidates, right-padded to that prompt's own
 longest candidate, with rows in a fixed order; ``batch_size`` only splits very large
 pools into chunks of rows, and each row's numbers do not depend on the other rows
@@ -95,6 +96,7 @@ class RankScorer:
         self.batch_size = batch_size
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.pad_id = 0 if pad is None else int(pad)
+        self._scores: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
 
     def fingerprint(self) -> dict:
         """What decides the scores besides prompts and candidates: weights, config and tokenizer.
@@ -170,6 +172,9 @@ class RankScorer:
         """
         import torch
 
+        known = self._scores.get((prompt, tuple(candidates)))
+        if known is not None:  # a prompt asked again (the shuffled-subject control asks other facts' prompts)
+            return known.copy()
         ids, starts = self.sequences(prompt, candidates)
         width = max(len(row) for row in ids)
         scores = np.zeros(len(ids))
@@ -188,6 +193,7 @@ class RankScorer:
                 positions = torch.arange(starts[row], len(ids[row]))
                 targets = torch.tensor(ids[row][starts[row] :])
                 scores[row] = float(logprobs[number, positions - 1, targets].sum())
+        self._scores[(prompt, tuple(candidates))] = scores.copy()
         return scores
 
 
