@@ -341,3 +341,48 @@ def test_bad_seeds_or_jobs_are_one_line(tmp_path, run_cli, option):
     code, _, err = run_cli("lab", "run", "--out", tmp_path / "run", "--quick", *option)
     assert code == 2 and err.count("\n") == 1 and option[0] in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_job_gives_the_same_model_and_records_inline_and_in_a_worker_process(tiny_corpus, tmp_path):
+    """Scheduling cannot change results: a (seed, size) job run in this process and in a spawned worker agree."""
+    import pandas as pd
+
+    from smi.lab import chance, experiment, train
+
+    facts = pd.read_json(tiny_corpus / "facts.json")
+    templates = json.loads((tiny_corpus / "templates.json").read_text())
+    control = chance.shuffled_subject_facts(facts, 0).drop(columns="true_subj")
+
+    def job(folder: str) -> dict:
+        probes = [
+            {
+                "name": f"{name}/xs",
+                "out": str(tmp_path / folder / name / "xs.json"),
+                "facts": frame.to_dict("records"),
+                "templates": templates,
+                "pools": None,
+                "key": "k",
+                "reuse": None,
+            }
+            for name, frame in (("probe", facts), ("probe_control", control))
+        ]
+        return {
+            "seed_index": 0,
+            "size": "xs",
+            "corpus_dir": str(tiny_corpus),
+            "model_dir": str(tmp_path / folder / "models" / "xs"),
+            "training": {**train.TrainSettings(epochs=0.3, batch_size=8).__dict__},
+            "device": "cpu",
+            "protocol": "rank",
+            "probe": {"samples": 1, "temperature": 0.7, "max_new_tokens": 4, "batch_size": 64},
+            "probe_seed": 0,
+            "probes": probes,
+        }
+
+    inline = experiment.run_jobs([job("a")], lambda _: [], [], jobs=1)[0]
+    spawned = experiment.run_jobs([job("b")], lambda _: [], [], jobs=2)[0]
+    assert inline["model_key"] == spawned["model_key"]
+    for name in ("probe/xs", "probe_control/xs"):
+        assert inline["outputs"][name]["records"] == spawned["outputs"][name]["records"]
+    weights = [(tmp_path / f / "models" / "xs" / "model.safetensors").read_bytes() for f in ("a", "b")]
+    assert weights[0] == weights[1]
