@@ -13,10 +13,20 @@ the output folder ``DIR``:
 ``probe_unseen/SIZE.json``      the largest size probed with ``corpus/unseen_templates.json`` (prompts no document uses)
 ``predicted_before_training.csv``  the largest size's per-fact accuracy predicted before it was trained
 ``r2_bucketed.csv`` …           ``smi fit`` outputs (``r2_bucketed.csv``, ``r2_per_fact.csv``, ``r2_table.md``)
-``acquisition.csv``             mean accuracy per size and exposure bucket, with the guessing baseline
+``acquisition.csv``             per seed, size and exposure bucket: mean accuracy (``mean_acc`` = ``rank1_acc``),
+                                ``chance_acc`` (shuffled-subject control), ``prior_chance`` (= ``baseline_acc``),
+                                ``p_true`` (:func:`acquisition_with_chance`)
+``accuracies.csv``              one row per seed, size and fact: acc, rank1_acc, p_true, rank, chance_acc,
+                                prior_chance, the truth's knobs (k, arm levels, …), mi and cooccur
+``arms.csv``                    crossed design: per size, arm, level and k the effect on accuracy against
+                                level none, and R²(MI) − R²(CO-OCCUR) per arm, with 95 % intervals
+                                (:func:`smi.lab.bootstrap.arm_table`)
+``probe_control/SIZE.json``     the shuffled-subject control (:mod:`smi.lab.chance`)
+``seeds/SEED/``                 every further seed: its own corpus/, counts.csv, models/, probe*/, models.csv
 ``prediction.csv``              idx, predicted, measured (and every predictor's column)
-``summary.json``                the checks of :func:`smi.lab.analysis.learning_checks`, the prediction's
-                                scores, the timings and the settings
+``summary.json``                ``headline`` (:func:`smi.lab.bootstrap.headline`: the checks with intervals over
+                                seeds and facts), the first seed's :func:`smi.lab.analysis.learning_checks`,
+                                ``arms_all_k``, ``mi_not_positive``, the prediction's scores, timings, settings
 ==============================  ==================================================================
 
 The same fit from the command line::
