@@ -38,7 +38,7 @@ def quick_run(tmp_path_factory):
     from smi.cli import main
 
     out = tmp_path_factory.mktemp("quick") / "lab"
-    code = main(["lab", "run", "--out", str(out), "--quick", "--no-progress"])
+    code = main(["lab", "run", "--out", str(out), "--quick", "--no-progress", "--seeds", "2"])
     return out, code
 
 
@@ -257,7 +257,8 @@ def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_pa
     acquisition = pd.read_csv(out / "acquisition.csv")
     assert list(acquisition.columns) == lab_run.ACQUISITION_CHANCE_COLUMNS
     assert set(acquisition["size"]) == set(lab_run.QUICK_SIZES)
-    seeds = lab_run.default_settings(quick=True).seeds
+    seeds = len(json.loads((out / "summary.json").read_text())["seeds"])
+    assert seeds == 2
     assert sorted(set(acquisition["seed"])) == list(range(seeds))
     per_seed = acquisition.groupby(["seed", "size"])["n_facts"].sum()
     assert per_seed.eq(len(lab_corpus.read_truth(out / "corpus"))).all()
@@ -323,7 +324,9 @@ def test_quick_run_learns_something(quick_run):
 def test_same_seed_gives_the_same_acquisition_table_whatever_the_scheduling(quick_run, tmp_path, run_cli):
     """Another run, with one worker instead of two (another order of the jobs), gives the same bytes."""
     out, _ = quick_run
-    code, _, err = run_cli("lab", "run", "--out", tmp_path / "again", "--quick", "--no-progress", "--jobs", "1")
+    code, _, err = run_cli(
+        "lab", "run", "--out", tmp_path / "again", "--quick", "--no-progress", "--jobs", "1", "--seeds", "2"
+    )
     assert code == 0, err
     assert (tmp_path / "again" / "acquisition.csv").read_bytes() == (out / "acquisition.csv").read_bytes()
     assert (tmp_path / "again" / "arms.csv").read_bytes() == (out / "arms.csv").read_bytes()
@@ -334,7 +337,7 @@ def test_same_seed_gives_the_same_acquisition_table_whatever_the_scheduling(quic
 def test_a_rerun_reuses_every_stage(quick_run, run_cli):
     out, _ = quick_run
     before = (out / "acquisition.csv").read_bytes()
-    code, _stdout, err = run_cli("lab", "run", "--out", out, "--quick", "--no-progress")
+    code, _stdout, err = run_cli("lab", "run", "--out", out, "--quick", "--no-progress", "--seeds", "2")
     assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
     assert all(record["reused"] for record in summary["training"].values())

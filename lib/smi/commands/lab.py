@@ -96,7 +96,9 @@ def register(subparsers) -> None:
     run.add_argument("--seed", type=int, default=0, help="seed of corpus, training and sampling (default 0)")
     run.add_argument("--threads", type=int, default=default_threads(), help=threads_help)
     run.add_argument(
-        "--seeds", type=int, help="corpora drawn and models trained per size, seeds SEED.. (default 3; quick 3)"
+        "--seeds",
+        type=int,
+        help="corpora drawn and models trained per size, seeds SEED, SEED+1, ... (default 3; 1 with --corpus)",
     )
     run.add_argument(
         "--design",
@@ -205,7 +207,7 @@ def run_run(args) -> int:
         args.seed,
         tuple(args.sizes) if args.sizes else None,
         args.epochs,
-        args.seeds,
+        args.seeds if args.seeds is not None or args.corpus is None else 1,  # a given corpus is one seed's
         args.design,
         args.protocol,
         args.jobs,

@@ -165,7 +165,7 @@ def default_settings(
         if corpus_design == "power":
             corpus = replace(base.corpus, people=24, organisations=6, max_stated=64, max_extra_docs=8, max_background=8)
         else:
-            corpus = replace(base.corpus, facts_per_relation=15, background_docs=(0, 8, 32))
+            corpus = replace(base.corpus, facts_per_relation=15, background_docs=(0, 4, 16))
         base = replace(
             base,
             sizes=QUICK_SIZES,
