@@ -98,7 +98,7 @@ def register(subparsers) -> None:
     run.add_argument(
         "--seeds",
         type=int,
-        help="corpora drawn and models trained per size, seeds SEED, SEED+1, ... (default 3; 1 with --corpus)",
+        help="corpora drawn and models trained per size, seeds SEED, SEED+1, ... (default 3; quick 2; 1 with --corpus)",
     )
     run.add_argument(
         "--design",

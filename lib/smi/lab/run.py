@@ -138,7 +138,7 @@ def default_settings(
     epochs : float or None
         Training epochs; the mode's default when None.
     seeds : int or None
-        Corpora (and trainings) per size; 3 when None.
+        Corpora (and trainings) per size; 3 when None (2 in quick mode).
     corpus_design : {"crossed", "power"}
         The corpus design (:mod:`smi.lab.design` or :mod:`smi.lab.corpus`).
     protocol : {"rank", "sample"}
@@ -174,6 +174,7 @@ def default_settings(
             probe=replace(base.probe, samples=3),
             gbm_iterations=40,
             bootstrap=50,
+            seeds=2,
         )
     if seeds is not None:
         base = replace(base, seeds=seeds)
