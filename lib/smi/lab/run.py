@@ -634,7 +634,7 @@ def _run_lab(
     out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool, log
 ) -> LabResult:
     from smi import metrics, probing, regression, release
-    from smi.files import frame_sha256
+    from smi.files import code_sha256, frame_sha256
     from smi.lab import bootstrap, chance, experiment
 
     say = log or (lambda *_: None)
@@ -708,6 +708,7 @@ def _run_lab(
         for folder_name, facts, prompts in tasks:
             key = experiment.probe_key(
                 [
+                    code_sha256(["smi.probing.ranking", "smi.probing.protocol", "smi.lab.experiment"]),
                     RUN_VERSION,
                     settings.protocol,
                     asdict(settings.probe),
