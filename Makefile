@@ -51,8 +51,8 @@ notebooks: data corpus ## execute every notebook in place with papermill (full m
 	  $(PY) -m smi.notebook clean $$run && cp $$run $$nb || exit 1; \
 	done
 
-labrun: setup ## the knowledge lab: pre-train small models on a controlled corpus, probe, fit (results/lab, notebook 07)
-	$(SMI) lab run --out results/lab --no-progress
+labrun: setup ## the knowledge lab at full size (3 seeds, 4 sizes) in build/lab; its tables for notebook 07 into notebooks/results/lab
+	$(SMI) lab run --out build/lab --no-progress --export notebooks/results/lab
 
 reproduce: fit labrun notebooks panels ## everything: venv, data, the lab, all notebooks, the per-model panels, figures and tables
 	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"

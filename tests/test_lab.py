@@ -18,7 +18,7 @@ from scipy import stats
 
 from smi import release
 from smi.errors import SmiError
-from smi.lab import analysis, train
+from smi.lab import bootstrap, train
 from smi.lab import corpus as lab_corpus
 from smi.lab import run as lab_run
 
@@ -38,7 +38,7 @@ def quick_run(tmp_path_factory):
     from smi.cli import main
 
     out = tmp_path_factory.mktemp("quick") / "lab"
-    code = main(["lab", "run", "--out", str(out), "--quick", "--no-progress"])
+    code = main(["lab", "run", "--out", str(out), "--quick", "--no-progress", "--seeds", "2"])
     return out, code
 
 
@@ -255,9 +255,23 @@ def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_pa
     assert code == 0, err
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "r2_bucketed.csv"), pd.read_csv(out / "r2_bucketed.csv"))
     acquisition = pd.read_csv(out / "acquisition.csv")
-    assert list(acquisition.columns) == analysis.ACQUISITION_COLUMNS
+    assert list(acquisition.columns) == lab_run.ACQUISITION_CHANCE_COLUMNS
     assert set(acquisition["size"]) == set(lab_run.QUICK_SIZES)
-    assert acquisition.groupby("size")["n_facts"].sum().eq(len(lab_corpus.read_truth(out / "corpus"))).all()
+    seeds = len(json.loads((out / "summary.json").read_text())["seeds"])
+    assert seeds == 2
+    assert sorted(set(acquisition["seed"])) == list(range(seeds))
+    per_seed = acquisition.groupby(["seed", "size"])["n_facts"].sum()
+    assert per_seed.eq(len(lab_corpus.read_truth(out / "corpus"))).all()
+    for seed in range(1, seeds):  # every seed has its own corpus, models and probes
+        assert (out / "seeds" / str(seed) / "corpus" / "truth.csv").is_file()
+        assert (out / "seeds" / str(seed) / "probe_control" / f"{lab_run.QUICK_SIZES[0]}.json").is_file()
+    accuracies = pd.read_csv(out / "accuracies.csv")
+    for column in ("seed", "size", "idx", "acc", "rank1_acc", "p_true", "chance_acc", "prior_chance", "k", "mi"):
+        assert column in accuracies.columns, column
+    arms = pd.read_csv(out / "arms.csv")
+    assert list(arms.columns) == bootstrap.ARM_COLUMNS
+    assert set(arms["arm"]) == {"competitor", "subject", "object"}
+    assert (arms["lo"] <= arms["effect"] + 1e-12).all() or arms["lo"].isna().any()
     predicted = pd.read_csv(out / "prediction.csv")
     assert list(predicted.columns[:6]) == lab_run.PREDICTION_COLUMNS
     assert predicted[["predicted", "measured"]].notna().all().all()
@@ -274,8 +288,11 @@ def test_smi_probe_loads_a_lab_model_and_gives_the_runs_accuracies(quick_run, tm
     out, _ = quick_run
     options = lab_run.default_settings(quick=True).probe
     size = lab_run.QUICK_SIZES[-1]
+    assert options.samples >= 1
     code, _, err = run_cli(
         "probe",
+        "--protocol",
+        "rank",
         "--model",
         out / "models" / size,
         "--facts",
@@ -284,12 +301,6 @@ def test_smi_probe_loads_a_lab_model_and_gives_the_runs_accuracies(quick_run, tm
         out / "corpus" / "templates.json",
         "--out",
         tmp_path / "probe.json",
-        "--samples",
-        options.samples,
-        "--temperature",
-        options.temperature,
-        "--max-new-tokens",
-        options.max_new_tokens,
         "--batch-size",
         64,
         "--no-progress",
@@ -304,15 +315,21 @@ def test_quick_run_learns_something(quick_run):
     """Even the quick lab's largest size knows facts stated often better than facts stated nowhere."""
     out, _ = quick_run
     acquisition = pd.read_csv(out / "acquisition.csv")
-    largest = acquisition[acquisition["size"] == lab_run.QUICK_SIZES[-1]]
+    largest = acquisition[(acquisition["size"] == lab_run.QUICK_SIZES[-1]) & (acquisition["seed"] == 0)]
     assert largest["mean_acc"].iloc[-1] > largest["mean_acc"].iloc[0] + 0.2
+    assert largest["mean_acc"].iloc[-1] > largest["chance_acc"].iloc[-1] + 0.2
 
 
-def test_same_seed_gives_the_same_acquisition_table(quick_run, tmp_path, run_cli):
+@pytest.mark.slow
+def test_same_seed_gives_the_same_acquisition_table_whatever_the_scheduling(quick_run, tmp_path, run_cli):
+    """Another run, with one worker instead of two (another order of the jobs), gives the same bytes."""
     out, _ = quick_run
-    code, _, err = run_cli("lab", "run", "--out", tmp_path / "again", "--quick", "--no-progress")
+    code, _, err = run_cli(
+        "lab", "run", "--out", tmp_path / "again", "--quick", "--no-progress", "--jobs", "1", "--seeds", "2"
+    )
     assert code == 0, err
     assert (tmp_path / "again" / "acquisition.csv").read_bytes() == (out / "acquisition.csv").read_bytes()
+    assert (tmp_path / "again" / "arms.csv").read_bytes() == (out / "arms.csv").read_bytes()
     again = (tmp_path / "again" / "corpus" / "corpus.jsonl").read_bytes()
     assert again == (out / "corpus" / "corpus.jsonl").read_bytes()
 
@@ -320,7 +337,7 @@ def test_same_seed_gives_the_same_acquisition_table(quick_run, tmp_path, run_cli
 def test_a_rerun_reuses_every_stage(quick_run, run_cli):
     out, _ = quick_run
     before = (out / "acquisition.csv").read_bytes()
-    code, _stdout, err = run_cli("lab", "run", "--out", out, "--quick", "--no-progress")
+    code, _stdout, err = run_cli("lab", "run", "--out", out, "--quick", "--no-progress", "--seeds", "2")
     assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
     assert all(record["reused"] for record in summary["training"].values())

@@ -42,6 +42,19 @@ def register(subparsers) -> None:
     )
     corpus.add_argument("--out", type=Path, required=True, help="output folder")
     corpus.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    corpus.add_argument(
+        "--design",
+        choices=("power", "crossed"),
+        default="power",
+        help="power: power-law exposure and the knobs below; crossed: stating counts k in {0,2,4,8,16} crossed "
+        "with competitor, subject and object arms at fixed co-occurrence (smi.lab.design) (default power)",
+    )
+    corpus.add_argument(
+        "--facts-per-relation",
+        type=int,
+        default=90,
+        help="crossed design: facts of each relation, a multiple of 15 (default 90)",
+    )
     _corpus_options(corpus)
     corpus.set_defaults(func=run_corpus)
 
@@ -82,6 +95,33 @@ def register(subparsers) -> None:
     run.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train and probe (default cpu)")
     run.add_argument("--seed", type=int, default=0, help="seed of corpus, training and sampling (default 0)")
     run.add_argument("--threads", type=int, default=default_threads(), help=threads_help)
+    run.add_argument(
+        "--seeds",
+        type=int,
+        help="corpora drawn and models trained per size, seeds SEED, SEED+1, ... (default 3; quick 2; 1 with --corpus)",
+    )
+    run.add_argument(
+        "--design",
+        choices=("crossed", "power"),
+        default="crossed",
+        help="corpus design: crossed (k x competitor/subject/object arms) or power (power-law exposure) "
+        "(default crossed)",
+    )
+    run.add_argument(
+        "--protocol",
+        choices=("rank", "sample"),
+        default="rank",
+        help="probe protocol: rank (rank-1 over the relation's objects) or sample (default rank)",
+    )
+    run.add_argument(
+        "--jobs", type=int, default=2, help="worker processes of one thread each for the (seed, size) jobs (default 2)"
+    )
+    run.add_argument(
+        "--export",
+        type=Path,
+        help="also copy the tables notebook 07 reads into this folder, stamped with the hash of the lab's code "
+        "(make labrun: notebooks/results/lab)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=run_run)
 
@@ -114,13 +154,16 @@ def _set_threads(count: int) -> None:
 
 def run_corpus(args) -> int:
     from smi.errors import SmiError
-    from smi.lab import corpus
+    from smi.lab import corpus, design
     from smi.lab.settings import CorpusSettings
 
-    settings = CorpusSettings(**{spec.name: getattr(args, spec.name) for spec in fields(CorpusSettings)})
+    if args.design == "crossed":
+        settings = design.DesignSettings(seed=args.seed, facts_per_relation=args.facts_per_relation)
+    else:
+        settings = CorpusSettings(**{spec.name: getattr(args, spec.name) for spec in fields(CorpusSettings)})
     if args.out.exists() and not args.out.is_dir():
         raise SmiError(f"{args.out}: --out must be a folder, and this is a file")
-    generated = corpus.generate_corpus(settings)
+    generated = design.generate(settings)
     corpus.write_corpus(generated, args.out)
     stated = generated.truth["stated_docs"]
     print(
@@ -165,15 +208,34 @@ def run_train(args) -> int:
 def run_run(args) -> int:
     from smi.lab import run, train
 
-    settings = run.default_settings(args.quick, args.seed, tuple(args.sizes) if args.sizes else None, args.epochs)
+    settings = run.default_settings(
+        args.quick,
+        args.seed,
+        tuple(args.sizes) if args.sizes else None,
+        args.epochs,
+        args.seeds if args.seeds is not None or args.corpus is None else 1,  # a given corpus is one seed's
+        args.design,
+        args.protocol,
+        args.jobs,
+    )
     train.quiet_transformers()
     result = run.run_lab(
         args.out, settings, args.device, args.corpus, progress=not args.no_progress, threads=args.threads
     )
-    checks = result.summary["learning"]
+    head = result.summary["headline"]
+
+    def show(entry: dict) -> str:
+        return f"{entry['value']:.3f} [{entry['lo']:.3f}, {entry['hi']:.3f}]"
+
     print(
-        f"largest size {checks['size']}: accuracy {checks['well_known_acc']:.3f} on facts stated in >= 16 documents, "
-        f"{checks['unstated_acc']:.3f} on facts stated in none (guessing baseline "
-        f"{checks['unstated_baseline']:.3f}), Spearman {checks['spearman']:.3f} over exposure buckets"
+        f"largest size {head['size']} over {head['seeds']} seeds: accuracy {show(head['well_known_acc'])} on facts "
+        f"stated in >= 16 documents, {show(head['unstated_acc'])} on facts stated in none (shuffled-subject chance "
+        f"{show(head['unstated_chance_acc'])}), Spearman {show(head['spearman'])} of accuracy minus chance over "
+        "exposure buckets"
     )
+    if args.export is not None:
+        from smi.lab import results
+
+        written = results.export_results(args.out, args.export)
+        print(f"{args.export}: {len(written) - 1} tables and {written[-1].name}")
     return 0

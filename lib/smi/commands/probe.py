@@ -28,6 +28,14 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--counts", type=Path, help="counts file (e.g. search/pile/merge.json) whose time_* fields are joined by idx"
     )
+    parser.add_argument(
+        "--protocol",
+        choices=("sample", "rank"),
+        default="sample",
+        help="sample (the paper's: share of sampled answers that contain the object) or rank (every object of "
+        "the relation's pool scored by its log-likelihood after each prompt: acc = rank-1 accuracy, with "
+        "p_true and rank; deterministic)",
+    )
     parser.add_argument("--samples", type=int, default=20, help="sampled answers per template (default 20)")
     parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature (default 0.7)")
     parser.add_argument("--max-new-tokens", type=int, default=32, help="tokens generated per answer (default 32)")
@@ -91,6 +99,8 @@ def run(args) -> int:
             from transformers.utils import logging as transformers_logging
 
             transformers_logging.disable_progress_bar()
+        if args.protocol == "rank":
+            return _run_rank(args, facts, templates)
         generator = probing.load_generator(args.model, settings, args.backend, args.batch_size, args.device, args.dtype)
         records = probing.probe(
             facts,
@@ -108,4 +118,20 @@ def run(args) -> int:
         f"{args.out}: {len(records)} facts, {records[0]['n_answers']} answers per fact (first fact), "
         f"mean acc {mean_acc:.4f}"
     )
+    return 0
+
+
+def _run_rank(args, facts, templates) -> int:
+    from smi.errors import SmiError
+    from smi.probing import ranking
+
+    if args.backend != "transformers":
+        raise SmiError(f"--protocol rank needs --backend transformers (got {args.backend})")
+    scorer = ranking.load_rank_scorer(args.model, args.batch_size, args.device, args.dtype)
+    records = ranking.probe_rank(
+        facts, templates, scorer, args.out, chunk_facts=args.chunk_facts, progress=not args.no_progress
+    )
+    mean_acc = sum(record["acc"] for record in records) / len(records)
+    mean_p = sum(record["p_true"] for record in records) / len(records)
+    print(f"{args.out}: {len(records)} facts ranked, rank-1 accuracy {mean_acc:.4f}, mean p_true {mean_p:.4f}")
     return 0

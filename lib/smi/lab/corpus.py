@@ -79,6 +79,7 @@ import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_outputs
+from smi.lab import tokenizer as lab_tokenizer
 from smi.lab import vocabulary
 from smi.lab.settings import CorpusSettings
 
@@ -95,7 +96,7 @@ TRUTH_COLUMNS = [
     "answer_share",
 ]
 #: Bumped whenever the generator's output for given settings changes.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 _FILLER_SENTENCE = re.compile(r"[A-Z][A-Za-z ,'-]*[a-z]\.")
 _WORDS = re.compile(r"\w+|[^\w\s]+")
 
@@ -318,14 +319,13 @@ def _entities(rng: np.random.Generator, settings: CorpusSettings) -> tuple[list[
     """Full names of people (first + made-up family name) and organisations (made-up stem + kind)."""
     taken = {word for pool in vocabulary.OBJECTS.values() for name in pool for word in name.split()}
     taken |= set(vocabulary.FIRST_NAMES)
-    family = made_up_names(rng, settings.people + settings.organisations, taken)
-    people = [
-        f"{vocabulary.FIRST_NAMES[rng.integers(len(vocabulary.FIRST_NAMES))]} {name}"
-        for name in family[: settings.people]
-    ]
+    objects = sorted({name.capitalize() for pool in vocabulary.OBJECTS.values() for name in pool})
+    # family names of three syllable tokens, organisation stems of two (smi.lab.tokenizer)
+    family = lab_tokenizer.syllable_names(rng, settings.people, 3, taken, objects)
+    stems = lab_tokenizer.syllable_names(rng, settings.organisations, 2, taken | set(family), objects)
+    people = [f"{vocabulary.FIRST_NAMES[rng.integers(len(vocabulary.FIRST_NAMES))]} {name}" for name in family]
     organisations = [
-        f"{stem} {vocabulary.ORGANISATION_KINDS[rng.integers(len(vocabulary.ORGANISATION_KINDS))]}"
-        for stem in family[settings.people :]
+        f"{stem} {vocabulary.ORGANISATION_KINDS[rng.integers(len(vocabulary.ORGANISATION_KINDS))]}" for stem in stems
     ]
     return people, organisations
 

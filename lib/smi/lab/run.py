@@ -13,10 +13,20 @@ the output folder ``DIR``:
 ``probe_unseen/SIZE.json``      the largest size probed with ``corpus/unseen_templates.json`` (prompts no document uses)
 ``predicted_before_training.csv``  the largest size's per-fact accuracy predicted before it was trained
 ``r2_bucketed.csv`` …           ``smi fit`` outputs (``r2_bucketed.csv``, ``r2_per_fact.csv``, ``r2_table.md``)
-``acquisition.csv``             mean accuracy per size and exposure bucket, with the guessing baseline
+``acquisition.csv``             per seed, size and exposure bucket: mean accuracy (``mean_acc`` = ``rank1_acc``),
+                                ``chance_acc`` (shuffled-subject control), ``prior_chance`` (= ``baseline_acc``),
+                                ``p_true`` (:func:`acquisition_with_chance`)
+``accuracies.csv``              one row per seed, size and fact: acc, rank1_acc, p_true, rank, chance_acc,
+                                prior_chance, the truth's knobs (k, arm levels, …), mi and cooccur
+``arms.csv``                    crossed design: per size, arm, level and k the effect on accuracy against
+                                level none, and R²(MI) − R²(CO-OCCUR) per arm, with 95 % intervals
+                                (:func:`smi.lab.bootstrap.arm_table`)
+``probe_control/SIZE.json``     the shuffled-subject control (:mod:`smi.lab.chance`)
+``seeds/SEED/``                 every further seed: its own corpus/, counts.csv, models/, probe*/, models.csv
 ``prediction.csv``              idx, predicted, measured (and every predictor's column)
-``summary.json``                the checks of :func:`smi.lab.analysis.learning_checks`, the prediction's
-                                scores, the timings and the settings
+``summary.json``                ``headline`` (:func:`smi.lab.bootstrap.headline`: the checks with intervals over
+                                seeds and facts), the first seed's :func:`smi.lab.analysis.learning_checks`,
+                                ``arms_all_k``, ``mi_not_positive``, the prediction's scores, timings, settings
 ==============================  ==================================================================
 
 The same fit from the command line::
@@ -30,12 +40,10 @@ written before the largest model's training starts and compared with its probe
 afterwards.
 
 Resuming: the corpus is reused when its settings match, every model resumes or
-is reused by its training key (:func:`smi.lab.train.training_key`) when its files
-still have the SHA-256 recorded with it, and every probe output is reused only when
-``run.json`` records the same probe key (the lab's code, :func:`lab_code_sha256`,
-model key and files, probe settings, templates and counts); a probe interrupted with
-the same key resumes from its partial file. The prediction before training is keyed
-the same way. One run at a time holds ``DIR.lock``.
+is reused by its training key (:func:`smi.lab.train.training_key`), and every
+probe output is reused only when ``run.json`` records the same probe key (model
+key, probe settings, templates and counts); a probe interrupted with the same
+key resumes from its partial file.
 """
 
 from __future__ import annotations
@@ -53,7 +61,7 @@ import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_output, check_writable, code_sha256, output_lock, remove_orphaned_temporaries
-from smi.lab import analysis, train
+from smi.lab import analysis, design, train
 from smi.lab import corpus as lab_corpus
 
 DEFAULT_SIZES = ("xs", "s", "m", "l")
@@ -70,7 +78,9 @@ TOP_FILES = (
     "r2_bucketed.csv",
     "r2_per_fact.csv",
     "r2_table.md",
+    "accuracies.csv",
     "acquisition.csv",
+    "arms.csv",
     "prediction.csv",
     "summary.json",
     "run.json",
@@ -87,21 +97,48 @@ class ProbeOptions:
     batch_size: int = 256
 
 
+PROTOCOLS = ("rank", "sample")
+
+
 @dataclass(frozen=True)
 class LabSettings:
-    """Everything ``smi lab run`` decides: sizes, corpus knobs, training and probe settings."""
+    """Everything ``smi lab run`` decides: sizes, corpus knobs, training and probe settings, seeds.
+
+    ``corpus`` is a :class:`smi.lab.design.DesignSettings` (the crossed design, default) or a
+    :class:`smi.lab.settings.CorpusSettings` (the power-law design); seed :math:`i` of ``seeds``
+    uses ``seed + i`` for its corpus, training and probe. ``jobs`` worker processes of one
+    thread each train and probe the (seed, size) jobs (:mod:`smi.lab.experiment`).
+    """
 
     sizes: tuple[str, ...] = DEFAULT_SIZES
     seed: int = 0
-    corpus: lab_corpus.CorpusSettings = field(default_factory=lab_corpus.CorpusSettings)
-    training: train.TrainSettings = field(default_factory=train.TrainSettings)
+    corpus: object = field(default_factory=design.DesignSettings)
+    training: train.TrainSettings = field(default_factory=lambda: train.TrainSettings(batch_size=8))
     probe: ProbeOptions = ProbeOptions()
     gbm_iterations: int = 200
     bootstrap: int = 200
+    seeds: int = 3
+    protocol: str = "rank"
+    jobs: int = 2
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or not 1 <= self.seeds <= 20:
+            raise ParameterValueError("seeds", f"must be a whole number from 1 to 20 (got {self.seeds!r})")
+        if self.protocol not in PROTOCOLS:
+            raise ParameterValueError("protocol", f"must be one of {', '.join(PROTOCOLS)} (got {self.protocol!r})")
+        if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or not 1 <= self.jobs <= 64:
+            raise ParameterValueError("jobs", f"must be a whole number from 1 to 64 (got {self.jobs!r})")
 
 
 def default_settings(
-    quick: bool = False, seed: int = 0, sizes: tuple[str, ...] | None = None, epochs: float | None = None
+    quick: bool = False,
+    seed: int = 0,
+    sizes: tuple[str, ...] | None = None,
+    epochs: float | None = None,
+    seeds: int | None = None,
+    corpus_design: str = "crossed",
+    protocol: str = "rank",
+    jobs: int = 2,
 ) -> LabSettings:
     """The default lab (``quick=False``) or the small one the tests run (``quick=True``), for ``seed``.
 
@@ -115,6 +152,14 @@ def default_settings(
         Model sizes to train; the mode's default when None.
     epochs : float or None
         Training epochs; the mode's default when None.
+    seeds : int or None
+        Corpora (and trainings) per size; 3 when None (2 in quick mode).
+    corpus_design : {"crossed", "power"}
+        The corpus design (:mod:`smi.lab.design` or :mod:`smi.lab.corpus`).
+    protocol : {"rank", "sample"}
+        How the models are probed.
+    jobs : int
+        Worker processes.
 
     Returns
     -------
@@ -124,19 +169,30 @@ def default_settings(
     Raises
     ------
     SmiError
-        When ``sizes`` is invalid (:func:`check_sizes`).
+        When ``sizes`` is invalid (:func:`check_sizes`), or a design, protocol, seeds or jobs is.
     """
-    base = LabSettings()
+    if corpus_design not in ("crossed", "power"):
+        raise ParameterValueError("corpus_design", f"must be crossed or power (got {corpus_design!r})")
+    base = LabSettings(protocol=protocol, jobs=jobs)
+    if corpus_design == "power":
+        base = replace(base, corpus=lab_corpus.CorpusSettings())
     if quick:
+        if corpus_design == "power":
+            corpus = replace(base.corpus, people=24, organisations=6, max_stated=64, max_extra_docs=8, max_background=8)
+        else:
+            corpus = replace(base.corpus, facts_per_relation=15, background_docs=(0, 4, 16))
         base = replace(
             base,
             sizes=QUICK_SIZES,
-            corpus=replace(base.corpus, people=24, organisations=6, max_stated=64, max_extra_docs=8, max_background=8),
+            corpus=corpus,
             training=replace(base.training, epochs=10),
             probe=replace(base.probe, samples=3),
             gbm_iterations=40,
             bootstrap=50,
+            seeds=2,
         )
+    if seeds is not None:
+        base = replace(base, seeds=seeds)
     base = replace(base, seed=seed, corpus=replace(base.corpus, seed=seed), training=replace(base.training, seed=seed))
     if sizes is not None:
         base = replace(base, sizes=tuple(sizes))
@@ -224,13 +280,15 @@ def prepare_corpus(out_dir: Path, settings: lab_corpus.CorpusSettings, corpus_di
     if (target / "lab.json").is_file():
         try:
             meta = lab_corpus.read_meta(target)
-            same = meta.get("settings") == asdict(settings)
+            same = meta.get("settings") == json.loads(json.dumps(asdict(settings)))
             if meta.get("generator_version") == lab_corpus.GENERATOR_VERSION and same:
                 lab_corpus.corpus_fingerprint(target)
                 return target
         except SmiError:
             pass
-    lab_corpus.write_corpus(lab_corpus.generate_corpus(settings), target)
+    from smi.lab import design
+
+    lab_corpus.write_corpus(design.generate(settings), target)
     return target
 
 
@@ -263,6 +321,30 @@ def check_lab_corpus(corpus_dir: Path) -> dict[str, list[str]]:
         probing.check_templates_cover(facts, found[name], corpus_dir / "facts.json", corpus_dir / name)
     lab_corpus.corpus_fingerprint(corpus_dir)
     return found["templates.json"]
+
+
+def counts_agreement(counts: pd.DataFrame, truth: pd.DataFrame) -> list[int]:
+    """How many facts ``smi count`` counted exactly as the generator wrote them down, of how many.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        ``smi count``'s table of the corpus (``idx``, ``time_subj``, ``time_obj``, ``time_s1j1``).
+    truth : pandas.DataFrame
+        The corpus's ``truth.csv`` (``idx``, ``subj_docs``, ``obj_docs``, ``both_docs``).
+
+    Returns
+    -------
+    list of int
+        ``[agreeing facts, facts in the truth]``.
+    """
+    both = truth.merge(counts, on="idx", how="left")
+    agree = (
+        (both["time_subj"] == both["subj_docs"])
+        & (both["time_obj"] == both["obj_docs"])
+        & (both["time_s1j1"] == both["both_docs"])
+    )
+    return [int(agree.sum()), len(truth)]
 
 
 def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
@@ -487,18 +569,11 @@ def planned_parameters(corpus_dir: Path, size: str, seed: int) -> int:
     """
     from transformers import AutoModelForCausalLM
 
-    from smi import testing
+    from smi.lab import tokenizer as lab_tokenizer
 
     spec = train.model_size(size)
     with tempfile.TemporaryDirectory() as folder:
-        testing.save_tiny_model(
-            Path(folder),
-            lab_corpus.read_documents(corpus_dir),
-            "gpt_neox",
-            seed=seed,
-            hidden_size=spec.hidden,
-            layers=spec.layers,
-        )
+        lab_tokenizer.save_initial_model(corpus_dir, Path(folder), spec.hidden, spec.layers, seed)
         return train.parameter_count(AutoModelForCausalLM.from_pretrained(folder))
 
 
@@ -570,6 +645,42 @@ def run_lab(
         torch.set_num_threads(before)
 
 
+def seed_folder(out_dir: Path, index: int, seed: int) -> Path:
+    """Where seed number ``index`` (seed value ``seed``) of a run keeps its corpus, models and probes.
+
+    The first seed uses the run's folder itself (so ``smi fit --outputs DIR/probe`` reads it),
+    the others ``DIR/seeds/SEED``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The run's folder.
+    index : int
+        The seed's position, from 0.
+    seed : int
+        The seed's value.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    return Path(out_dir) if index == 0 else Path(out_dir) / "seeds" / str(seed)
+
+
+def _corpus_pools(corpus_path: Path, facts: pd.DataFrame) -> dict[str, list[str]]:
+    """The candidate pools: the design's (``lab.json``) when it records them, else the facts' objects."""
+    from smi.probing import ranking
+
+    pools = lab_corpus.read_meta(corpus_path).get("pools")
+    found = ranking.object_pools(facts)
+    if isinstance(pools, dict):
+        return {rel: sorted(pools[rel]) for rel in found if rel in pools} | {
+            rel: pool for rel, pool in found.items() if rel not in pools
+        }
+    return found
+
+
 def _run_lab(
     out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool, log
 ) -> LabResult:
@@ -577,14 +688,15 @@ def _run_lab(
 
     say = log or (lambda *_: None)
     check_sizes(settings.sizes)
-    if not progress:
-        train.quiet_transformers()
+    train.quiet_transformers()
     device = probing.resolve_device(device)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterValueError("out_dir", "must be a folder, and this is a file", out_dir)
     if corpus_dir is not None:
         check_lab_corpus(corpus_dir)
+        if settings.seeds > 1:
+            raise ParameterValueError("seeds", "must be 1 with a given corpus (each seed draws its own corpus)")
     check_writable(out_dir / "summary.json")
     with output_lock(out_dir, COMMAND):  # a second run into this folder stops here
         for name in TOP_FILES:  # what a killed run into this folder left
@@ -596,7 +708,9 @@ def _run_lab_locked(
     out_dir: Path, settings: LabSettings, device: str, corpus_dir: Path | None, progress: bool, say
 ) -> LabResult:
     """:func:`run_lab`'s stages, holding the output folder's lock."""
-    from smi import probing, regression, release
+    from smi import metrics, probing, regression, release
+    from smi.files import frame_sha256
+    from smi.lab import bootstrap, chance, experiment
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -605,174 +719,311 @@ def _run_lab_locked(
         timings[name] = round(time.perf_counter() - since, 2)
         return time.perf_counter()
 
-    clock = time.perf_counter()
-    corpus_path = prepare_corpus(out_dir, settings.corpus, corpus_dir)
-    templates = check_lab_corpus(corpus_path)
-    unseen_templates = release.load_templates(corpus_path / "unseen_templates.json")
-    truth = lab_corpus.read_truth(corpus_path)
-    facts = probing.load_probe_facts(corpus_path / "facts.json")
-    clock = lap("corpus", clock)
-    say(f"corpus: {corpus_path} ({len(facts)} facts)")
-
-    counts = count_lab_corpus(corpus_path, out_dir / "counts.csv")
-    counts_sha = _sha256_text(counts.to_csv(index=False))
-    by_idx = counts.set_index("idx")[list(release.COUNT_FIELDS)]
-    facts_with_counts = probing.attach_counts(facts, by_idx, out_dir / "counts.csv")
-    clock = lap("count", clock)
-    say(f"counts: {out_dir / 'counts.csv'} ({int(counts['time_seqs'].iloc[0])} documents)")
-
-    code = lab_code_sha256()
-    run_state_path = out_dir / "run.json"
-    try:
-        run_state = json.loads(run_state_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        run_state = {}
-    probe_keys = run_state.get("probe_keys", {}) if isinstance(run_state, dict) else {}
-
     ordered = sorted(settings.sizes, key=list(train.SIZES).index)
     largest = ordered[-1]
-    models_rows, frames, training_records = [], {}, {}
-    predicted = None
-    for size in ordered:
-        if size == largest:
-            clock = time.perf_counter()
-            parameters = planned_parameters(corpus_path, size, settings.seed)
-            predicted_path = out_dir / "predicted_before_training.csv"
-            small_keys = [probe_keys.get(f"probe/{s}") for s in ordered[:-1]]
-            key = _sha256_text(
-                json.dumps([code, small_keys, parameters, settings.gbm_iterations, settings.seed, counts_sha])
-            )
-            made = run_state.get("prediction") or {}
-            if made.get("key") != key or not predicted_path.is_file():
-                fresh = predict_before_training(
-                    [frames[s] for s in ordered[:-1]], counts, parameters, settings.gbm_iterations, settings.seed
-                )
-                write_csv(fresh, predicted_path, float_format="%.10g")
-                existed = (out_dir / "models" / size / train.TRAIN_RECORD).is_file()
-                run_state["prediction"] = {
-                    "key": key,
-                    "made_at": time.time(),
-                    "largest_already_trained": existed,
-                    "fitted_on": list(ordered[:-1]),
-                    "parameters": parameters,
-                }
-                write_json(run_state, run_state_path)
-            # read back, so that a reused and a fresh prediction give the same numbers downstream
-            predicted = pd.read_csv(predicted_path, keep_default_na=False, na_values=[""])
-            clock = lap("predict_before_training", clock)
-            say(f"prediction before training: {predicted_path} (mean {predicted['predicted'].mean():.3f})")
-        clock = time.perf_counter()
-        result = train.train_model(
-            corpus_path, size, out_dir / "models" / size, settings.training, device, progress=progress
-        )
-        model_record = train.read_train_record(result.path)
-        model_key, model_files = model_record["key"], model_record["files"]
-        training_records[size] = {
-            "parameters": result.parameters,
-            "steps": result.steps,
-            "tokens": result.tokens,
-            "final_loss": result.final_loss,
-            "seconds": result.seconds,
-            "tokens_per_second": result.tokens_per_second,
-            "reused": result.reused,
-        }
-        clock = lap(f"train_{size}", clock)
-        say(
-            f"trained {size}: {result.parameters:,} parameters, loss {result.final_loss:.3f}, "
-            f"{result.tokens_per_second:,.0f} tokens/s{' (reused)' if result.reused else ''}"
-        )
-
-        jobs = [("probe", templates)] + ([("probe_unseen", unseen_templates)] if size == largest else [])
-        for folder, prompts in jobs:
-            out = out_dir / folder / f"{size}.json"
-            name = f"{folder}/{size}"
-            key = _sha256_text(
-                json.dumps(
-                    [
-                        code,
-                        model_key,
-                        model_files,
-                        asdict(settings.probe),
-                        settings.seed,
-                        prompts,
-                        counts_sha,
-                        _threads(),
-                    ]
-                )
-            )
-            if probe_keys.get(name) == key and out.is_file():
-                records = probing.load_probe_output(out).to_dict("records")
-            else:
-                probe_keys.pop(name, None)
-                records = probe_size(
-                    result.path,
-                    model_key,
-                    facts_with_counts,
-                    prompts,
-                    settings.probe,
-                    settings.seed,
-                    out,
-                    device,
-                    progress,
-                )
-                probe_keys[name] = key
-                run_state["probe_keys"] = probe_keys
-                write_json(run_state, run_state_path)
-            if folder == "probe":
-                frames[size] = accuracy_frame(records, size, result.parameters)
-        models_rows.append({"name": size, "series": SERIES, "parameters": result.parameters, "corpus": SERIES})
-        clock = lap(f"probe_{size}", clock)
-        say(f"probed {size}: {out_dir / 'probe' / f'{size}.json'} (mean accuracy {frames[size]['acc'].mean():.3f})")
-
+    seeds = [settings.seed + index for index in range(settings.seeds)]
+    state: list[dict] = []
     clock = time.perf_counter()
-    models = pd.DataFrame(models_rows)
+    for index, seed in enumerate(seeds):
+        folder = seed_folder(out_dir, index, seed)
+        corpus_settings = replace(settings.corpus, seed=seed)
+        corpus_path = prepare_corpus(folder, corpus_settings, corpus_dir if index == 0 else None)
+        templates = check_lab_corpus(corpus_path)
+        unseen_templates = release.load_templates(corpus_path / "unseen_templates.json")
+        facts = probing.load_probe_facts(corpus_path / "facts.json")
+        counts = count_lab_corpus(corpus_path, folder / "counts.csv")
+        by_idx = counts.set_index("idx")[list(release.COUNT_FIELDS)]
+        with_counts = probing.attach_counts(facts, by_idx, folder / "counts.csv")
+        control = chance.shuffled_subject_facts(with_counts, seed).drop(columns="true_subj")
+        try:
+            run_state = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            run_state = {}
+        state.append(
+            {
+                "seed": seed,
+                "folder": folder,
+                "corpus": corpus_path,
+                "templates": templates,
+                "unseen": unseen_templates,
+                "facts": facts,
+                "counts": counts,
+                "with_counts": with_counts,
+                "control": control,
+                "truth": lab_corpus.read_truth(corpus_path),
+                "pools": _corpus_pools(corpus_path, facts),
+                "run_state": run_state if isinstance(run_state, dict) else {},
+            }
+        )
+        say(f"seed {seed}: corpus {corpus_path} ({len(facts)} facts), counts {folder / 'counts.csv'}")
+    clock = lap("corpus_and_count", clock)
+
+    def job(index: int, size: str) -> dict:
+        entry = state[index]
+        keys = entry["run_state"].get("probe_keys", {})
+        tasks = [
+            ("probe", entry["with_counts"], entry["templates"]),
+            ("probe_control", entry["control"], entry["templates"]),
+        ]
+        if size == largest:
+            tasks.append(("probe_unseen", entry["with_counts"], entry["unseen"]))
+        probes = []
+        for folder_name, facts, prompts in tasks:
+            key = experiment.probe_key(
+                [
+                    lab_code_sha256(),
+                    settings.protocol,
+                    asdict(settings.probe),
+                    entry["seed"],
+                    prompts,
+                    frame_sha256(facts),
+                    entry["pools"],
+                ]
+            )
+            probes.append(
+                {
+                    "name": f"{folder_name}/{size}",
+                    "out": str(entry["folder"] / folder_name / f"{size}.json"),
+                    "facts": facts.to_dict("records"),
+                    "templates": prompts,
+                    "pools": entry["pools"],
+                    "key": key,
+                    "reuse": keys.get(f"{folder_name}/{size}"),
+                }
+            )
+        return {
+            "seed_index": index,
+            "size": size,
+            "corpus_dir": str(entry["corpus"]),
+            "model_dir": str(entry["folder"] / "models" / size),
+            "training": asdict(replace(settings.training, seed=entry["seed"])),
+            "device": device,
+            "protocol": settings.protocol,
+            "probe": asdict(settings.probe),
+            "probe_seed": entry["seed"],
+            "probes": probes,
+        }
+
+    results: dict[tuple[int, str], dict] = {}
+
+    def record(result: dict) -> None:
+        results[(result["seed_index"], result["size"])] = result
+        entry = state[result["seed_index"]]
+        keys = entry["run_state"].setdefault("probe_keys", {})
+        for name, output in result["outputs"].items():
+            keys[name] = output["key"]
+        write_json(entry["run_state"], entry["folder"] / "run.json")
+        acc = np.mean([r["acc"] for r in result["outputs"][f"probe/{result['size']}"]["records"]])
+        train_info = result["train"]
+        say(
+            f"seed {entry['seed']} {result['size']}: {train_info['parameters']:,} parameters, loss "
+            f"{train_info['final_loss']:.3f}, {train_info['tokens_per_second']:,.0f} tokens/s"
+            f"{' (reused)' if train_info['reused'] else ''}, mean accuracy {acc:.3f}"
+        )
+
+    def frame_of(index: int, size: str, name: str = "probe") -> pd.DataFrame:
+        result = results[(index, size)]
+        return accuracy_frame(result["outputs"][f"{name}/{size}"]["records"], size, result["train"]["parameters"])
+
+    predicted_holder: dict = {}
+
+    def predict(_first: list[dict]) -> list[dict]:
+        entry = state[0]
+        run_state = entry["run_state"]
+        parameters = planned_parameters(entry["corpus"], largest, settings.seed)
+        predicted_path = out_dir / "predicted_before_training.csv"
+        small_keys = [run_state.get("probe_keys", {}).get(f"probe/{s}") for s in ordered[:-1]]
+        counts_sha = _sha256_text(entry["counts"].to_csv(index=False))
+        key = _sha256_text(
+            json.dumps([lab_code_sha256(), small_keys, parameters, settings.gbm_iterations, settings.seed, counts_sha])
+        )
+        made = run_state.get("prediction") or {}
+        if made.get("key") != key or not predicted_path.is_file():
+            fresh = predict_before_training(
+                [frame_of(0, s) for s in ordered[:-1]],
+                entry["counts"],
+                parameters,
+                settings.gbm_iterations,
+                settings.seed,
+            )
+            write_csv(fresh, predicted_path, float_format="%.10g")
+            existed = (out_dir / "models" / largest / train.TRAIN_RECORD).is_file()
+            run_state["prediction"] = {
+                "key": key,
+                "made_at": time.time(),
+                "largest_already_trained": existed,
+                "fitted_on": list(ordered[:-1]),
+                "parameters": parameters,
+            }
+            write_json(run_state, out_dir / "run.json")
+        predicted_holder["frame"] = pd.read_csv(predicted_path, keep_default_na=False, na_values=[""])
+        say(f"prediction before training: {predicted_path} (mean {predicted_holder['frame']['predicted'].mean():.3f})")
+        return [job(0, largest)]
+
+    first = [job(0, size) for size in ordered[:-1]]
+    rest = [job(index, size) for size in reversed(ordered) for index in range(1, len(seeds))]
+    experiment.run_jobs(first, predict, rest, settings.jobs, record)
+    clock = lap("train_and_probe", clock)
+
+    # tables of the first seed, as before: models.csv, the fit, prediction.csv
+    models = pd.DataFrame(
+        [
+            {"name": s, "series": SERIES, "parameters": results[(0, s)]["train"]["parameters"], "corpus": SERIES}
+            for s in ordered
+        ]
+    )
     write_csv(models, out_dir / "models.csv")
+    for index in range(1, len(seeds)):
+        rows = [
+            {"name": s, "series": SERIES, "parameters": results[(index, s)]["train"]["parameters"], "corpus": SERIES}
+            for s in ordered
+        ]
+        write_csv(pd.DataFrame(rows), state[index]["folder"] / "models.csv")
     models = release.load_models(out_dir / "models.csv")
     bucketed, per_fact = regression.fit_release(out_dir, models, outputs=out_dir / "probe")
     regression.write_fit_outputs(bucketed, per_fact, out_dir)
 
-    baseline = lab_corpus.guessing_baseline(truth, facts, settings.probe.temperature)
-    knobs = truth.assign(baseline=baseline.to_numpy())[["idx", "stated_docs", "mention_docs", "baseline"]]
-    accuracies = pd.concat([frames[s][["model", "parameters", "idx", "acc"]] for s in ordered], ignore_index=True)
-    accuracies = accuracies.rename(columns={"model": "size"}).merge(knobs, on="idx", how="left")
-    acquisition = analysis.acquisition_table(accuracies)
+    # every seed's accuracies with chance, the truth's knobs and the counts
+    parts = []
+    for index, entry in enumerate(state):
+        truth = entry["truth"]
+        knobs = truth.copy()
+        if "k" not in knobs.columns:
+            knobs["k"] = knobs["stated_docs"]
+        knobs["prior_chance"] = chance.prior_chance(entry["facts"], truth["stated_docs"])
+        counts = entry["counts"].set_index("idx").reindex(truth["idx"]).reset_index()
+        knobs["mi"] = metrics.mutual_information(counts).to_numpy()
+        knobs["cooccur"] = counts["time_s1j1"].to_numpy()
+        knobs["baseline"] = knobs["prior_chance"]
+        for size in ordered:
+            main = frame_of(index, size)
+            control = frame_of(index, size, "probe_control")[["idx", "acc"]].rename(columns={"acc": "chance_acc"})
+            columns = ["model", "parameters", "idx", "acc"] + [c for c in ("p_true", "rank") if c in main.columns]
+            part = main[columns].rename(columns={"model": "size"}).merge(control, on="idx", how="left")
+            part.insert(0, "seed", entry["seed"])
+            parts.append(part.merge(knobs, on="idx", how="left"))
+    accuracies = pd.concat(parts, ignore_index=True)
+    accuracies["rank1_acc"] = accuracies["acc"]
+    write_csv(accuracies, out_dir / "accuracies.csv")
+    acquisition = acquisition_with_chance(accuracies)
     write_csv(acquisition, out_dir / "acquisition.csv")
+    arms = None
+    if all(column in accuracies.columns for column in bootstrap.ARM_LEVEL_COLUMNS.values()):
+        arms = bootstrap.arm_table(accuracies, settings.bootstrap, settings.seed)
+        write_csv(arms, out_dir / "arms.csv")
 
-    measured = frames[largest][["idx", "acc"]].rename(columns={"acc": "measured"})
+    predicted = predicted_holder["frame"]
+    measured = frame_of(0, largest)[["idx", "acc"]].rename(columns={"acc": "measured"})
     prediction_frame = predicted.merge(measured, on="idx", how="left")
     predictor_columns = [c for c in prediction_frame.columns if c.startswith("pred_")]
     prediction_frame = prediction_frame[PREDICTION_COLUMNS + predictor_columns]
     write_csv(prediction_frame, out_dir / "prediction.csv")
     clock = lap("fit_and_tables", clock)
 
-    summary = summarise(accuracies, acquisition, bucketed, per_fact, prediction_frame, largest, settings)
+    first_seed = accuracies[accuracies["seed"] == settings.seed]
+    summary = summarise(
+        first_seed, analysis.acquisition_table(first_seed), bucketed, per_fact, prediction_frame, largest, settings
+    )
+    summary["headline"] = bootstrap.headline(accuracies, largest, n_boot=settings.bootstrap, random_seed=settings.seed)
+    summary["counts_equal_truth"] = {
+        str(entry["seed"]): counts_agreement(entry["counts"], entry["truth"]) for entry in state
+    }
+    if arms is not None:
+        summary["arms_all_k"] = arms[arms["k"] == "all"].to_dict(orient="records")
+        summary["mi_not_positive"] = {
+            size: int((frame["mi"] <= 0).sum()) for size, frame in accuracies.groupby("size", sort=False)
+        }
     timings["total"] = round(time.perf_counter() - started, 2)
     summary.update(
         {
-            "training": training_records,
+            "training": {f"{seeds[i]}/{s}": results[(i, s)]["train"] for i in range(len(seeds)) for s in ordered},
             "timings_s": timings,
-            "threads": _threads(),
+            "threads": 1,
+            "jobs": settings.jobs,
             "load_average_at_end": list(os.getloadavg()),
             "device": device,
             "settings": asdict(settings),
-            "corpus_dir": str(corpus_path),
-            "prediction_made": run_state.get("prediction"),
+            "seeds": seeds,
+            "corpus_dir": str(state[0]["corpus"]),
+            "prediction_made": state[0]["run_state"].get("prediction"),
         }
     )
     write_json(summary, out_dir / "summary.json")
-    run_state["probe_keys"] = probe_keys
-    write_json(run_state, run_state_path)
     say(f"done in {summary['timings_s']['total']:.0f} s: {out_dir / 'summary.json'}")
     return LabResult(out_dir, summary, acquisition, prediction_frame)
+
+
+ACQUISITION_CHANCE_COLUMNS = [
+    "seed",
+    "size",
+    "parameters",
+    "exposure_min",
+    "exposure_max",
+    "n_facts",
+    "mean_acc",
+    "rank1_acc",
+    "chance_acc",
+    "prior_chance",
+    "baseline_acc",
+    "p_true",
+]
+
+
+def acquisition_with_chance(accuracies: pd.DataFrame) -> pd.DataFrame:
+    """One row per seed, size and exposure bucket: accuracy next to both chances (:mod:`smi.lab.chance`).
+
+    Parameters
+    ----------
+    accuracies : pandas.DataFrame
+        One row per (seed, size, fact) with ``k``, ``acc``, ``chance_acc``, ``prior_chance`` (and ``p_true``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ACQUISITION_CHANCE_COLUMNS`; ``mean_acc`` = ``rank1_acc`` is the mean accuracy,
+        ``chance_acc`` the mean shuffled-subject accuracy, ``prior_chance`` (= ``baseline_acc``) the
+        mean prior chance.
+
+    Notes
+    -----
+    Buckets are :func:`smi.lab.analysis.bucket_edges` of ``k`` over every seed's facts.
+    """
+    edges = analysis.bucket_edges(accuracies["k"].to_numpy())
+    frame = accuracies.assign(bucket=analysis.exposure_bucket(accuracies["k"], edges))
+    rows = []
+    for (seed, size, parameters, bucket), facts in frame.groupby(["seed", "size", "parameters", "bucket"], sort=False):
+        high = edges[bucket + 1] - 1 if bucket + 1 < len(edges) else int(facts["k"].max())
+        rows.append(
+            {
+                "seed": int(seed),
+                "size": size,
+                "parameters": int(parameters),
+                "exposure_min": edges[bucket],
+                "exposure_max": high,
+                "n_facts": len(facts),
+                "mean_acc": float(facts["acc"].mean()),
+                "rank1_acc": float(facts["acc"].mean()),
+                "chance_acc": float(facts["chance_acc"].mean()),
+                "prior_chance": float(facts["prior_chance"].mean()),
+                "baseline_acc": float(facts["prior_chance"].mean()),
+                "p_true": float(facts["p_true"].mean()) if "p_true" in facts else float("nan"),
+            }
+        )
+    table = pd.DataFrame(rows, columns=ACQUISITION_CHANCE_COLUMNS)
+    return table.sort_values(["seed", "parameters", "exposure_min"], kind="stable").reset_index(drop=True)
 
 
 def load_lab(out_dir: Path) -> dict:
     """Read a finished ``smi lab run`` folder: every table the notebook needs, checked to be there.
 
     Returns a dict with ``summary``, ``corpus_dir``, ``truth``, ``facts``, ``counts``,
-    ``models``, ``accuracies`` (one row per size and fact, with the truth's knobs and
-    the guessing baseline), ``acquisition``, ``prediction``, ``bucketed``, ``per_fact``
-    and ``unseen`` (the largest size on prompts no document uses, with its exposure).
+    ``models``, ``accuracies`` (the first seed: one row per size and fact, with the truth's knobs and
+    the guessing baseline), ``acquisition`` (every seed), ``prediction``, ``bucketed``, ``per_fact``,
+    ``unseen`` (the largest size on prompts no document uses, with its exposure), and, from runs
+    with seeds, ``every_seed`` (``accuracies.csv``: one row per seed, size and fact with
+    ``rank1_acc``, ``p_true``, ``chance_acc``, ``prior_chance``, ``k``, ``mi``, ``cooccur`` and the
+    arms' levels), ``arms`` (``arms.csv``, :func:`smi.lab.bootstrap.arm_table`) and ``headline``
+    (:func:`smi.lab.bootstrap.headline`); these three are None for older runs.
 
     Parameters
     ----------
@@ -825,7 +1076,12 @@ def load_lab(out_dir: Path) -> dict:
     if unseen_path.is_file():
         unseen = probing.load_probe_output(unseen_path)[["idx", "acc"]].assign(size=largest)
         unseen = unseen.merge(knobs, on="idx", how="left")
+    every_seed = pd.read_csv(out_dir / "accuracies.csv") if (out_dir / "accuracies.csv").is_file() else None
+    arms = pd.read_csv(out_dir / "arms.csv", dtype={"k": str}) if (out_dir / "arms.csv").is_file() else None
     return {
+        "every_seed": every_seed,
+        "arms": arms,
+        "headline": summary.get("headline"),
         "out_dir": out_dir,
         "summary": summary,
         "corpus_dir": corpus_dir,

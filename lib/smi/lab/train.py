@@ -74,13 +74,38 @@ MAX_BATCH_SIZE = 512
 MAX_BLOCK_SIZE = {"cpu": 2048, "cuda": 8192}
 
 
+#: The learning-rate rule's peak rate and the width up to which it holds (:func:`width_scaled_learning_rate`).
+BASE_LEARNING_RATE = 1e-2
+BASE_WIDTH = 64
+
+
+def width_scaled_learning_rate(hidden: int) -> float:
+    r"""The peak learning rate of a model ``hidden`` wide: one rule for every size.
+
+    Parameters
+    ----------
+    hidden : int
+        The model's width.
+
+    Returns
+    -------
+    float
+        The rate.
+
+    Notes
+    -----
+    :math:`\eta(h) = \eta_0 \min(1, h_0 / h)` with :math:`\eta_0` = :data:`BASE_LEARNING_RATE` and
+    :math:`h_0` = :data:`BASE_WIDTH`: the step of a weight matrix shrinks as its fan-in grows
+    (as in muP-style width scaling), and narrow models keep :math:`\eta_0`.
+    """
+    return BASE_LEARNING_RATE * min(1.0, BASE_WIDTH / hidden)
+
+
 @dataclass(frozen=True)
 class ModelSize:
     """A GPT-NeoX shape: hidden width, layers (4 attention heads, MLP width 2 × hidden, see
-    :func:`smi.testing.save_tiny_model`), and the peak learning rate used unless one is given.
-
-    Wider models need a smaller step; the rates were chosen by hand on the default lab
-    corpus (for width 96, 5e-3 gave higher accuracy than 7e-3 and 1e-2 at 8 epochs; ``l`` uses it too).
+    :func:`smi.lab.tokenizer.save_lab_model`), and the peak learning rate used unless one is given,
+    :func:`width_scaled_learning_rate` of the width for every size.
     """
 
     name: str
@@ -93,12 +118,12 @@ class ModelSize:
 SIZES: dict[str, ModelSize] = {
     size.name: size
     for size in (
-        ModelSize("xs", 16, 1, 1e-2),
-        ModelSize("s", 32, 2, 1e-2),
-        ModelSize("m", 64, 2, 1e-2),
-        ModelSize("l", 128, 4, 5e-3),
-        ModelSize("xl", 256, 4, 2e-3),
-        ModelSize("xxl", 512, 6, 1e-3),
+        ModelSize("xs", 16, 1, width_scaled_learning_rate(16)),
+        ModelSize("s", 32, 2, width_scaled_learning_rate(32)),
+        ModelSize("m", 64, 2, width_scaled_learning_rate(64)),
+        ModelSize("l", 128, 4, width_scaled_learning_rate(128)),
+        ModelSize("xl", 256, 4, width_scaled_learning_rate(256)),
+        ModelSize("xxl", 512, 6, width_scaled_learning_rate(512)),
     )
 }
 
@@ -709,7 +734,7 @@ def _train_locked(
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from smi import testing
+    from smi.lab import tokenizer as lab_tokenizer
 
     key = training_key(corpus_dir, size, settings, device)
     problem = finished_model_problem(out_dir, key)
@@ -722,9 +747,7 @@ def _train_locked(
 
     work = temporary_folder(out_dir, COMMAND)
     try:
-        testing.save_tiny_model(
-            work, texts, "gpt_neox", seed=settings.seed, hidden_size=size.hidden, layers=size.layers
-        )
+        lab_tokenizer.save_initial_model(corpus_dir, work, size.hidden, size.layers, settings.seed)
         tokenizer = AutoTokenizer.from_pretrained(work)
         model = AutoModelForCausalLM.from_pretrained(work).to(device)
         eos = tokenizer.eos_token_id

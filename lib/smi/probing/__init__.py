@@ -35,6 +35,8 @@ One idea per module:
 * :mod:`smi.probing.inputs`    the facts, templates and counts to probe;
 * :mod:`smi.probing.backends`  generation backends (transformers, vLLM), loading, device, fingerprints;
 * :mod:`smi.probing.run`       the resumable run and its partial-file key;
+* :mod:`smi.probing.ranking`   the ranking protocol (``smi probe --protocol rank``): every candidate object
+  scored by its log-likelihood, rank-1 accuracy and the true object's probability;
 * :mod:`smi.probing.analysis`  reading outputs: per-template accuracy, template sensitivity, summaries.
 
 Every public name is re-exported here, so ``from smi import probing; probing.probe(...)`` works;

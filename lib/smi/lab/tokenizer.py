@@ -1,0 +1,291 @@
+r"""Names made of syllable tokens, and the lab's subword tokenizer trained on the corpus.
+
+A lab entity must not be one row of the embedding matrix: a model that stores a
+fact in that row only memorises a label. Family names and organisation stems are
+therefore made of consonant–vowel syllables of a pool of 50 (:data:`SYLLABLES`,
+10 onsets × 5 vowels), three per family name and two per stem, so a name is a
+sequence of syllable tokens the model shares with every other name.
+
+:func:`train_lab_tokenizer` trains a byte-level BPE (the ``tokenizers`` library)
+on the corpus documents in which every made-up name word is written with its
+syllables split by hyphens (``Kalore`` → ``Ka-lo-re``): the byte-level
+pre-tokenizer splits at the hyphens, so no merge is ever learned across a
+syllable boundary and no whole name becomes a token. Byte-level BPE has a token
+for every byte, so no prompt — of a seen or an unseen template — has an unknown
+token. Every text gets a leading space (``add_prefix_space``), so a prompt that
+opens with a name is tokenised as the name is inside a document.
+
+Notes
+-----
+A name of :math:`n` syllables is one of :math:`50^n` words; a family name of
+three syllables is one of 125,000. The vocabulary is the 256 bytes, the specials
+``[PAD] [UNK] [BOS] [EOS]`` and at most ``vocab_size`` − 260 merges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from smi.errors import ParameterValueError
+
+ONSETS = ("b", "d", "k", "l", "m", "n", "r", "s", "t", "v")
+VOWELS = ("a", "e", "i", "o", "u")
+#: The 50 syllables of made-up names: one onset and one vowel.
+SYLLABLES: tuple[str, ...] = tuple(onset + vowel for onset in ONSETS for vowel in VOWELS)
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[BOS]", "[EOS]")
+#: Vocabulary size of the lab tokenizer (bytes, specials and merges).
+DEFAULT_VOCAB_SIZE = 2048
+_SYLLABLE_WORD = re.compile(rf"(?:{'|'.join(SYLLABLES)})+")
+
+
+def syllable_names(
+    rng: np.random.Generator, n: int, syllables: int, taken: Iterable[str] = (), avoid_prefixes: Iterable[str] = ()
+) -> list[str]:
+    """``n`` distinct capitalised words of ``syllables`` syllables of :data:`SYLLABLES`.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The random source.
+    n : int
+        How many names.
+    syllables : int
+        Syllables per name, at least 2.
+    taken : iterable of str
+        Words not to use.
+    avoid_prefixes : iterable of str
+        No name starts with one of these (so an object's name is never found inside a person's).
+
+    Returns
+    -------
+    list of str
+        The names, in the order drawn.
+
+    Raises
+    ------
+    ParameterValueError
+        When ``syllables`` is below 2 or ``n`` exceeds the names there are.
+
+    Notes
+    -----
+    Each syllable is drawn uniformly from the 50; a drawn word already used is drawn again.
+    """
+    if syllables < 2:
+        raise ParameterValueError("syllables", f"must be at least 2 (got {syllables})")
+    if n > len(SYLLABLES) ** syllables // 2:
+        raise ParameterValueError("n", f"must be at most {len(SYLLABLES) ** syllables // 2} (got {n})")
+    seen = set(taken)
+    prefixes = tuple(avoid_prefixes)
+    names: list[str] = []
+    while len(names) < n:
+        word = "".join(SYLLABLES[i] for i in rng.integers(len(SYLLABLES), size=syllables)).capitalize()
+        if word not in seen and not word.startswith(prefixes):
+            seen.add(word)
+            names.append(word)
+    return names
+
+
+def split_syllables(word: str) -> list[str]:
+    """The syllables of a made-up word (two letters each), or ``[word]`` when it is not one.
+
+    Parameters
+    ----------
+    word : str
+        A word.
+
+    Returns
+    -------
+    list of str
+        Its syllables.
+    """
+    if len(word) >= 4 and _SYLLABLE_WORD.fullmatch(word.lower()):
+        return [word[i : i + 2] for i in range(0, len(word), 2)]
+    return [word]
+
+
+def made_up_words(subjects: Iterable[str]) -> list[str]:
+    """The words of ``subjects`` made of syllables (family names and organisation stems, not first names), sorted.
+
+    Parameters
+    ----------
+    subjects : iterable of str
+        Entity names.
+
+    Returns
+    -------
+    list of str
+        Distinct made-up words.
+    """
+    from smi.lab.vocabulary import FIRST_NAMES
+
+    real = set(FIRST_NAMES)
+    return sorted(
+        {word for name in subjects for word in name.split() if word not in real and len(split_syllables(word)) > 1}
+    )
+
+
+def hyphenate_names(texts: Sequence[str], words: Iterable[str]) -> list[str]:
+    """``texts`` with every whole occurrence of ``words`` written with hyphens between its syllables.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Documents.
+    words : iterable of str
+        Made-up words.
+
+    Returns
+    -------
+    list of str
+        The texts the tokenizer is trained on.
+    """
+    words = sorted(set(words), key=len, reverse=True)
+    if not words:
+        return list(texts)
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b")
+    return [pattern.sub(lambda m: "-".join(split_syllables(m.group(1))), text) for text in texts]
+
+
+def train_lab_tokenizer(texts: Sequence[str], subjects: Iterable[str], vocab_size: int = DEFAULT_VOCAB_SIZE):
+    """A byte-level BPE tokenizer trained on ``texts`` whose made-up names never merge across syllables.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The corpus documents.
+    subjects : iterable of str
+        The entities' names (their made-up words are hyphenated for training, :func:`hyphenate_names`).
+    vocab_size : int
+        Largest vocabulary, at least 300.
+
+    Returns
+    -------
+    transformers.PreTrainedTokenizerFast
+        The tokenizer, with ``[PAD]``, ``[UNK]``, ``[BOS]`` and ``[EOS]``.
+
+    Raises
+    ------
+    ParameterValueError
+        When ``vocab_size`` is below 300.
+
+    Notes
+    -----
+    BPE repeatedly merges the most frequent adjacent pair of symbols within a pre-token; the
+    training is deterministic for the same texts.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if vocab_size < 300:
+        raise ParameterValueError("vocab_size", f"must be at least 300 (got {vocab_size})")
+    bpe = Tokenizer(models.BPE(unk_token="[UNK]"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=list(SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    bpe.train_from_iterator(hyphenate_names(texts, made_up_words(subjects)), trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe, pad_token="[PAD]", unk_token="[UNK]", bos_token="[BOS]", eos_token="[EOS]"
+    )
+
+
+def save_lab_model(
+    out_dir: Path,
+    texts: Sequence[str],
+    subjects: Iterable[str],
+    seed: int = 0,
+    hidden_size: int = 32,
+    layers: int = 2,
+    vocab_size: int = DEFAULT_VOCAB_SIZE,
+) -> Path:
+    """A randomly initialised GPT-NeoX and the lab tokenizer (:func:`train_lab_tokenizer`) saved to ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The model folder (created).
+    texts : sequence of str
+        The corpus documents.
+    subjects : iterable of str
+        The entities' names.
+    seed : int
+        Seed of the initial weights.
+    hidden_size : int
+        Width (4 attention heads, feed-forward twice as wide).
+    layers : int
+        Transformer layers.
+    vocab_size : int
+        Largest vocabulary of the tokenizer.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Notes
+    -----
+    Weights are drawn by transformers' initialisation after ``torch.manual_seed(seed)``.
+    """
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    tokenizer = train_lab_tokenizer(texts, subjects, vocab_size)
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in SPECIAL_TOKENS}
+    config = GPTNeoXConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=256,
+        bos_token_id=ids["[BOS]"],
+        eos_token_id=ids["[EOS]"],
+        pad_token_id=ids["[PAD]"],
+    )
+    torch.manual_seed(seed)
+    model = GPTNeoXForCausalLM(config)
+    out_dir = Path(out_dir)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def save_initial_model(corpus_dir: Path, out_dir: Path, hidden_size: int, layers: int, seed: int) -> Path:
+    """:func:`save_lab_model` for the lab corpus in ``corpus_dir`` (its documents and its facts' subjects).
+
+    Parameters
+    ----------
+    corpus_dir : Path
+        The lab folder.
+    out_dir : Path
+        The model folder (created).
+    hidden_size, layers : int
+        The model's shape.
+    seed : int
+        Seed of the initial weights.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+
+    Notes
+    -----
+    The tokenizer depends on the corpus only, so every size and seed of one corpus shares it.
+    """
+    import json
+
+    from smi.lab import corpus as lab_corpus
+
+    texts = lab_corpus.read_documents(corpus_dir)
+    facts = json.loads((Path(corpus_dir) / "facts.json").read_text(encoding="utf-8"))
+    subjects = [fact["subj"] for fact in facts]
+    return save_lab_model(out_dir, texts, subjects, seed=seed, hidden_size=hidden_size, layers=layers)
