@@ -60,3 +60,15 @@ def release_fit(release_dir):
     from smi import regression
 
     return regression.fit_release(release_dir)
+
+
+@pytest.fixture(scope="session")
+def quick_lab(tmp_path_factory):
+    """`smi lab run --quick --seeds 2 --export RESULTS` once per session, in-process: (run folder, exit code,
+    results folder). The lab's tests and the tests of its committed tables share it (about a minute and a half)."""
+    from smi.cli import main
+
+    base = tmp_path_factory.mktemp("quick-lab")
+    out, results = base / "lab", base / "results"
+    argv = ["lab", "run", "--out", str(out), "--quick", "--no-progress", "--seeds", "2", "--export", str(results)]
+    return out, main(argv), results

@@ -33,12 +33,9 @@ def small_corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """`smi lab run --quick` once, in-process: (output folder, exit code, stdout)."""
-    from smi.cli import main
-
-    out = tmp_path_factory.mktemp("quick") / "lab"
-    code = main(["lab", "run", "--out", str(out), "--quick", "--no-progress", "--seeds", "2"])
+def quick_run(quick_lab):
+    """The session's `smi lab run --quick` (tests/conftest.py): (output folder, exit code)."""
+    out, code, _ = quick_lab
     return out, code
 
 
@@ -156,6 +153,7 @@ def test_training_resumes_after_a_kill_and_equals_an_uninterrupted_run(small_cor
     assert again.reused
 
 
+@pytest.mark.slow
 def test_smi_lab_train_killed_with_sigkill_resumes_to_the_same_model(small_corpus, tmp_path):
     """A real kill (SIGKILL while training, after a checkpoint) and a rerun give the weights of an unkilled run."""
     import os
@@ -240,6 +238,7 @@ def test_packing_keeps_documents_whole():
 # --------------------------------------------------------------------------- the whole loop
 
 
+@pytest.mark.slow
 def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_path, run_cli):
     out, code = quick_run
     assert code == 0
@@ -284,6 +283,7 @@ def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_pa
     assert not leftovers
 
 
+@pytest.mark.slow
 def test_smi_probe_loads_a_lab_model_and_gives_the_runs_accuracies(quick_run, tmp_path, run_cli):
     out, _ = quick_run
     options = lab_run.default_settings(quick=True).probe
@@ -311,6 +311,7 @@ def test_smi_probe_loads_a_lab_model_and_gives_the_runs_accuracies(quick_run, tm
     assert by_cli["acc"].tolist() == by_run["acc"].tolist()
 
 
+@pytest.mark.slow
 def test_quick_run_learns_something(quick_run):
     """Even the quick lab's largest size knows facts stated often better than facts stated nowhere."""
     out, _ = quick_run
@@ -334,6 +335,7 @@ def test_same_seed_gives_the_same_acquisition_table_whatever_the_scheduling(quic
     assert again == (out / "corpus" / "corpus.jsonl").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_rerun_reuses_every_stage(quick_run, run_cli):
     out, _ = quick_run
     before = (out / "acquisition.csv").read_bytes()

@@ -40,6 +40,19 @@ STAMP = "stamp.json"
 RESULT_MODULES = ("smi.lab.run", "smi.lab.results")
 
 
+def committed_dir() -> Path:
+    """``<project>/notebooks/results/lab``: where ``make labrun`` puts the tables that notebook 07 reads.
+
+    Returns
+    -------
+    Path
+        The folder.
+    """
+    from smi.data import project_root
+
+    return project_root() / "notebooks" / "results" / "lab"
+
+
 def results_code_sha256() -> str:
     """SHA-256 of the code that makes the lab's result tables (:data:`RESULT_MODULES` and their imports).
 
