@@ -217,6 +217,13 @@ def run_jobs(
             say(others[-1])
         return done_first + others
     context = multiprocessing.get_context("spawn")
+    said: set[Future] = set()
+
+    def report(future: Future) -> None:  # each result reaches on_done once, however fast it finished
+        if future not in said:
+            said.add(future)
+            say(checked(future.result()))
+
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         first_futures = [pool.submit(run_job, job) for job in first]
         # the largest sizes of the other seeds go in the queue right behind: they take longest
@@ -226,15 +233,16 @@ def run_jobs(
         while not all(future.done() for future in first_futures):
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                say(checked(future.result()))
+                report(future)
+        for future in first_futures:
+            report(future)
         later_futures = [pool.submit(run_job, job) for job in then([checked(f.result()) for f in first_futures])]
         remaining_futures = [pool.submit(run_job, job) for job in remaining]
         pending |= set(later_futures) | set(remaining_futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                if future not in first_futures:
-                    say(checked(future.result()))
+                report(future)
         return [checked(f.result()) for f in first_futures + later_futures + rest_futures + remaining_futures]
 
 
