@@ -41,15 +41,17 @@ panels: data ## notebook 04's 72 per-model panels and the grid of all models, in
 	$(PY) -m smi.panels --out figures
 
 # Each notebook runs into build/notebooks; only a run that succeeds replaces the committed notebook
-# (with its per-run metadata stripped), so a failure leaves notebooks/ as it was.
+# (with its per-run metadata stripped), so a failure leaves notebooks/ as it was. Two run at a time
+# (NOTEBOOK_JOBS), the longest (06) first.
+NOTEBOOK_JOBS ?= 2
 notebooks: data corpus ## execute every notebook in place with papermill (full mode): committed outputs, figures/, results/
 	@mkdir -p build/notebooks figures results
-	@for nb in $(NOTEBOOKS); do \
-	  run=build/notebooks/$$(basename $$nb); \
-	  echo "papermill $$nb"; \
-	  $(PAPERMILL) --cwd notebooks -k $(KERNEL) --no-progress-bar $$nb $$run || exit 1; \
-	  $(PY) -m smi.notebook clean $$run && cp $$run $$nb || exit 1; \
-	done
+	@printf '%s\n' $(filter %06_prediction.ipynb,$(NOTEBOOKS)) $(filter-out %06_prediction.ipynb,$(NOTEBOOKS)) | \
+	  xargs -P $(NOTEBOOK_JOBS) -I NB sh -c '\
+	    run=build/notebooks/$$(basename NB); echo "papermill NB"; \
+	    $(PAPERMILL) --cwd notebooks -k $(KERNEL) --no-progress-bar NB $$run > $$run.log 2>&1 \
+	      || { echo "NB failed: see $$run.log"; exit 255; }; \
+	    $(PY) -m smi.notebook clean $$run && cp $$run NB && echo "done NB"'
 
 labrun: setup ## the knowledge lab at full size (3 seeds, 4 sizes) in build/lab; its tables for notebook 07 into notebooks/results/lab
 	$(SMI) lab run --out build/lab --no-progress --export notebooks/results/lab

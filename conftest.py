@@ -3,6 +3,8 @@
 * Every item nbval collects from ``notebooks/*.ipynb`` gets the ``notebooks``,
   ``shared_data`` and ``slow`` marks, so ``pytest -m "not slow"`` (``make test-fast``)
   skips the full reruns of the notebooks.
+* The suite runs on two workers (pytest-xdist, ``--dist loadscope``): each file, and
+  so each notebook, whose cells must run in order in one kernel, stays on one worker.
 * The notebooks save figures and tables under :func:`smi.notebook.figures_dir` and
   :func:`smi.notebook.results_dir`; while pytest runs, those point at a temporary
   folder, so that nbval's reruns do not rewrite ``figures/`` and ``results/``.

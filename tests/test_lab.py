@@ -18,7 +18,7 @@ from scipy import stats
 
 from smi import release
 from smi.errors import SmiError
-from smi.lab import bootstrap, train
+from smi.lab import bootstrap, results, train
 from smi.lab import corpus as lab_corpus
 from smi.lab import run as lab_run
 
@@ -323,16 +323,18 @@ def test_quick_run_learns_something(quick_run):
 
 @pytest.mark.slow
 def test_same_seed_gives_the_same_acquisition_table_whatever_the_scheduling(quick_run, tmp_path, run_cli):
-    """Another run, with one worker instead of two (another order of the jobs), gives the same bytes."""
+    """Another run, with one worker instead of two (another order of the jobs) and only the first seed, gives
+    the same corpus and the same bytes for that seed."""
     out, _ = quick_run
     code, _, err = run_cli(
-        "lab", "run", "--out", tmp_path / "again", "--quick", "--no-progress", "--jobs", "1", "--seeds", "2"
+        "lab", "run", "--out", tmp_path / "again", "--quick", "--no-progress", "--jobs", "1", "--seeds", "1"
     )
     assert code == 0, err
-    assert (tmp_path / "again" / "acquisition.csv").read_bytes() == (out / "acquisition.csv").read_bytes()
-    assert (tmp_path / "again" / "arms.csv").read_bytes() == (out / "arms.csv").read_bytes()
     again = (tmp_path / "again" / "corpus" / "corpus.jsonl").read_bytes()
     assert again == (out / "corpus" / "corpus.jsonl").read_bytes()
+    first, second = (pd.read_csv(folder / "acquisition.csv", dtype=str) for folder in (out, tmp_path / "again"))
+    assert set(first["seed"]) == {"0", "1"} and set(second["seed"]) == {"0"}
+    pd.testing.assert_frame_equal(first[first["seed"] == "0"].reset_index(drop=True), second)
 
 
 @pytest.mark.slow
@@ -433,3 +435,56 @@ def test_an_edited_corpus_is_refused(small_corpus, tmp_path, run_cli):
     )
     assert code == 2 and "changed since lab.json" in _only_error_line(err)
     assert not (tmp_path / "model").exists()
+
+
+# --------------------------------------------------------------------------- the reduced run's exported tables
+
+
+@pytest.fixture(scope="module")
+def exported(quick_lab):
+    """The session's `smi lab run --quick --export DIR` (tests/conftest.py): (run folder, results folder)."""
+    out, code, folder = quick_lab
+    assert code == 0
+    return out, folder
+
+
+@pytest.mark.slow
+def test_a_reduced_lab_run_exports_stamped_tables_that_load(exported):
+    _, folder = exported
+    assert results.stale_reason(folder) is None
+    lab = results.load_results(folder)
+    assert lab["current"]
+    seeds = sorted(lab["accuracies"]["seed"].unique())
+    assert len(seeds) == 2 and set(lab["summary"]["counts_equal_truth"]) == {str(s) for s in seeds}
+    assert all(agree == total for agree, total in lab["summary"]["counts_equal_truth"].values())
+    assert set(lab["arms"]["arm"]) == {"competitor", "subject", "object"}
+    assert {"chance_acc", "prior_chance", "rank1_acc", "seed", "k"} <= set(lab["accuracies"].columns)
+    assert len(lab["examples"]) == 4
+    stamp = json.loads((folder / results.STAMP).read_text())
+    assert stamp["code_sha256"] == results.results_code_sha256()
+
+
+@pytest.mark.slow
+def test_a_changed_or_missing_table_or_stamp_is_refused(exported, tmp_path):
+    _, folder = exported
+    copy = shutil.copytree(folder, tmp_path / "copy")
+    with open(copy / "arms.csv", "a", encoding="utf-8") as handle:
+        handle.write("competitor,many,all,l,0.9,0.8,1.0,1,1,0\n")
+    with pytest.raises(SmiError, match=r"arms\.csv: missing or changed"):
+        results.load_results(copy)
+    (copy / "arms.csv").unlink()
+    assert "arms.csv" in results.stale_reason(copy)
+    (copy / results.STAMP).write_text("{")
+    with pytest.raises(SmiError, match="no readable stamp"):
+        results.read_stamp(copy)
+
+
+@pytest.mark.slow
+def test_a_stamp_of_other_code_is_stale(exported, tmp_path):
+    _, folder = exported
+    copy = shutil.copytree(folder, tmp_path / "copy")
+    stamp = json.loads((copy / results.STAMP).read_text())
+    stamp["code_sha256"] = "0" * 64
+    (copy / results.STAMP).write_text(json.dumps(stamp))
+    assert "other lab code" in results.stale_reason(copy)
+    assert results.load_results(copy)["current"] is False
