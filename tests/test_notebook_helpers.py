@@ -197,3 +197,42 @@ def test_clean_reports_a_file_that_is_not_a_notebook(tmp_path, capsys):
     assert capsys.readouterr().err.startswith(f"smi: error: {broken}: cannot read the notebook")
     assert broken.read_text() == "{not json"
     assert notebook.main(["tidy"]) == 2
+
+
+# --------------------------------------------------------------------------- where a run writes
+
+
+def _regression_parameters(**changed):
+    values = {"release_dir": None, "models": None, "bucket_width": 0.2, "quick": False}
+    return {**values, **changed}
+
+
+def test_a_run_with_the_committed_parameters_writes_to_the_project_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv(notebook.FIGURES_DIR_ENV, str(tmp_path / "figures"))
+    monkeypatch.setenv(notebook.RESULTS_DIR_ENV, str(tmp_path / "results"))
+    folders = notebook.output_folders("04_r2_regression", None, None, _regression_parameters())
+    assert folders == (tmp_path / "figures", tmp_path / "results")
+
+
+def test_a_run_with_other_parameters_writes_to_a_folder_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv(notebook.FIGURES_DIR_ENV, str(tmp_path / "figures"))
+    monkeypatch.setenv(notebook.RESULTS_DIR_ENV, str(tmp_path / "results"))
+    subset = _regression_parameters(models='["pythia-12b"]')
+    figures, results = notebook.output_folders("04_r2_regression", None, None, subset)
+    assert results.parent == tmp_path / "results" / "runs" and results.name.startswith("04_r2_regression-")
+    assert figures == results / "figures"
+    again = notebook.output_folders("04_r2_regression", None, None, subset)
+    other = notebook.output_folders("04_r2_regression", None, None, _regression_parameters(bucket_width=0.5))
+    assert again == (figures, results) and other[1] != results
+    mine = str(tmp_path / "mine")
+    chosen = notebook.output_folders("04_r2_regression", mine, None, _regression_parameters(quick=True))
+    assert chosen[0] == tmp_path / "mine" and chosen[1].parent == tmp_path / "results" / "runs"
+
+
+def test_output_folders_wants_every_parameter_of_the_notebook():
+    parameters = _regression_parameters()
+    del parameters["bucket_width"]
+    with pytest.raises(SmiError, match="bucket_width"):
+        notebook.output_folders("04_r2_regression", None, None, parameters)
+    with pytest.raises(SmiError, match="extra"):
+        notebook.output_folders("04_r2_regression", None, None, {**_regression_parameters(), "extra": 1})

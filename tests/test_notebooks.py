@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,19 +210,31 @@ def test_readme_shows_a_papermill_example():
 @pytest.mark.notebooks
 @pytest.mark.shared_data
 @pytest.mark.parametrize("command", readme_papermill_commands())
-def test_readme_papermill_example_runs_verbatim(command, tmp_path, release_dir, monkeypatch):
-    """The command as printed (run from the project root; `papermill` is the venv's)."""
+def test_readme_papermill_example_runs_verbatim_into_its_own_folder(command, tmp_path, release_dir, monkeypatch):
+    """The command as printed (run from the project root; `papermill` is the venv's). A run with other
+    parameters than the committed ones writes under results/runs/ only: the full results and figures stay."""
     argv = shlex.split(command)
     output = ROOT / argv[2]
     assert not output.exists(), f"{output} exists already; the test would overwrite it"
-    monkeypatch.setenv("SMI_FIGURES_DIR", str(tmp_path / "figures"))
-    monkeypatch.setenv("SMI_RESULTS_DIR", str(tmp_path / "results"))
+    figures, results = tmp_path / "figures", tmp_path / "results"
+    monkeypatch.setenv("SMI_FIGURES_DIR", str(figures))
+    monkeypatch.setenv("SMI_RESULTS_DIR", str(results))
+    full = results / "r2_bucketed.csv"
+    full.parent.mkdir(parents=True)
+    full.write_text("the full run's table\n")
     try:
         result = subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-2000:]
         assert json.loads(output.read_text())["cells"]
     finally:
         output.unlink(missing_ok=True)
+    assert full.read_text() == "the full run's table\n"
+    assert sorted(p.name for p in results.iterdir()) == ["r2_bucketed.csv", "runs"]
+    assert not figures.exists()
+    (run,) = (results / "runs").iterdir()
+    assert run.name.startswith(Path(argv[1]).stem + "-") and any((run / "figures").glob("*.png"))
+    if "04_r2_regression" in argv[1]:
+        assert len(pd.read_csv(run / "r2_bucketed.csv")) == 3 * len(json.loads(argv[argv.index("models") + 1]))
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=IDS)

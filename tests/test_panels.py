@@ -92,3 +92,11 @@ def test_series_order_groups_by_series_then_size():
         }
     )
     assert plots.models_in_series_order(models) == ["b-small", "p-small", "p-big", "x"]
+
+
+def test_short_model_names_say_the_size():
+    from smi import plots
+
+    assert plots.short_model_name("bloom") == "bloom-176b"
+    assert plots.short_model_name("TinyLlama-1.1B-intermediate-step-480k-1T") == "TinyLlama-1.1B"
+    assert plots.short_model_name("pythia-12b") == "pythia-12b"

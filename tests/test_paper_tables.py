@@ -197,3 +197,40 @@ def test_fit_compare_paper_prints_the_largest_difference_per_quantity(release_di
     lines = {line.split()[0]: float(line.split()[1]) for line in out.splitlines() if line.startswith("  ")}
     assert set(lines) == set(paper_tables.QUANTITIES)
     assert max(lines.values()) < 1e-9
+
+
+# --------------------------------------------------------------------------- the headline claim
+
+
+def _fits(values: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame({"model": list(values), "method": "SMI", "r2": list(values.values())})
+
+
+def test_check_headline_applies_above_and_about_claims_to_the_models_they_cover():
+    models = pd.DataFrame({"name": ["a", "b", "c"], "parameters": [5e8, 2e9, 7e9]})
+    claims = (
+        paper_tables.HeadlineClaim("named", 0.8, ("b", "c")),
+        paper_tables.HeadlineClaim("over 1B", 0.7, min_parameters=1e9),
+        paper_tables.HeadlineClaim("about", 0.7, min_parameters=1e9, approximate=True),
+    )
+    table = paper_tables.check_headline(claims, {"fit": _fits({"a": 0.1, "b": 0.79, "c": 0.9})}, models)
+    assert table["models"].tolist() == [2, 2, 2]
+    assert table["holds"].tolist() == [False, True, False]  # 0.79 is not above 0.8; the median 0.845 is not about 0.7
+    assert table.loc[0, "lowest"] == 0.79 and table.loc[0, "highest"] == 0.9
+    table = paper_tables.check_headline(claims, {"fit": _fits({"a": 0.1, "b": 0.78, "c": 0.7})}, models)
+    # 0.7 is above neither 0.7 nor 0.8; the median 0.74 lies within 0.05 of 0.7
+    assert table["holds"].tolist() == [False, False, True]
+
+
+def test_check_headline_names_a_model_that_is_missing():
+    models = pd.DataFrame({"name": ["a", "b"], "parameters": [5e8, 2e9]})
+    claim = paper_tables.HeadlineClaim("v", 0.8, ("b", "c"))
+    with pytest.raises(SmiError, match="lacks c"):
+        paper_tables.check_headline([claim], {"f": _fits({"b": 0.9})}, models)
+    with pytest.raises(SmiError, match="lacks b"):
+        paper_tables.check_headline([paper_tables.HeadlineClaim("v", 0.8, ("b",))], {"f": _fits({"a": 0.9})}, models)
+
+
+def test_the_headline_models_are_the_releases_1b_to_13b_models():
+    models = release.load_models().set_index("name")
+    assert [models.loc[m, "parameters"] for m in paper_tables.HEADLINE_MODELS] == [1.1e9, 1.6e9, 7e9, 13e9]

@@ -9,6 +9,7 @@ from sklearn.exceptions import NotFittedError
 from threadpoolctl import threadpool_limits
 
 from smi import prediction
+from smi.errors import SmiError
 from synthetic_release import synthetic_accuracies
 
 
@@ -136,3 +137,33 @@ def test_code_version_covers_every_module_of_the_package(tmp_path):
     assert version() == before
     estimators.write_text(estimators.read_text() + "\n_EDITED = 1\n")
     assert version() != before
+
+
+# --------------------------------------------------------------------------- calibration and interval coverage
+
+
+def test_calibration_bins_hold_equal_counts_in_order_of_prediction():
+    rng = np.random.default_rng(0)
+    pred = rng.uniform(size=1000)
+    acc = np.clip(pred + rng.normal(0, 0.1, size=1000), 0, 1)
+    bins = prediction.calibration_bins(acc, pred, bins=20)
+    assert bins["facts"].tolist() == [50] * 20
+    assert bins["pred"].is_monotonic_increasing
+    order = np.argsort(pred, kind="stable")
+    assert bins.loc[0, "acc"] == pytest.approx(acc[order[:50]].mean())
+    assert bins.loc[19, "pred"] == pytest.approx(pred[order[-50:]].mean())
+    with pytest.raises(SmiError, match="bins"):
+        prediction.calibration_bins(acc[:5], pred[:5], bins=6)
+
+
+def test_interval_coverage_counts_informative_intervals_only():
+    lower, upper = [0.0, 0.1, 0.2, 0.0], [1.0, 0.3, 0.25, 0.9]
+    covered = [True, True, False, True]
+    assert prediction.uninformative(lower, upper).tolist() == [True, False, False, False]
+    assert prediction.interval_coverage(lower, upper, covered) == {
+        "intervals": 4,
+        "uninformative": 1,
+        "informative": 3,
+        "covered": 2,
+        "median_width": pytest.approx(0.2),
+    }

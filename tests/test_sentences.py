@@ -150,3 +150,15 @@ def test_sentences_cli_counts_per_fact_with_the_same_idx(tmp_path, run_cli):
         "triples", "sentences", "--facts", facts_path, "--corpus", corpus, "--pararel", root, "--out", out
     )
     assert code == 2 and "unknown relation class 'married'" in err
+
+
+def test_excerpt_keeps_both_names_of_a_long_sentence():
+    from smi.sentences import excerpt
+
+    preamble, rest = "With a long preamble about other things, " * 5, "and more. " * 20
+    sentence = preamble + "Damascus is the capital of Syria, " + rest
+    cut = excerpt(sentence, "Syria", "Damascus", width=80)
+    assert len(cut) <= 80 and "Damascus is the capital of Syria" in cut
+    assert cut.startswith("…") and cut.endswith("…")
+    assert excerpt("Damascus is the capital of Syria.", "Syria", "Damascus") == "Damascus is the capital of Syria."
+    assert excerpt(sentence, "Nowhere", "Neither", width=40) == sentence[:38] + "…"

@@ -76,8 +76,8 @@ def count_ticks(axis, largest: float) -> None:
         steps += [decade, 2 * decade, 5 * decade] if largest < 200 else [decade]
         decade *= 10
     steps = [v for v in steps if v <= max(largest, 1) * 1.01]
-    if largest >= 200:  # on a long axis 0 and 1 would touch: keep 1 and the decades
-        steps = [v for v in steps if v == 1 or v >= 10]
+    if largest >= 200:  # on a long axis 0 and 1 would touch: keep 0 (facts never counted) and the decades
+        steps = [v for v in steps if v == 0 or v >= 10]
     labels = [f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}" for v in steps]
     axis.set_ticks(np.log2(1 + np.asarray(steps, dtype=float)), labels)
 
@@ -251,8 +251,15 @@ def save_figure(fig: plt.Figure, name: str, figures_dir: Path | str) -> list[Pat
     return paths
 
 
+#: Labels for release names that do not say the model's size.
+SIZE_LABELS = {"bloom": "bloom-176b"}
+
+
 def short_model_name(name: str) -> str:
-    """A model name short enough for an axis label (drops TinyLlama's checkpoint suffix).
+    """A model name short enough for an axis label that still says its size.
+
+    Drops TinyLlama's checkpoint suffix and names BLOOM's largest model with its size
+    (the release calls it ``bloom``).
 
     Parameters
     ----------
@@ -264,7 +271,7 @@ def short_model_name(name: str) -> str:
     str
         The short name.
     """
-    return name.split("-intermediate")[0]
+    return SIZE_LABELS.get(name, name.split("-intermediate")[0])
 
 
 def safe_name(text: str) -> str:
@@ -605,7 +612,8 @@ def plot_heldout_r2(
 
     ``summary`` has columns model, predictor, r2, r2_lo, r2_hi (``smi evaluate``'s summary.csv).
     Values below ``left_edge`` are drawn as a left-pointing triangle at the edge, and each such
-    model row gets one label listing them, at the right end of its row.
+    model row gets one label listing them, right of the axes (leave room there); the axis ends
+    just right of the largest upper bound.
 
     Parameters
     ----------
@@ -646,25 +654,19 @@ def plot_heldout_r2(
         ax.scatter(np.full((~inside).sum(), left_edge), y[~inside], marker="<", s=30, color=palette[name], zorder=3)
     clipped = summary[summary["r2"] < left_edge]
     for model, rows in clipped.groupby("model", sort=False):
-        text = "below the edge: " + ", ".join(f"{p} {v:.1f}" for p, v in zip(rows["predictor"], rows["r2"]))
+        text = "◄ " + ", ".join(f"{p} {v:.1f}" for p, v in zip(rows["predictor"], rows["r2"]))
         ax.annotate(
-            text,
-            (0.99, positions[model]),
-            xycoords=("axes fraction", "data"),
-            ha="right",
-            va="center",
-            fontsize=7.5,
-            color="#333333",
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
+            text, (1.01, positions[model]), xycoords=("axes fraction", "data"), ha="left", va="center", fontsize=8
         )
-    ax.set_xlim(left_edge - 0.05, 1)
+    right = float(np.ceil((summary["r2_hi"].max() + 0.05) * 10) / 10)
+    ax.set_xlim(left_edge - 0.05, max(right, threshold or 0) + 0.05)
     if threshold is not None:
         ax.axvline(threshold, color="grey", linestyle="--", linewidth=1, label=f"$R^2$ = {threshold}")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.axvline(left_edge, color="#bbbbbb", linewidth=0.8, linestyle=":")
     ax.set_yticks(range(len(order)), [short_model_name(m) for m in order])
     ax.set_ylim(len(order) - 0.5, -0.5)
-    ax.set_xlabel(f"held-out per-fact $R^2$ (95 % bootstrap interval; ◄ = below {left_edge}, value at the right)")
+    ax.set_xlabel(f"held-out per-fact $R^2$ (95 % bootstrap interval; ◄ = below {left_edge}, values right of the axes)")
     ax.set_ylabel("held-out model")
 
 

@@ -390,6 +390,43 @@ def count_statements(
     return pd.DataFrame(rows)
 
 
+def excerpt(sentence: str, subj: str, obj: str, width: int = 140) -> str:
+    """At most ``width`` characters of ``sentence`` around where it names the subject and the object.
+
+    Parameters
+    ----------
+    sentence : str
+        A sentence that states a fact.
+    subj, obj : str
+        The fact's subject and object.
+    width : int
+        The longest excerpt, in characters (at least 20).
+
+    Returns
+    -------
+    str
+        The sentence when it fits; else the shortest stretch from the first of the two mentions
+        (case-insensitive) to the end of the other, widened evenly to ``width``, with "…" where
+        text was cut. When a name is not found, the stretch starts at the sentence's start.
+    """
+    if width < 20:
+        raise SmiError(f"width must be at least 20 characters, got {width}")
+    if len(sentence) <= width:
+        return sentence
+    lower = sentence.lower()
+    found = [(lower.find(name.lower()), len(name)) for name in (subj, obj) if lower.find(name.lower()) >= 0]
+    start = min((at for at, _ in found), default=0)
+    end = max((at + size for at, size in found), default=0)
+    room = width - 2 - (end - start)
+    if room < 0:  # the two names lie further apart than the width: keep the start of the stretch
+        start, end = start, start + width - 2
+    else:
+        start = max(0, start - room // 2)
+        end = min(len(sentence), start + width - 2)
+        start = max(0, end - (width - 2))
+    return ("…" if start > 0 else "") + sentence[start:end] + ("…" if end < len(sentence) else "")
+
+
 def count_in_texts(
     facts: pd.DataFrame,
     texts: list[str],

@@ -180,11 +180,14 @@ from smi.prediction.summary import (
     _bootstrap_bucketed_r2,
     bootstrap_summary,
     bucketed_r2,
+    calibration_bins,
     calibration_slope,
+    interval_coverage,
     interval_summary,
     out_of_sample_r2,
     prediction_buckets,
     summarise,
+    uninformative,
 )
 
 __all__ = [
@@ -234,6 +237,7 @@ __all__ = [
     "boosting_design",
     "bootstrap_summary",
     "bucketed_r2",
+    "calibration_bins",
     "calibration_slope",
     "check_gbm_iterations",
     "check_parameters",
@@ -257,6 +261,7 @@ __all__ = [
     "glm_design",
     "held_out_levels",
     "inner_group_column",
+    "interval_coverage",
     "interval_summary",
     "load_counts_file",
     "load_fold",
@@ -277,6 +282,7 @@ __all__ = [
     "smi_column",
     "smi_values",
     "summarise",
+    "uninformative",
     "write_evaluation",
     "write_predicted",
 ]

@@ -52,6 +52,38 @@ def calibration_slope(acc: np.ndarray, pred: np.ndarray) -> float:
     return float(np.sum((acc - acc.mean()) * (pred - pred.mean())) / spread) if spread > 0 else float("nan")
 
 
+def calibration_bins(acc: np.ndarray, pred: np.ndarray, bins: int = 20) -> pd.DataFrame:
+    """Facts sorted by prediction into equal-count bins: each bin's mean prediction and mean accuracy.
+
+    Parameters
+    ----------
+    acc, pred : array-like
+        Measured and predicted accuracy of every fact.
+    bins : int
+        How many bins (at least 1, at most the number of facts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin, in order of prediction: pred (mean prediction), acc (mean accuracy),
+        facts (how many).
+
+    Notes
+    -----
+    Facts are ranked by prediction, ties broken by their order, and bin :math:`j` holds the
+    facts of rank :math:`r` with :math:`\\lfloor r \\cdot \\text{bins} / n \\rfloor = j`. A calibrated
+    predictor puts every bin on the diagonal :math:`\\bar a_j = \\bar{\\hat a}_j`.
+    """
+    acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
+    if not 1 <= bins <= len(pred):
+        raise SmiError(f"bins must lie between 1 and the number of facts ({len(pred)}), got {bins}")
+    rank = np.argsort(np.argsort(pred, kind="stable"), kind="stable")
+    group = rank * bins // len(pred)
+    frame = pd.DataFrame({"pred": pred, "acc": acc, "bin": group})
+    means = frame.groupby("bin").agg(pred=("pred", "mean"), acc=("acc", "mean"), facts=("pred", "size"))
+    return means.reset_index(drop=True)
+
+
 def prediction_buckets(pred: np.ndarray) -> np.ndarray:
     """Bucket value of each prediction for the paper-style R².
 
@@ -242,6 +274,57 @@ def interval_summary(rows: pd.DataFrame) -> dict:
         "fact_coverage": float(inside.mean()),
         "fact_interval_width": float((rows["best_upper"] - rows["best_lower"]).median()),
         "selected": str(rows["selected"].iloc[0]),
+    }
+
+
+def uninformative(lower, upper) -> np.ndarray:
+    """Which intervals span all of :math:`[0, 1]` and so say nothing about an accuracy.
+
+    Parameters
+    ----------
+    lower, upper : array-like
+        The intervals' bounds.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        :math:`\\ell \\le 0` and :math:`u \\ge 1`, per interval.
+    """
+    return (np.asarray(lower, dtype=float) <= 0) & (np.asarray(upper, dtype=float) >= 1)
+
+
+def interval_coverage(lower, upper, covered) -> dict:
+    """How often intervals hold their target, counting only the intervals that say something.
+
+    An interval of :math:`[0, 1]` (what :func:`smi.prediction.mean_interval` gives when too few
+    inner models calibrate it) holds every accuracy: it is reported apart, never as covered.
+
+    Parameters
+    ----------
+    lower, upper : array-like
+        The intervals' bounds.
+    covered : array-like of bool
+        Whether each interval holds its measured value.
+
+    Returns
+    -------
+    dict
+        ``intervals`` (all), ``uninformative`` (those that span :math:`[0, 1]`), ``informative``,
+        ``covered`` (informative ones that hold their value) and ``median_width`` (of the
+        informative ones; NaN when there are none).
+    """
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    covered = np.asarray(covered, dtype=bool)
+    if not len(lower) == len(upper) == len(covered):
+        raise SmiError("lower, upper and covered must have one value per interval")
+    empty = uninformative(lower, upper)
+    widths = (upper - lower)[~empty]
+    return {
+        "intervals": len(lower),
+        "uninformative": int(empty.sum()),
+        "informative": int((~empty).sum()),
+        "covered": int(covered[~empty].sum()),
+        "median_width": float(np.median(widths)) if len(widths) else float("nan"),
     }
 
 
