@@ -56,7 +56,8 @@ def test_heldout_r2_labels_each_clipped_row_once():
     )
     labels = [text.get_text() for text in ax.texts]
     plt.close(fig)
-    assert labels == ["below the edge: smi -80.9, gbm -21.6, best -3.0", "below the edge: smi -0.9"]
+    assert labels == ["◄ smi -80.9, gbm -21.6, best -3.0", "◄ smi -0.9"]
+    assert 0.6 <= ax.get_xlim()[1] <= 0.8  # the axis ends just right of the largest upper bound (0.55), not at 1
 
 
 def test_mean_accuracy_figure_names_corpora_for_readers():
@@ -80,7 +81,7 @@ def test_mean_accuracy_figure_names_corpora_for_readers():
     names = [text.get_text() for text in ax.texts]
     plt.close(fig)
     assert "held out: The Pile (1 model)" in labels and "held out: ROOTS (1 model)" in labels
-    assert names == ["bloom"]
+    assert names == ["bloom-176b"]  # the release's "bloom", named with its size
 
 
 def test_series_order_groups_by_series_then_size():
