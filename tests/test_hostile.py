@@ -224,6 +224,7 @@ def test_lab_train_replaces_only_its_own_folder(tmp_path, tiny_corpus):
     assert not again.reused and again.steps > first.steps and files.made_by(out, train.COMMAND)
 
 
+@pytest.mark.slow  # more than 10 s
 def test_lab_run_stops_before_a_foreign_model_folder(tmp_path, tiny_corpus, run_cli):
     out = tmp_path / "run"
     thesis = users_file(out / "models" / "xs")

@@ -78,6 +78,7 @@ def tiny_model(tiny_corpus, tmp_path_factory) -> Path:
     return lab_tokenizer.save_initial_model(tiny_corpus, out, 32, 2, seed=1)
 
 
+@pytest.mark.slow  # more than 10 s
 def test_rank_probe_is_deterministic_across_batch_sizes_and_readable_by_fit(
     tiny_corpus, tiny_model, tmp_path, run_cli, one_thread
 ):
@@ -343,6 +344,7 @@ def test_bad_seeds_or_jobs_are_one_line(tmp_path, run_cli, option):
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # more than 10 s
 def test_a_job_gives_the_same_model_and_records_inline_and_in_a_worker_process(tiny_corpus, tmp_path):
     """Scheduling cannot change results: a (seed, size) job run in this process and in a spawned worker agree."""
     import pandas as pd

@@ -156,6 +156,7 @@ def test_papermill_help_lists_types_and_descriptions():
 
 @pytest.mark.notebooks
 @pytest.mark.shared_data
+@pytest.mark.slow  # more than 10 s
 def test_regression_notebook_fits_only_the_requested_model(tmp_path, release_dir):
     import pandas as pd
 
@@ -210,6 +211,7 @@ def test_readme_shows_a_papermill_example():
 @pytest.mark.notebooks
 @pytest.mark.shared_data
 @pytest.mark.parametrize("command", readme_papermill_commands())
+@pytest.mark.slow  # more than 10 s
 def test_readme_papermill_example_runs_verbatim_into_its_own_folder(command, tmp_path, release_dir, monkeypatch):
     """The command as printed (run from the project root; `papermill` is the venv's). A run with other
     parameters than the committed ones writes under results/runs/ only: the full results and figures stay."""

@@ -103,6 +103,7 @@ def test_predictions_cover_every_fact_of_every_held_out_model(synthetic, synthet
     assert np.isfinite(values).all() and (values >= 0).all() and (values <= 1).all()
 
 
+@pytest.mark.slow  # more than 10 s
 def test_shuffled_labels_score_about_zero():
     """Accuracy shuffled within each model carries no information. Trees fit some of that noise,
     which costs a little R² (the more facts, the less), but the predictions must not rank the facts."""
@@ -225,6 +226,7 @@ def test_a_parameter_count_of_at_most_one_is_an_error(run_cli, tmp_path, params)
 QUICK_MODELS = ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b", "ours-1.6b", "ours-7b"]
 
 
+@pytest.mark.slow  # more than 10 s
 def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp_path):
     argv = [
         "evaluate",
@@ -262,6 +264,7 @@ def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp
     assert (tmp_path / "predictions.csv").read_bytes() == written
 
 
+@pytest.mark.slow  # more than 10 s
 def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path):
     models = release.select_models(release.load_models(), ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b"])
     table = tmp_path / "models.csv"
@@ -390,6 +393,7 @@ def six_corpora_predictions(six_corpora):
     return prediction.evaluate(six_corpora, "leave-one-corpus-out", gbm_iterations=40)
 
 
+@pytest.mark.slow  # more than 10 s
 def test_nested_intervals_cover_a_known_law_at_the_nominal_rate(six_corpora_predictions):
     """Twelve synthetic models on six corpora, one law: each fold's intervals are calibrated on the inner
     held-out errors of its ten training models, and they cover the held-out ones about as often as promised."""
@@ -408,6 +412,7 @@ def test_nested_intervals_cover_a_known_law_at_the_nominal_rate(six_corpora_pred
     assert set(six_corpora_predictions["selected"].str.split(",").str[0]) == {"glm+q"}
 
 
+@pytest.mark.slow  # more than 10 s
 def test_selection_and_intervals_see_the_training_models_only(six_corpora, six_corpora_predictions):
     """Scrambling every accuracy of the held-out corpus changes nothing that its fold chose or calibrated."""
     rng = np.random.default_rng(9)
