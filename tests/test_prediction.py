@@ -253,6 +253,15 @@ def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp
         QUICK_MODELS
     )
     assert "interval of the mean covers" in out
+    for line in (line for line in out.splitlines() if line.startswith("pred_best")):  # [0, 1] is never "covered"
+        counts = prediction.interval_coverage(
+            summary.loc[summary["predictor"] == "best", "mean_lower"],
+            summary.loc[summary["predictor"] == "best", "mean_upper"],
+            summary.loc[summary["predictor"] == "best", "mean_covered"],
+        )
+        assert "informative intervals" in line
+        if "≥ 1B" not in line:
+            assert f"covers {counts['covered']} of {counts['informative']} informative" in line
     best = summary[summary["predictor"] == "best"].set_index("model")
     smi = summary[summary["predictor"] == "smi"].set_index("model")
     assert (best["r2"] > smi["r2"]).all()

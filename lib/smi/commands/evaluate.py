@@ -109,11 +109,12 @@ def _evaluate(args, folds: Path) -> int:
     large = best[best["parameters"] >= 1e9]
     for label, rows in (("held-out models", best), ("of them with ≥ 1B parameters", large)):
         if len(rows):
+            coverage = prediction.interval_coverage(rows["mean_lower"], rows["mean_upper"], rows["mean_covered"])
             print(
                 f"pred_best: per-fact R² median {rows['r2'].median():.3f} (min {rows['r2'].min():.3f}), "
                 f"|mean error| median {rows['mean_error'].abs().median():.3f} over {len(rows)} {label}; "
-                f"{round(100 * prediction.COVERAGE)} % interval of the mean covers "
-                f"{int(rows['mean_covered'].astype(bool).sum())} "
-                f"of {len(rows)}, median width {rows['mean_interval_width'].astype(float).median():.3f}"
+                f"{round(100 * prediction.COVERAGE)} % interval of the mean covers {coverage['covered']} "
+                f"of {coverage['informative']} informative intervals, median width {coverage['median_width']:.3f}"
+                + (f" ({coverage['uninformative']} more are [0, 1])" if coverage["uninformative"] else "")
             )
     return 0
