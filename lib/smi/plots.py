@@ -658,7 +658,8 @@ def plot_heldout_r2(
         ax.annotate(
             text, (1.01, positions[model]), xycoords=("axes fraction", "data"), ha="left", va="center", fontsize=8
         )
-    right = float(np.ceil((summary["r2_hi"].max() + 0.05) * 10) / 10)
+    # the next tenth above the largest upper bound plus 0.05 (rounded first: 0.6 * 10 must not become 7 tenths)
+    right = float(np.ceil(round((summary["r2_hi"].max() + 0.05) * 10, 9)) / 10)
     ax.set_xlim(left_edge - 0.05, max(right, threshold or 0) + 0.05)
     if threshold is not None:
         ax.axvline(threshold, color="grey", linestyle="--", linewidth=1, label=f"$R^2$ = {threshold}")

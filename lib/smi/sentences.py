@@ -414,12 +414,12 @@ def excerpt(sentence: str, subj: str, obj: str, width: int = 140) -> str:
     if len(sentence) <= width:
         return sentence
     lower = sentence.lower()
-    found = [(lower.find(name.lower()), len(name)) for name in (subj, obj) if lower.find(name.lower()) >= 0]
-    start = min((at for at, _ in found), default=0)
-    end = max((at + size for at, size in found), default=0)
+    spans = [(at, at + len(name)) for name in (subj, obj) if (at := lower.find(name.lower())) >= 0]
+    start = min((first for first, _ in spans), default=0)
+    end = max((last for _, last in spans), default=0)
     room = width - 2 - (end - start)
     if room < 0:  # the two names lie further apart than the width: keep the start of the stretch
-        start, end = start, start + width - 2
+        end = start + width - 2
     else:
         start = max(0, start - room // 2)
         end = min(len(sentence), start + width - 2)
