@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
-from smi import corpus_io, counting, data, matchers  # noqa: E402
-from smi.release import COUNT_FIELDS  # noqa: E402
+from smi import corpus_io, counting, data, formats, matchers  # noqa: E402
+from smi.records import COUNT_FIELDS  # noqa: E402
 
 PILE_LENGTH = 5000  # characters per Pile-like document
 
@@ -432,7 +432,7 @@ def write_made_up_facts(path: Path, names: list[str], seed: int = 1) -> Path:
 _BUILD_PROBE = """
 import resource, sys, time
 from smi import counting
-facts = counting.load_triples(sys.argv[1])
+facts = formats.read_facts(sys.argv[1]).frame()
 strings = counting.fact_strings(facts)
 def status(field):
     with open("/proc/self/status") as handle:
@@ -533,7 +533,7 @@ def run_crossover(args, texts: list[str]) -> None:
         strings = counting.fact_strings(facts)
         results = {}
         for engine in ENGINES:
-            counting._SCANS.clear()
+            counting.engine._SCANS.clear()
             (_, build) = timed(counting.prepared_scan, strings, "paper", engine)
             counts, count_seconds = timed(
                 counting.count_texts, corpus, strings, "paper", counting.DEFAULT_BLOCK_CHARS, engine
@@ -549,7 +549,7 @@ def run_crossover(args, texts: list[str]) -> None:
             )
             + f"; hyperscan / pyahocorasick (build included) {total['pyahocorasick'] / total['hyperscan']:.2f}x"
         )
-    counting._SCANS.clear()
+    counting.engine._SCANS.clear()
 
 
 SECTIONS = ("engines", "names", "crossover", "classic")
@@ -603,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
 
     release_dir = args.release or data.release_dir()
     facts_file = release_dir / "search" / "pararel_15classes.json"
-    triples = counting.load_triples(facts_file)
+    triples = formats.read_facts(facts_file).frame()
     if args.corpus.is_file():
         texts = list(corpus_io.read_documents(corpus_io.plan_shards([args.corpus])[0]))
     else:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from helpers import write_jsonl
-from smi import corpus_io, counting, matchers
+from smi import corpus_io, counting, formats, matchers
 from smi.errors import SmiError
 from test_count_robustness import PAIRS, TEXTS, write_triples  # the same small corpus and facts
 
@@ -29,9 +29,9 @@ def small(tmp_path):
 def without_hyperscan(monkeypatch):
     """Make ``import hyperscan`` fail, as on a platform without its wheel (and forget built matchers)."""
     monkeypatch.setitem(sys.modules, "hyperscan", None)
-    counting._SCANS.clear()
+    counting.engine._SCANS.clear()
     yield
-    counting._SCANS.clear()
+    counting.engine._SCANS.clear()
 
 
 def made_up_facts(n_facts: int, seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
@@ -78,7 +78,7 @@ def test_engines_agree_on_many_made_up_facts(match, n_facts):
 
 @needs_hyperscan
 @pytest.mark.shared_data
-@pytest.mark.parametrize("match", counting.MATCH_MODES)
+@pytest.mark.parametrize("match", matchers.MATCH_MODES)
 def test_engines_write_identical_tables_on_vital_articles(release_dir, tmp_path, run_cli, match):
     from smi.corpus import vital_articles
 
@@ -142,7 +142,7 @@ def test_auto_falls_back_with_a_note_without_hyperscan(small, tmp_path, run_cli,
     assert err == "smi: note: hyperscan is not installed: counting with pyahocorasick (same counts, slower)\n"
     meta = json.loads(counting.metadata_path(tmp_path / "c.csv").read_text())
     assert meta["scan_engine"].startswith("pyahocorasick ")
-    expected = counting.naive_counts(TEXTS, counting.load_triples(triples))
+    expected = counting.naive_counts(TEXTS, formats.read_facts(triples).frame())
     got = pd.read_csv(tmp_path / "c.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(got, expected)
 
@@ -227,7 +227,7 @@ def test_a_damaged_cached_database_is_compiled_again_with_a_note(tmp_path, damag
 @needs_hyperscan
 def test_count_caches_the_database_in_the_work_folder_and_cleans_the_default_one(small, tmp_path, run_cli):
     triples, corpus = small
-    counting._SCANS.clear()
+    counting.engine._SCANS.clear()
     work = tmp_path / "work"
     engine = ("--engine", "hyperscan")
     code, _, err = run_cli(
@@ -235,7 +235,7 @@ def test_count_caches_the_database_in_the_work_folder_and_cleans_the_default_one
     )
     assert code == 0 and err == ""
     assert len(list(work.glob("hyperscan-*.hsdb"))) == 1  # kept with the shard results for later runs
-    counting._SCANS.clear()
+    counting.engine._SCANS.clear()
     code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "b.csv", *engine, "--no-progress", corpus)
     assert code == 0 and err == ""
     assert not counting.default_work_dir(tmp_path / "b.csv").exists()  # shard results and database removed
@@ -247,7 +247,7 @@ def test_a_database_left_by_an_interrupted_run_is_removed_when_every_shard_is_re
     out = tmp_path / "c.csv"
     parts = counting.default_work_dir(out)
     engine = ("--engine", "hyperscan")
-    counting._SCANS.clear()
+    counting.engine._SCANS.clear()
     code, _, err = run_cli(
         "count", "--triples", triples, "--out", out, "--work-dir", parts, *engine, "--no-progress", corpus
     )
@@ -263,7 +263,7 @@ def test_auto_compiles_hyperscan_only_for_a_large_enough_corpus_or_a_cached_data
     triples, corpus = small  # a few hundred bytes: far below HYPERSCAN_MIN_BYTES_PER_NAME per name
 
     def engine_of_run(out: Path, *extra) -> str:
-        counting._SCANS.clear()
+        counting.engine._SCANS.clear()
         code, _, err = run_cli("count", "--triples", triples, "--out", out, *extra, "--no-progress", corpus)
         assert code == 0 and err == ""
         return json.loads(counting.metadata_path(out).read_text())["scan_engine"].split()[0]

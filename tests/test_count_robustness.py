@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 from helpers import one_line_error, write_jsonl
-from smi import corpus_io, counting
-from smi.release import COUNT_FIELDS
+from smi import corpus_io, counting, formats
+from smi.records import COUNT_FIELDS
 
 LIB = Path(counting.__file__).resolve().parents[2]  # lib/smi/counting/__init__.py → lib
 
@@ -48,7 +48,9 @@ def write_triples(path: Path, pairs=PAIRS) -> Path:
 
 
 def expected_counts(texts: list[str], triples: Path, match: str = "paper") -> list[list[int]]:
-    return counting.naive_counts(texts, counting.load_triples(triples), match)[list(COUNT_FIELDS)].to_numpy().tolist()
+    return (
+        counting.naive_counts(texts, formats.read_facts(triples).frame(), match)[list(COUNT_FIELDS)].to_numpy().tolist()
+    )
 
 
 def table_counts(out: Path) -> list[list[int]]:
@@ -217,7 +219,7 @@ def test_a_damaged_shard_result_is_counted_again_with_a_note(small, tmp_path, ru
     assert run_cli(*args)[0] == 0
     saved = sorted(work.glob("shard-*.npz"))
     assert len(saved) > 1
-    damage_by(case, saved[0], counting.fact_strings(counting.read_triples(triples)))
+    damage_by(case, saved[0], counting.fact_strings(formats.read_facts(triples)))
     code, stdout, err = run_cli(*args)
     assert code == 0, err
     assert f"{len(saved) - 1} reused" in stdout
@@ -267,7 +269,7 @@ def test_metadata_records_the_hash_of_its_table(small, tmp_path, run_cli, suffix
     meta = json.loads(counting.metadata_path(out).read_text(encoding="utf-8"))
     assert meta["output_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert meta["engine"] == counting.engine_version()
-    assert meta["facts_sha256"] == counting.facts_sha256(counting.read_triples(triples))
+    assert meta["facts_sha256"] == formats.read_facts(triples).sha256()
     assert not [path.name for path in tmp_path.iterdir() if path.name.endswith((".tmp", ".lock"))]
 
 
@@ -357,9 +359,9 @@ def test_a_second_run_to_the_same_output_is_refused_while_the_first_works(small,
 
 def test_ctrl_c_while_the_pair_is_written_waits_for_both_renames(small, tmp_path, monkeypatch):
     triples, corpus = small
-    run = counting.count_corpus(counting.read_triples(triples), [corpus], tmp_path / "work", progress=False)
+    run = counting.count_corpus(formats.read_facts(triples), [corpus], tmp_path / "work", progress=False)
     out = tmp_path / "counts.csv"
-    real_write_table = counting._write_table
+    real_write_table = counting.output._write_table
 
     def interrupted_while_writing(*args):
         os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C before the table is complete

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import write_jsonl
-from smi import corpus_io, counting, matchers
-from smi.release import COUNT_FIELDS
+from smi import corpus_io, counting, formats, matchers
+from smi.records import COUNT_FIELDS
 
 #: Every engine, Hyperscan skipped only where it is not installed.
 ENGINES = [
@@ -118,7 +118,7 @@ documents = st.lists(
     texts=st.lists(documents, max_size=10),
     fact_picks=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=8),
     block_chars=st.integers(1, 80),
-    match=st.sampled_from(counting.MATCH_MODES),
+    match=st.sampled_from(matchers.MATCH_MODES),
 )
 @pytest.mark.parametrize("engine", ENGINES)
 def test_engine_equals_fact_by_fact_scan(engine, names, texts, fact_picks, block_chars, match):
@@ -170,7 +170,7 @@ def test_count_command_equals_naive_scan_on_vital_articles(release_dir, tmp_path
     )
     assert code == 0, err
     got = pd.read_csv(tmp_path / "counts.csv", keep_default_na=False)
-    facts = counting.load_triples(facts_file)
+    facts = formats.read_facts(facts_file).frame()
     assert len(got) == len(facts) == 12671
 
     found = reference_documents(texts, sorted(set(facts["subj"]) | set(facts["obj"])))
@@ -188,7 +188,7 @@ def test_reference_superset_agrees_with_plain_naive_scan_on_a_sample(release_dir
     from smi.corpus import vital_articles
 
     texts = [record["text"] for record in vital_articles()[:40]]
-    facts = counting.load_triples(release_dir / "search" / "pararel_15classes.json").iloc[::7]
+    facts = formats.read_facts(release_dir / "search" / "pararel_15classes.json").frame().iloc[::7]
     naive = counting.naive_counts(texts, facts)
     found = reference_documents(texts, sorted(set(facts["subj"]) | set(facts["obj"])))
     assert naive["time_subj"].tolist() == facts["subj"].map(lambda name: len(found[name])).tolist()
@@ -206,7 +206,7 @@ PAIRS = [("Ann", "Bell"), ("Anna Bell", "Ann"), ("Éva", "Ann"), ("Bell", "Arbor
 def small(tmp_path):
     triples = write_triples(tmp_path / "facts.json", PAIRS)
     corpus = write_jsonl(tmp_path / "corpus" / "a.jsonl", TEXTS)
-    expected = counting.naive_counts(TEXTS, counting.load_triples(triples))
+    expected = counting.naive_counts(TEXTS, formats.read_facts(triples).frame())
     return triples, corpus, expected
 
 
@@ -292,7 +292,7 @@ def test_word_rule_from_the_command(small, tmp_path, run_cli):
     triples, corpus, _ = small
     out = tmp_path / "counts.csv"
     assert run_cli("count", "--triples", triples, "--out", out, "--match", "word", "--no-progress", corpus)[0] == 0
-    expected = counting.naive_counts(TEXTS, counting.load_triples(triples), "word")
+    expected = counting.naive_counts(TEXTS, formats.read_facts(triples).frame(), "word")
     assert read_counts(out)[list(COUNT_FIELDS)].to_numpy().tolist() == expected[list(COUNT_FIELDS)].to_numpy().tolist()
 
 
@@ -553,9 +553,7 @@ def test_count_command_path_does_not_import_pandas():
 
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
 def test_plain_writers_write_what_pandas_writes(tmp_path, suffix):
-    facts = counting.Facts(
-        [3, 1, "x7"], ["a/b", 'q"x', "line\nbreak"], ["r,1", "é東", "\t"], ["Ann", "\\path", "cr\rx"]
-    )
+    facts = formats.Facts([3, 1, "x7"], ["a/b", 'q"x', "line\nbreak"], ["r,1", "é東", "\t"], ["Ann", "\\path", "cr\rx"])
     counts = {name: np.arange(3, dtype=np.int64) * (i + 1) for i, name in enumerate(COUNT_FIELDS)}
     run = counting.CountRun(facts, counts, {"documents": 3})
     out = counting.write_counts(run, tmp_path / f"counts{suffix}")[0]

@@ -158,7 +158,7 @@ def test_every_model_size_and_setting_enters_the_key():
     from smi import release
 
     kept = prediction.evaluation_key(release.drop_answer_in_subject(accuracies)[0], "leave-one-corpus-out", 10, 0)
-    assert kept["data"] != key["data"]  # --keep-answer-in-subject or not: other rows, another key
+    assert kept["data"] != key["data"]  # --answer-in-subject keep or drop: other rows, another key
 
 
 # --------------------------------------------------------------------------- smi predict

@@ -110,12 +110,7 @@ def test_idx_1_and_string_1_in_one_facts_file_are_a_duplicate(tmp_path, suffix):
     else:  # a CSV column with a non-numeric idx is read as text: "1" and "01" differ as strings
         path.write_text("idx,subj,rel,obj\nx7,Ada,born,London\n1,Alan,born,London\n01,Ole,born,Oslo\n")
         where = "line 4"
-    readers = [
-        lambda p: counting.read_triples(p),
-        lambda p: triples.read_table(p),  # smi count, smi triples
-        lambda p: release.load_facts(p),
-        lambda p: formats.read_facts(p),
-    ]  # smi probe, the reader itself
+    readers = [formats.read_facts, formats.load_facts]  # smi count; smi triples, smi probe
     for reader in readers:
         with pytest.raises(SmiError, match=rf"facts{suffix}: {where}: duplicate idx"):
             reader(path)
@@ -164,9 +159,9 @@ def test_lone_surrogate_in_a_name_is_refused_at_read_time_with_its_row(tmp_path)
         ' {"idx": 2, "subj": "Al\\ud800an", "rel": "born", "obj": "London"}]'
     )
     with pytest.raises(SmiError, match=r"facts.json: record 1 \(idx 2\): field 'subj' is not valid Unicode"):
-        counting.read_triples(path)
+        formats.read_facts(path)
     with pytest.raises(SmiError, match=r"record 1 \(idx 2\): field 'subj' is not valid Unicode"):
-        triples.read_table(path)
+        formats.load_facts(path)
 
 
 def test_smi_count_refuses_a_lone_surrogate_before_counting(tmp_path, run_cli):
@@ -329,7 +324,7 @@ def test_predict_params_is_checked_like_the_models_table(run_cli, tmp_path, para
 def test_parameter_rule_accepts_raw_counts():
     assert formats.check_parameters(12e9) == 12e9 and formats.parameter_problem(50_000) is None  # a lab model
     assert formats.parameter_problem(1300) is not None  # 1.3B written in millions
-    assert release.load_models()["parameters"].min() >= formats.MIN_PARAMETERS
+    assert formats.load_models()["parameters"].min() >= formats.MIN_PARAMETERS
 
 
 # --------------------------------------------------------------------------- counts files

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smi import files, probing, testing
+from smi import files, formats, probing, testing
 from smi.errors import SmiError
 from smi.lab import corpus as lab_corpus
 from smi.lab import run as lab_run
@@ -411,7 +411,6 @@ def test_size_knobs_and_seeds_are_bounded(tmp_path, tiny_corpus, run_cli, argv, 
 
 
 def test_numbers_too_large_name_their_file_and_value(tmp_path):
-    from smi import release
 
     header = "idx,subj,rel,obj,time_seqs,time_subj,time_obj,time_s1j1,time_s1j0,time_s0j1,time_s0j0"
     for seqs, shown in (("9223372036854775813", "9223372036854775813"), ("1e30", "1e+30")):
@@ -425,7 +424,7 @@ def test_numbers_too_large_name_their_file_and_value(tmp_path):
     models = tmp_path / "models.csv"
     models.write_text("name,hub_id,series,parameters,corpus,tokens\nm1,x/m1,s,1e20,c,\nm2,x/m2,s,2e9,c,\n")
     with pytest.raises(SmiError, match=r"models.csv: line 2: model 'm1' has size 1e\+20: .* at most"):
-        release.load_models(models)
+        formats.load_models(models)
 
 
 def test_a_manifest_path_cannot_leave_the_data_folder(tmp_path):

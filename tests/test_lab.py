@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from smi import release
+from smi import formats, release
 from smi.errors import SmiError
 from smi.lab import bootstrap, results, train
 from smi.lab import corpus as lab_corpus
@@ -242,7 +242,7 @@ def test_packing_keeps_documents_whole():
 def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_path, run_cli):
     out, code = quick_run
     assert code == 0
-    models = release.load_models(out / "models.csv")
+    models = formats.load_models(out / "models.csv")
     assert list(models["name"]) == list(lab_run.QUICK_SIZES)
     assert models["parameters"].is_monotonic_increasing
     for size in models["name"]:

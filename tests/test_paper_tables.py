@@ -6,7 +6,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from smi import metrics, paper_tables, release
+from smi import formats, metrics, paper_tables
 from smi.errors import SmiError
 
 HEADER = ["model", "method", "a", "b", "F", "R2", "MSE", "x intercept", "upper bound", "acc"]
@@ -164,7 +164,7 @@ def test_every_row_of_the_authors_table_is_reproduced_to_1e_9(release_fit, main_
     bucketed, _ = release_fit
     assert len(main_table) == 72
     pairs = set(zip(main_table.model, main_table.method))
-    assert pairs == {(model, method) for model in release.load_models().name for method in metrics.METHODS}
+    assert pairs == {(model, method) for model in formats.load_models().name for method in metrics.METHODS}
     comparison = paper_tables.compare_with_fit(bucketed, main_table)
     assert len(comparison) == 72 * len(paper_tables.QUANTITIES)
     assert set(comparison.quantity) == set(paper_tables.QUANTITIES)
@@ -232,5 +232,5 @@ def test_check_headline_names_a_model_that_is_missing():
 
 
 def test_the_headline_models_are_the_releases_1b_to_13b_models():
-    models = release.load_models().set_index("name")
+    models = formats.load_models().set_index("name")
     assert [models.loc[m, "parameters"] for m in paper_tables.HEADLINE_MODELS] == [1.1e9, 1.6e9, 7e9, 13e9]

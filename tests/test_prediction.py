@@ -9,7 +9,7 @@ import pytest
 from scipy import special
 from threadpoolctl import threadpool_limits
 
-from smi import prediction, regression, release
+from smi import formats, prediction, regression, release
 from smi.errors import SmiError
 from synthetic_release import synthetic_accuracies
 
@@ -275,7 +275,7 @@ def test_evaluate_on_real_models_beats_smi_and_resumes(release_dir, run_cli, tmp
 
 @pytest.mark.slow  # more than 10 s
 def test_predict_a_new_model_from_release_counts(release_dir, run_cli, tmp_path):
-    models = release.select_models(release.load_models(), ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b"])
+    models = release.select_models(formats.load_models(), ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b"])
     table = tmp_path / "models.csv"
     models.to_csv(table, index=False)
     all_counts = release.load_corpus_counts(release_dir, "slimpajama")
@@ -342,7 +342,7 @@ def test_answer_written_in_subject_is_case_sensitive_and_dropped_per_fact():
 def test_release_scored_answer_in_subject_facts_as_known(release_dir):
     """The artefact the prediction leaves out, checked on the release itself: a 14M-parameter model
     is 'right' on every fact whose answer is in the subject's name, and on almost nothing else."""
-    models = release.select_models(release.load_models(), ["pythia-14m", "bloom"])
+    models = release.select_models(formats.load_models(), ["pythia-14m", "bloom"])
     accuracies = release.load_accuracies(release_dir, models)
     flagged = release.answer_written_in_subject(accuracies)
     small = accuracies["model"] == "pythia-14m"

@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smi import probing, release, testing
+from smi import formats, probing, release, testing
 from smi.errors import SmiError
+from smi.records import COUNT_FIELDS
 
 FACTS = [
     {"idx": 1, "subj": "Paris", "rel": "capital", "obj": "France"},
@@ -99,11 +100,11 @@ class InterruptedGenerator:
 @pytest.mark.parametrize(
     ("answer", "obj", "match", "ignore_case", "expected"),
     [
-        ("Romeo and Juliet", "Rome", "substring", False, True),  # the paper's rule counts part of a word
+        ("Romeo and Juliet", "Rome", "paper", False, True),  # the paper's rule counts part of a word
         ("Romeo and Juliet", "Rome", "word", False, False),
         ("in Rome.", "Rome", "word", False, True),
-        ("rome", "Rome", "substring", False, False),
-        ("rome", "Rome", "substring", True, True),
+        ("rome", "Rome", "paper", False, False),
+        ("rome", "Rome", "paper", True, True),
         ("the USA", "US", "word", False, False),
         ("New York City", "New York", "word", False, True),
         ("C++ is", "C++", "word", False, True),
@@ -124,7 +125,7 @@ def test_accuracy_arithmetic_with_scripted_answers():
         "Italy has the capital": ["Rome is old", "Romeo and Juliet", "rome", "in Rome.", "Paris"],
         "The capital of Italy is": ["Roman Empire", "Rome", "Jerome", "ROME", ""],
     }
-    expected = {("substring", False): 0.4, ("word", False): 0.3, ("word", True): 0.5, ("substring", True): 0.7}
+    expected = {("paper", False): 0.4, ("word", False): 0.3, ("word", True): 0.5, ("paper", True): 0.7}
     for (match, ignore_case), acc in expected.items():
         settings = probing.ProbeSettings(samples=5, match=match, ignore_case=ignore_case)
         prompts, seeds = probing.fact_prompts(fact, templates["capital"], settings)
@@ -313,7 +314,7 @@ def test_changed_facts_or_counts_are_recomputed_not_resumed(neox_model, facts, t
     assert records == probing.probe(corrected, TEMPLATES, model, settings, tmp_path / "fresh.json", progress=False)
     assert records[0]["obj"] == "Spain"
 
-    counts = pd.DataFrame({"idx": facts["idx"], **{field: 100 for field in release.COUNT_FIELDS}}).set_index("idx")
+    counts = pd.DataFrame({"idx": facts["idx"], **{field: 100 for field in COUNT_FIELDS}}).set_index("idx")
     with_counts = probing.attach_counts(facts, counts, Path("counts.json"))
     other_counts = probing.attach_counts(facts, counts.assign(time_s1j1=7), Path("counts.json"))
     records, said, prompts = interrupted_then_rerun(
@@ -436,7 +437,7 @@ def test_cli_output_reads_like_a_release_model_file(neox_model, tmp_path, run_cl
 
 
 def test_cli_on_release_facts_and_templates(release_dir, tmp_path, run_cli):
-    facts = release.load_facts(release.facts_path(release_dir)).groupby("rel").head(1).head(6)
+    facts = formats.load_facts(release.facts_path(release_dir)).groupby("rel").head(1).head(6)
     templates = release.load_templates(release_dir / "infer" / "multi_templates.json")
     model = testing.save_tiny_model(tmp_path / "model", testing.facts_vocabulary(facts, templates))
     facts_file = write_json(tmp_path / "facts.json", facts.to_dict("records"))
@@ -534,10 +535,10 @@ def test_only_the_continuation_is_scored_not_the_prompt(neox_model, tmp_path):
     assert record["acc"] < 1.0
 
 
-def test_paper_names_the_scoring_rule_and_substring_stays_an_alias():
+def test_paper_names_the_scoring_rule_and_its_old_name_is_refused():
     answers = ["Romeo and Juliet", "in Rome", "rome"]
     assert [probing.answer_contains_object(a, "Rome", "paper") for a in answers] == [True, True, False]
-    assert [probing.answer_contains_object(a, "Rome", "substring") for a in answers] == [True, True, False]
-    assert probing.ProbeSettings(match="substring").match == "paper"  # one name in keys and outputs
+    with pytest.raises(SmiError, match="unknown match rule 'substring'"):
+        probing.ProbeSettings(match="substring")
     with pytest.raises(SmiError, match="unknown match rule 'exact'"):
         probing.ProbeSettings(match="exact")

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from smi import metrics, regression, release
+from smi import formats, metrics, regression, release
 
 # Values published in the paper's tables (6 decimals).
 PUBLISHED_R2 = [
@@ -54,7 +54,7 @@ def test_models_table_matches_the_release_spreadsheet(release_dir):
     rows = list(sheet.iter_rows(values_only=True))
     header, body = rows[0], [row for row in rows[1:] if row[0]]
     spreadsheet = pd.DataFrame(body, columns=header)
-    models = release.load_models()
+    models = formats.load_models()
     assert len(models) == len(spreadsheet) == 24
     by_hub = dict(zip(spreadsheet["models"], spreadsheet["model_size"]))
     for model in models.itertuples():
@@ -74,13 +74,14 @@ def test_without_the_answer_in_subject_facts_smi_loses_its_lead_on_bloom(release
         "--models",
         "bloom-3b",
         "pythia-12b",
-        "--drop-answer-in-subject",
+        "--answer-in-subject",
+        "drop",
         "--out",
         tmp_path,
     )
     assert code == 0, err
     r2 = pd.read_csv(tmp_path / "r2_bucketed.csv").pivot(index="model", columns="method", values="r2")
-    kept, _ = regression.fit_release(release_dir, release.select_models(release.load_models(), ["bloom-3b"]))
+    kept, _ = regression.fit_release(release_dir, release.select_models(formats.load_models(), ["bloom-3b"]))
     kept_r2 = kept.set_index("method")["r2"]
     assert kept_r2["SMI"] > kept_r2["CO-OCCUR"]
     assert r2.loc["bloom-3b", "CO-OCCUR"] > r2.loc["bloom-3b", "SMI"]

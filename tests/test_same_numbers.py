@@ -34,7 +34,7 @@ SCRIPT = """
 import json, sys
 from smi import prediction, regression, release
 release_dir = sys.argv[1]
-models = release.select_models(release.load_models(),
+models = release.select_models(formats.load_models(),
                                ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b", "ours-1.6b", "ours-7b"])
 accuracies, _ = release.drop_answer_in_subject(release.load_accuracies(release_dir, models))
 predictions = prediction.evaluate(accuracies, "leave-one-corpus-out", 40, threads=1)

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from smi import regression, release, trends
+from smi import formats, regression, trends
 from smi.errors import SmiError
 
 
@@ -59,7 +59,7 @@ def test_missing_column_is_named():
 @pytest.mark.shared_data
 def test_release_upper_bound_falls_where_notebook_04_says(release_dir):
     """With all facts the SMI upper bound falls at three steps; without the answer-in-subject facts, at two."""
-    models = release.load_models()
+    models = formats.load_models()
     models = models[models["series"].isin(["BLOOM", "GPT-Neo", "ours"])]
 
     def upper_bounds(drop):

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import write_records
-from smi import release, triples
+from smi import formats, release, triples
 from smi.errors import SmiError
 
 
@@ -140,7 +140,7 @@ def test_build_cli_writes_csv_and_parquet(small_pararel, tmp_path, run_cli):
         )
         assert code == 0, err
         assert "6 facts in 5 classes" in out
-    assert triples.read_table(tmp_path / "facts.csv").equals(triples.read_table(tmp_path / "facts.parquet"))
+    assert formats.load_facts(tmp_path / "facts.csv").equals(formats.load_facts(tmp_path / "facts.parquet"))
 
 
 def test_malformed_line_names_file_and_line(small_pararel, tmp_path, run_cli):
@@ -201,7 +201,7 @@ def test_templates_cli_reports_dropped_patterns(small_pararel, tmp_path, run_cli
 
 @pytest.mark.shared_data
 def test_rebuild_holds_the_released_facts(release_dir, pararel_root):
-    released = release.load_facts(release.facts_path(release_dir))
+    released = formats.load_facts(release.facts_path(release_dir))
     rebuilt, _ = triples.build_probe_set(pararel_root)
     table = triples.compare_with_release(rebuilt, released).set_index("rel")
     assert len(table) == 16 and (table.drop("all")["shared"] > 0).all()
@@ -217,17 +217,17 @@ def test_rebuild_holds_the_released_facts(release_dir, pararel_root):
 def test_read_table_checks_like_smi_count_and_keeps_extra_columns(tmp_path):
     table = tmp_path / "facts.csv"
     table.write_text("idx,subj,rel,obj,pid\n1,Ada Lovelace,born,London,P19\n2,NA,born,Namibia,P19\n")
-    frame = triples.read_table(table)
+    frame = formats.load_facts(table)
     assert frame["pid"].tolist() == ["P19", "P19"] and frame["subj"].tolist() == [
         "Ada Lovelace",
         "NA",
     ]  # "NA" is a name
     table.write_text("idx,subj,rel,obj\n1,Ada Lovelace,born,London\n1,Alan Turing,born,London\n")
     with pytest.raises(SmiError, match=r"facts.csv: line 3: duplicate idx 1"):
-        triples.read_table(table)
+        formats.load_facts(table)
     table.write_text("idx,subj,rel,obj\n1,Ada Lovelace,,London\n")
     with pytest.raises(SmiError, match=r"line 2 \(idx 1\): field 'rel' must be a non-empty string"):
-        triples.read_table(table)
+        formats.load_facts(table)
     table.write_text("idx,subj,rel,obj\n1,,born,London\n")
     with pytest.raises(SmiError, match=r"line 2 \(idx 1\): field 'subj'"):
-        triples.read_table(table)
+        formats.load_facts(table)

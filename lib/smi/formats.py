@@ -40,6 +40,8 @@ The module imports pandas only inside the functions that need it, so that
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import numbers
 import re
@@ -165,6 +167,11 @@ class Facts:
 
         return pd.DataFrame(self.columns())
 
+    def sha256(self) -> str:
+        """SHA-256 of the columns idx, subj, rel, obj, in order (recorded in ``smi count``'s metadata)."""
+        text = json.dumps(list(self.columns().values()), default=repr)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
 
 def as_facts(triples: Facts | pd.DataFrame) -> Facts:
     """``triples`` as :class:`Facts` (a DataFrame's columns idx, subj, rel, obj are taken as they are)."""
@@ -266,7 +273,7 @@ def check_facts(facts: Facts, where: Where | Path) -> Facts:
     return facts
 
 
-def read_fact_table(path: Path) -> tuple[pd.DataFrame, int, str]:
+def _read_table(path: Path) -> tuple[pd.DataFrame, int, str]:
     """A CSV or Parquet table, with the number and word naming its first row in messages.
 
     CSV cells are read as written: a subject "NA" or "None" stays text, an empty cell
@@ -311,7 +318,7 @@ def _read_rows(path: Path, required: Iterable[str], what: str) -> tuple[pd.DataF
                 raise SmiError(f"{path}: line {number} (idx {shown(record.get('idx'))}): missing field '{missing[0]}'")
         return pd.DataFrame.from_records(records), Rows(path, "line", numbers=tuple(line_numbers))
     if suffix in TABLE_SUFFIXES:
-        frame, first, word = read_fact_table(path)
+        frame, first, word = _read_table(path)
         missing = [column for column in required if column not in frame.columns]
         if missing:
             raise SmiError(f"{path}: missing column '{missing[0]}' (needed: {', '.join(required)})")
@@ -356,11 +363,6 @@ def load_facts(path: Path) -> pd.DataFrame:
     table, where = _read_rows(path, FACT_FIELDS, "facts file")
     check_facts(Facts.from_frame(table), where)
     return table
-
-
-def load_triples(path: Path) -> pd.DataFrame:
-    """:func:`read_facts` as a DataFrame with exactly the columns idx, subj, rel, obj."""
-    return read_facts(path).frame()
 
 
 # ---------------------------------------------------------------------------

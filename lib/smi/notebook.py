@@ -31,7 +31,7 @@ a bad value stops there with one line naming the parameter and its valid values:
     notebook.setup()
     release_dir = notebook.path_parameter(release_dir, data.release_dir())
     figures_dir = notebook.path_parameter(figures_dir, notebook.figures_dir())
-    models = notebook.list_parameter(models, "models", list(release.load_models()["name"]))
+    models = notebook.list_parameter(models, "models", list(formats.load_models()["name"]))
     quick = notebook.bool_parameter(quick, "quick")
 
 Why text is accepted: papermill passes a ``-p name value`` option as a string

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi import metrics, plots, regression
+from smi import formats, metrics, plots, regression
 from smi.errors import SmiError
 
 
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: 0, or 2 after a one-line error.
     """
-    from smi import data, release
+    from smi import data
 
     parser = argparse.ArgumentParser(
         prog="python -m smi.panels", description="Write notebook 04's per-model panels and their grid."
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         release_dir = args.release or data.release_dir()
-        models = release.load_models()
+        models = formats.load_models()
         predictors = regression.release_predictors(release_dir, models, args.bucket_width)
         predictors_without = regression.release_predictors(
             release_dir, models, args.bucket_width, drop_answer_in_subject=True

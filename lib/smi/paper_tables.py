@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi import metrics, release
+from smi import formats, metrics
 from smi.errors import SmiError, check_one_of
 
 #: Paths inside a release folder.
@@ -75,7 +75,7 @@ def model_names() -> dict[str, str]:
         tables with the very names of ``smi/resources/models.csv``, so each
         entry maps a name to itself; a name outside it is an error in every reader.
     """
-    return {name: name for name in release.load_models()["name"]}
+    return {name: name for name in formats.load_models()["name"]}
 
 
 def _read_sheet(path: Path) -> tuple[list, list[tuple[int, list]]]:

@@ -3,15 +3,8 @@
 :mod:`smi.probing` validates against the same tuples.
 """
 
-#: ``paper`` is the release's rule for its step, as in ``smi count --match paper``; ``substring``
-#: is this rule's earlier name, still accepted.
+#: ``paper`` is the release's rule for its step, as in ``smi count --match paper``.
 MATCH_RULES = ("paper", "word")
-MATCH_ALIASES = {"substring": "paper"}
-
-
-def match_rule(value: str) -> str:
-    """``value`` with an alias replaced by the rule's name (for argparse's ``type=``)."""
-    return MATCH_ALIASES.get(value, value)
 
 
 BACKENDS = ("transformers", "vllm")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from smi import metrics, release
+from smi import formats, metrics, release
 from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_outputs, check_writable
 
@@ -291,7 +291,7 @@ def release_predictors(
     """
     from tqdm.auto import tqdm
 
-    models = release.load_models() if models is None else models
+    models = formats.load_models() if models is None else models
     predictors = {}
     for model in tqdm(list(models.itertuples(index=False)), desc="load", unit="model", disable=not progress):
         output = release.load_model_output(release_dir, model.name, outputs)

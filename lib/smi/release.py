@@ -23,85 +23,7 @@ import pandas as pd
 
 from smi import formats
 from smi.errors import SmiError, check_one_of
-from smi.formats import MODEL_FIELDS, load_facts, load_models  # noqa: F401 (the readers, under their old names)
-from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, require_records  # noqa: F401 (re-exported)
-
-
-def check_records(
-    records: object, required: tuple[str, ...] | list[str], path: Path, unit: str = "record", first: int = 0
-) -> pd.DataFrame:
-    """Records already parsed (a list of objects) as a DataFrame, requiring each of ``required`` in every one.
-
-    The checks and their messages are :func:`smi.records.require_records`'.
-
-    Parameters
-    ----------
-    records : object
-        A parsed JSON value.
-    required : tuple or list of str
-        Fields every record must hold.
-    path : Path
-        Where the records came from, for the message.
-    unit, first
-        As for :func:`smi.records.require_records`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per record.
-
-    Raises
-    ------
-    SmiError
-        When ``records`` is not a non-empty list of objects holding every required field.
-    """
-    return pd.DataFrame.from_records(require_records(records, required, path, unit, first))
-
-
-def records_frame(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """A JSON file holding a list of objects as a DataFrame, requiring each of ``required`` in every record.
-
-    Parameters
-    ----------
-    path : Path
-        The JSON file.
-    required : tuple of str
-        Fields every record must hold.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per record.
-
-    Raises
-    ------
-    SmiError
-        When the file is missing or invalid, or a record lacks a field (naming it).
-    """
-    return check_records(read_json(path), required, path)
-
-
-def check_counts(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """:func:`smi.formats.check_counts` (unique idx, valid counts), then at least one co-occurrence.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Per-fact counts.
-    path : Path
-        Where they came from, for the message.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The checked counts.
-
-    Raises
-    ------
-    SmiError
-        When an idx repeats, a count is invalid, or no fact has a co-occurrence.
-    """
-    return formats.require_cooccurrence(formats.check_counts(frame, path), path)
+from smi.records import read_json
 
 
 def facts_path(release: Path) -> Path:
@@ -261,34 +183,6 @@ def select_models(models: pd.DataFrame, names: list[str] | None) -> pd.DataFrame
     for name in names:
         check_one_of(name, models["name"], "model")
     return models[models["name"].isin(names)]
-
-
-def select_corpora(release: Path, names: list[str] | None) -> list[str]:
-    """Validate corpus names against the release; all corpora when None.
-
-    Parameters
-    ----------
-    release : Path
-        The release folder.
-    names : list of str or None
-        The corpora wanted; None for all.
-
-    Returns
-    -------
-    list of str
-        ``names``, or every corpus of the release.
-
-    Raises
-    ------
-    SmiError
-        When a name has no counts in the release (listing the valid ones).
-    """
-    known = available_corpora(release)
-    if names is None:
-        return known
-    for name in names:
-        check_one_of(name, known, "corpus", "corpora")
-    return list(names)
 
 
 #: The most templates per relation a probe accepts (the release has 20): each multiplies a probe's work.

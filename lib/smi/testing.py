@@ -1,9 +1,8 @@
-"""Tiny causal language models built from text: the scaffolding of tests and demonstrations, and the lab's start.
+"""Tiny untrained causal language models built from text: the scaffolding of tests and demonstrations.
 
 :func:`save_tiny_model` writes a randomly initialised GPT-NeoX or Llama network with a
 word-level tokenizer trained on given texts, so that nothing is downloaded;
 :func:`facts_vocabulary` gives texts that cover every word of a probe's prompts and objects.
-The knowledge lab (:mod:`smi.lab.train`) starts its pre-training from such a model.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from smi.errors import check_one_of
+from smi.probing.protocol import fill_template
 
 #: Architectures :func:`save_tiny_model` builds.
 TINY_ARCHITECTURES = ("gpt_neox", "llama")
@@ -137,8 +137,6 @@ def facts_vocabulary(facts: pd.DataFrame, templates: dict[str, list[str]]) -> li
     SmiError
         When a template has no ``[S]``.
     """
-    from smi.probing.protocol import fill_template  # here: smi.probing re-exports this module
-
     return [
         fill_template(template, fact.subj) + " " + fact.obj
         for fact in facts.itertuples(index=False)

@@ -36,7 +36,6 @@ import pandas as pd
 from smi.errors import SmiError, check_one_of
 from smi.files import atomic_output, check_writable
 from smi.formats import first_unencodable
-from smi.formats import load_facts as read_table  # noqa: F401 (the one facts reader, under its old name here)
 from smi.records import decoded_lines, parse_json_line
 
 #: The paper's 15 relation classes and the Wikidata relations each is built from.

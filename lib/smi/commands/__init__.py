@@ -14,8 +14,7 @@ def add_answer_in_subject_option(parser: argparse.ArgumentParser, default: str, 
     """``--answer-in-subject keep|drop``, one convention for ``smi fit``, ``evaluate`` and ``predict``.
 
     The commands differ only in the default (``fit`` keeps the facts, as the paper did;
-    ``evaluate`` and ``predict`` drop them). The earlier switches ``--keep-answer-in-subject``
-    and ``--drop-answer-in-subject`` are still accepted, unlisted, on every command.
+    ``evaluate`` and ``predict`` drop them).
 
     Parameters
     ----------
@@ -33,14 +32,6 @@ def add_answer_in_subject_option(parser: argparse.ArgumentParser, default: str, 
         help="keep or drop the facts whose object is written inside the subject's name (their release accuracy "
         f"is a scoring artefact: exactly 1 in 23 of the 24 models); default {default}: {why}",
     )
-    for choice in ANSWER_IN_SUBJECT:
-        parser.add_argument(
-            f"--{choice}-answer-in-subject",
-            dest="answer_in_subject",
-            action="store_const",
-            const=choice,
-            help=argparse.SUPPRESS,
-        )
 
 
 def add_fitting_options(parser: argparse.ArgumentParser) -> None:

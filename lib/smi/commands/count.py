@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi import formats
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -101,7 +103,7 @@ def run(args) -> int:
     if args.scheduler:
         counting.check_scheduler_address(args.scheduler)
     counting.check_output_writable(out)
-    triples = counting.read_triples(args.triples)
+    triples = formats.read_facts(args.triples)
     counting.check_output_writable(out, triples)
     settings = counting.CountSettings(
         match=args.match, text_field=args.text_field, skip_bad_lines=args.skip_bad_lines, engine=args.engine

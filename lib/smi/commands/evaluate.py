@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi import formats
 from smi.commands import add_answer_in_subject_option, add_fitting_options, check_fitting_options
 from smi.errors import SmiError
 
@@ -79,7 +80,7 @@ def _evaluate(args, folds: Path) -> int:
         remove_orphaned_temporaries(path, "smi evaluate")
 
     release_dir = args.release or data.release_dir()
-    models = release.select_models(release.load_models(args.models_table), args.models)
+    models = release.select_models(formats.load_models(args.models_table), args.models)
     accuracies = release.load_accuracies(release_dir, models)
     if args.answer_in_subject == "drop":
         accuracies, dropped = release.drop_answer_in_subject(accuracies)

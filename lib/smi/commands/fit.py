@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi import formats
 from smi.commands import add_answer_in_subject_option
 from smi.errors import SmiError
 
@@ -43,7 +44,7 @@ def run(args) -> int:
         raise SmiError(f"--bucket-width must be a positive number, got {args.bucket_width:g}")
     regression.check_fit_outputs(args.out)
     release_dir = args.release or data.release_dir()  # not read when --outputs is given
-    models = release.select_models(release.load_models(args.models_table), args.models)
+    models = release.select_models(formats.load_models(args.models_table), args.models)
     paper = None
     if args.compare_paper:  # read (and check) the authors' table before the fit, not after
         from smi import paper_tables

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi import formats
 from smi.commands import add_answer_in_subject_option, add_fitting_options, check_fitting_options
 
 
@@ -46,7 +47,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from smi import data, prediction, release  # heavy imports only when the command runs
+    from smi import data, prediction  # heavy imports only when the command runs
     from smi.files import check_writable
     from smi.formats import check_parameters, check_tokens  # the models table's rules
 
@@ -57,7 +58,7 @@ def run(args) -> int:
     check_writable(args.out)  # before any work: a folder in the way, read-only, a file as a parent
     counts = prediction.load_counts_file(args.counts, args.corpus_docs)
     release_dir = args.release or data.release_dir()
-    models = release.load_models(args.models_table)
+    models = formats.load_models(args.models_table)
     result = prediction.predict_new_model(
         release_dir,
         counts,

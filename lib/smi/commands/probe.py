@@ -58,11 +58,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--match",
-        type=probe_choices.match_rule,
         choices=probe_choices.MATCH_RULES,
         default="paper",
-        help="paper (the paper's rule, plain containment: 'Rome' counts inside 'Romeo'; 'substring' is an alias) "
-        "or word (whole words only)",
+        help="paper (the paper's rule, plain containment: 'Rome' counts inside 'Romeo') or word (whole words only)",
     )
     parser.add_argument("--ignore-case", action="store_true", help="compare object and answer case-insensitively")
     parser.add_argument(

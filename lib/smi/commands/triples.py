@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smi import formats
 from smi.errors import SmiError
 
 # Library modules are imported inside each run_* so that `smi --help` and other
@@ -80,7 +81,7 @@ def run_build(args) -> int:
     mapping = _mapping(args)
     triples.check_table_output(args.out)
     compare_path = args.compare or release.facts_path(data.release_dir())
-    released = release.load_facts(compare_path) if args.compare or Path(compare_path).is_file() else None
+    released = formats.load_facts(compare_path) if args.compare or Path(compare_path).is_file() else None
     facts, report = triples.build_probe_set(
         pararel_root, mapping, args.release_filter, args.capital_city_first, args.skip_bad_lines
     )
@@ -125,7 +126,7 @@ def run_sentences(args) -> int:
     pararel_root = args.pararel or data.pararel_dir()
     triples.check_table_output(args.out)
     facts_path = args.facts or release.facts_path(data.release_dir())
-    facts = triples.read_table(facts_path)
+    facts = formats.load_facts(facts_path)
     sentences.check_classes(facts, triples.RELATION_CLASSES)
     used = set(facts["rel"])
     triples.check_mapping({rel: pids for rel, pids in triples.RELATION_CLASSES.items() if rel in used}, pararel_root)

@@ -128,11 +128,6 @@ def prepared_scan(
     return scan
 
 
-def cached_automaton(strings: FactStrings, match: str):
-    """The pyahocorasick automaton of ``strings``, built once per process (see :func:`prepared_scan`)."""
-    return prepared_scan(strings, match, "pyahocorasick").matcher.automaton
-
-
 @dataclass
 class Counts:
     """Partial or total counts: documents, their UTF-8 bytes, documents per name and per fact's pair."""

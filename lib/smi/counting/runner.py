@@ -331,12 +331,6 @@ def _progress_bar(total: int, progress: bool | None):
     return tqdm(total=total, unit="shard", desc="counting", disable=None if progress is None else not progress)
 
 
-def facts_sha256(facts: Facts) -> str:
-    """SHA-256 of the fact columns idx, subj, rel, obj (recorded in the metadata)."""
-    text = json.dumps(list(facts.columns().values()), default=repr)
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
 def choose_engine(settings: CountSettings, strings: FactStrings, shards: list[corpus_io.Shard], work_dir: Path) -> str:
     """The engine of this run (``settings.engine`` with ``auto`` resolved, with a note when Hyperscan is missing).
 
@@ -456,7 +450,7 @@ def count_corpus(
         skipped.merge(skip_logs[shard])
     if total.n_docs == 0:
         raise SmiError(f"empty corpus: no documents in {', '.join(str(spec) for spec in corpus)}")
-    facts_hash = facts_sha256(facts)
+    facts_hash = facts.sha256()
     count_key = {
         "engine": engine_version(),
         "facts": facts_hash,

@@ -59,10 +59,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from smi import formats
 from smi.errors import ParameterValueError, SmiError
 from smi.files import atomic_output, check_writable, code_sha256, output_lock, remove_orphaned_temporaries
 from smi.lab import analysis, design, train
 from smi.lab import corpus as lab_corpus
+from smi.records import COUNT_FIELDS
 
 DEFAULT_SIZES = ("xs", "s", "m", "l")
 QUICK_SIZES = ("xs", "s", "m")
@@ -369,7 +371,7 @@ def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
     """
     from smi import counting
 
-    triples = counting.read_triples(Path(corpus_dir) / "facts.json")
+    triples = formats.read_facts(Path(corpus_dir) / "facts.json")
     counting.check_output_writable(out, triples)
     work_dir = counting.default_work_dir(out)
     with counting.output_lock(out):  # as `smi count` does: one writer, its own shard files removed after
@@ -732,7 +734,7 @@ def _run_lab_locked(
         unseen_templates = release.load_templates(corpus_path / "unseen_templates.json")
         facts = probing.load_probe_facts(corpus_path / "facts.json")
         counts = count_lab_corpus(corpus_path, folder / "counts.csv")
-        by_idx = counts.set_index("idx")[list(release.COUNT_FIELDS)]
+        by_idx = counts.set_index("idx")[list(COUNT_FIELDS)]
         with_counts = probing.attach_counts(facts, by_idx, folder / "counts.csv")
         control = chance.shuffled_subject_facts(with_counts, seed).drop(columns="true_subj")
         try:
@@ -879,7 +881,7 @@ def _run_lab_locked(
             for s in ordered
         ]
         write_csv(pd.DataFrame(rows), state[index]["folder"] / "models.csv")
-    models = release.load_models(out_dir / "models.csv")
+    models = formats.load_models(out_dir / "models.csv")
     bucketed, per_fact = regression.fit_release(out_dir, models, outputs=out_dir / "probe")
     regression.write_fit_outputs(bucketed, per_fact, out_dir)
 

@@ -102,10 +102,6 @@ def code_version() -> str:
     return code_sha256(modules, extra=libraries)
 
 
-#: SHA-256 of a frame's content (:func:`smi.files.frame_sha256`): the key of the accuracies evaluated.
-frame_fingerprint = frame_sha256
-
-
 def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, seed: int) -> dict:
     """Everything the folds of one evaluation depend on, in parts that can be compared one by one.
 
@@ -124,13 +120,13 @@ def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, s
     Returns
     -------
     dict
-        ``data`` (:func:`frame_fingerprint` of ``accuracies``), ``settings`` (the scheme, the fitting
+        ``data`` (:func:`smi.files.frame_sha256` of ``accuracies``), ``settings`` (the scheme, the fitting
         settings, the selection grid, the fixed settings, the interval settings) and ``code``
         (:func:`code_version`). A fold's key adds the held-out group to ``settings`` (:func:`fold_key`).
     """
     return {
         "code": code_version(),
-        "data": frame_fingerprint(accuracies),
+        "data": frame_sha256(accuracies),
         "settings": {
             "scheme": scheme,
             "gbm_iterations": int(gbm_iterations),

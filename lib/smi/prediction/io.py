@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smi import release
+from smi import formats, release
 from smi.errors import SmiError
 from smi.files import atomic_output
 from smi.prediction.evaluation import _threads
@@ -182,7 +182,7 @@ def predict_new_model(
     parameters : float
         The new model's size.
     models : pandas.DataFrame or None, default None
-        The models table (None: :func:`smi.release.load_models`).
+        The models table (None: :func:`smi.formats.load_models`).
     gbm_iterations : int, default 300
         Boosting iterations.
     source : str, default "counts"
@@ -214,7 +214,7 @@ def predict_new_model(
 
         tokens = check_tokens(tokens)
     check_gbm_iterations(gbm_iterations)
-    models = release.load_models() if models is None else models
+    models = formats.load_models() if models is None else models
     if models.empty:
         raise SmiError("the models table has no models to fit on")
     training = release.load_accuracies(release_dir, models)

@@ -39,9 +39,7 @@ One idea per module:
   scored by its log-likelihood, rank-1 accuracy and the true object's probability;
 * :mod:`smi.probing.analysis`  reading outputs: per-template accuracy, template sensitivity, summaries.
 
-Every public name is re-exported here, so ``from smi import probing; probing.probe(...)`` works;
-the tiny-model factory of tests and demonstrations lives in :mod:`smi.testing` and is re-exported
-too, for the notebooks.
+Every public name is re-exported here, so ``from smi import probing; probing.probe(...)`` works.
 """
 
 from smi.probing.analysis import accuracy_summary, load_probe_output, template_accuracy, template_sensitivity
@@ -74,7 +72,6 @@ from smi.probing.protocol import (
 from smi.probing.run import (
     OUTPUT_FIELDS,
     PARTS_OF_HEADER,
-    facts_sha256,
     header_name,
     partial_path,
     probe,
@@ -85,14 +82,12 @@ from smi.probing.run import (
     start_partial,
     write_records,
 )
-from smi.testing import TINY_ARCHITECTURES, check_architecture, facts_vocabulary, save_tiny_model
 
 __all__ = [
     "DEVICES",
     "OUTPUT_FIELDS",
     "PARTS_OF_HEADER",
     "PLACEHOLDER",
-    "TINY_ARCHITECTURES",
     "Generator",
     "ProbeSettings",
     "RowSeededSampler",
@@ -102,13 +97,10 @@ __all__ = [
     "accuracy_summary",
     "answer_contains_object",
     "attach_counts",
-    "check_architecture",
     "check_templates_cover",
     "continuation_seed",
     "fact_prompts",
     "fact_record",
-    "facts_sha256",
-    "facts_vocabulary",
     "fill_template",
     "first_line",
     "folder_sha256",
@@ -125,7 +117,6 @@ __all__ = [
     "read_partial",
     "resolve_device",
     "run_header",
-    "save_tiny_model",
     "set_aside_path",
     "start_partial",
     "template_accuracy",

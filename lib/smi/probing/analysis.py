@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smi import metrics, release
+from smi import formats, metrics
 from smi.errors import SmiError
 from smi.probing.protocol import accuracy
+from smi.records import COUNT_FIELDS
 
 
 def load_probe_output(path: Path) -> pd.DataFrame:
@@ -31,13 +32,8 @@ def load_probe_output(path: Path) -> pd.DataFrame:
     SmiError
         When a field is missing or an ``acc`` is not a number in [0, 1] (naming the record).
     """
-    frame = release.records_frame(path, ("idx", "subj", "rel", "obj", "acc"))
-    acc = pd.to_numeric(frame["acc"], errors="coerce")
-    bad = acc.isna() | (acc < 0) | (acc > 1)
-    if bad.any():
-        raise SmiError(f"{path}: record {int(bad.to_numpy().nonzero()[0][0])}: field 'acc' must be in [0, 1]")
-    frame["acc"] = acc
-    if all(field in frame.columns for field in release.COUNT_FIELDS):
+    frame = formats.read_model_output(path, require_counts=False)
+    if all(field in frame.columns for field in COUNT_FIELDS):
         frame["mi"] = metrics.mutual_information(frame).to_numpy()
     return frame
 

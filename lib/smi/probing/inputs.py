@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi import formats, release
+from smi import formats
 from smi.errors import SmiError
+from smi.records import COUNT_FIELDS
 
 
 def load_probe_facts(path: Path) -> pd.DataFrame:
@@ -29,7 +30,7 @@ def load_probe_facts(path: Path) -> pd.DataFrame:
         When the file does not read as facts, or ``subj``, ``rel`` or ``obj`` of a record is not a
         non-empty string (the message names the record and its idx).
     """
-    facts = release.load_facts(path)
+    facts = formats.load_facts(path)
     for field in ("subj", "rel", "obj"):
         bad = facts[field].map(lambda value: not isinstance(value, str) or not value.strip())
         if bad.any():
@@ -88,7 +89,7 @@ def load_counts(path: Path) -> pd.DataFrame:
         When a field is missing or a count is not a valid non-negative integer.
     """
     frame = formats.read_counts(Path(path))
-    return frame[["idx", *release.COUNT_FIELDS]].drop_duplicates("idx").set_index("idx")
+    return frame[["idx", *COUNT_FIELDS]].drop_duplicates("idx").set_index("idx")
 
 
 def attach_counts(facts: pd.DataFrame, counts: pd.DataFrame | None, counts_path: Path | None) -> pd.DataFrame:
@@ -119,5 +120,5 @@ def attach_counts(facts: pd.DataFrame, counts: pd.DataFrame | None, counts_path:
     if absent.any():
         idx = facts["idx"][absent].iloc[0]
         raise SmiError(f"{counts_path}: no counts for fact idx {idx} ({int(absent.sum())} facts missing)")
-    kept = facts.drop(columns=[field for field in release.COUNT_FIELDS if field in facts.columns])
+    kept = facts.drop(columns=[field for field in COUNT_FIELDS if field in facts.columns])
     return kept.join(counts, on="idx")

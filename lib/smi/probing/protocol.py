@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from smi import release
 from smi.errors import ParameterValueError, SmiError, check_one_of
-from smi.probe_choices import MATCH_RULES, match_rule
+from smi.probe_choices import MATCH_RULES
+from smi.records import COUNT_FIELDS
 
 #: The subject's placeholder in a prompt template.
 PLACEHOLDER = "[S]"
@@ -46,8 +46,7 @@ class ProbeSettings:
     greedy : bool
         Decode deterministically (argmax): one answer per template, so ``samples`` is taken as 1.
     match : {"paper", "word"}
-        How an answer is scored (:func:`answer_contains_object`); ``"substring"`` is
-        accepted for ``"paper"``.
+        How an answer is scored (:func:`answer_contains_object`).
     ignore_case : bool
         Compare case-folded answer and object.
 
@@ -77,7 +76,6 @@ class ProbeSettings:
                 "temperature",
                 f"must be a positive finite number (got {self.temperature}); greedy decoding takes the argmax",
             )
-        object.__setattr__(self, "match", match_rule(self.match))  # the settings are frozen
         check_one_of(self.match, MATCH_RULES, "match rule", "rules")
 
     @property
@@ -137,7 +135,6 @@ def answer_contains_object(answer: str, obj: str, match: str = "paper", ignore_c
     SmiError
         When ``match`` is not a known rule.
     """
-    match = match_rule(match)
     check_one_of(match, MATCH_RULES, "match rule", "rules")
     if ignore_case:
         answer, obj = answer.casefold(), obj.casefold()
@@ -286,7 +283,7 @@ def fact_fields(fact: dict, templates: list[str]) -> dict:
     """
     fields = {field: _plain(fact[field]) for field in ("idx", "subj", "rel", "obj")}
     fields["qus"] = fact.get("qus") if isinstance(fact.get("qus"), str) else fill_template(templates[0], fact["subj"])
-    for field in release.COUNT_FIELDS:
+    for field in COUNT_FIELDS:
         if field in fact and fact[field] is not None and not pd.isna(fact[field]):
             fields[field] = int(fact[field])
     return fields

@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smi import release
 from smi.errors import ParameterValueError, SmiError
 from smi.probing.protocol import fill_template
+from smi.records import COUNT_FIELDS
 
 #: Significant digits of the probabilities written.
 DIGITS = 10
@@ -264,7 +264,7 @@ def rank_record(fact: dict, templates: list[str], pool: list[str], scorer: RankS
     parts = [rank_summary(scorer.score(fill_template(t, fact["subj"]), pool), true_index) for t in templates]
     record = {field: _plain(fact[field]) for field in ("idx", "subj", "rel", "obj")}
     record["qus"] = fact.get("qus") if isinstance(fact.get("qus"), str) else fill_template(templates[0], fact["subj"])
-    for field in release.COUNT_FIELDS:
+    for field in COUNT_FIELDS:
         if field in fact and fact[field] is not None and not pd.isna(fact[field]):
             record[field] = int(fact[field])
     acc = float(np.mean([part["rank1"] for part in parts]))

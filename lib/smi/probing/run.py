@@ -70,11 +70,6 @@ def protocol_code_sha256() -> str:
     return code_sha256(["smi.probing.protocol", "smi.probing.backends"])
 
 
-#: SHA-256 of the facts to probe, every column name, dtype and value (counts included), in order
-#: (:func:`smi.files.frame_sha256`).
-facts_sha256 = frame_sha256
-
-
 def run_header(
     facts: pd.DataFrame, templates: dict[str, list[str]], settings: ProbeSettings, fingerprint: dict, keep_answers: bool
 ) -> dict:
@@ -101,7 +96,7 @@ def run_header(
     """
     return {
         "code_sha256": protocol_code_sha256(),
-        "facts_sha256": facts_sha256(facts),
+        "facts_sha256": frame_sha256(facts),
         "templates_sha256": hashlib.sha256(json.dumps(templates, sort_keys=True).encode()).hexdigest(),
         "model": fingerprint,
         "settings": asdict(settings),
