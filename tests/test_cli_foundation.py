@@ -251,7 +251,7 @@ def test_an_error_raised_after_ctrl_c_is_reported_as_the_interrupt(tmp_path, cap
 
 
 @pytest.mark.parametrize("command, default", [("fit", "keep"), ("evaluate", "drop"), ("predict", "drop")])
-def test_answer_in_subject_is_one_option_with_the_old_switches_as_aliases(command, default):
+def test_answer_in_subject_is_one_option(command, default):
     from smi import cli
 
     parser = cli.build_parser()

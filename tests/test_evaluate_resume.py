@@ -116,7 +116,7 @@ def test_unchanged_rerun_reuses_every_fold_and_other_counts_or_settings_recomput
     assert code == 0 and err.count("inputs changed (settings), recomputing") == len(SMALL_CORPORA)
     record = json.loads((out / "evaluation.json").read_text())
     assert record["files"] == {name: file_sha256(out / name) for name in ("predictions.csv", "summary.csv")}
-    assert record["key"]["settings"]["seed"] == 1 and record["keep_answer_in_subject"] is False
+    assert record["key"]["settings"]["seed"] == 1 and record["answer_in_subject"] == "drop"
 
 
 def test_folds_from_other_code_or_damaged_files_are_recomputed(monkeypatch, capsys, tmp_path):
@@ -157,7 +157,9 @@ def test_every_model_size_and_setting_enters_the_key():
     assert prediction.fold_key(key, "alpha") != prediction.fold_key(key, "beta")
     from smi import release
 
-    kept = prediction.evaluation_key(release.drop_answer_in_subject(accuracies)[0], "leave-one-corpus-out", 10, 0)
+    kept = prediction.evaluation_key(
+        release.apply_answer_in_subject(accuracies, "drop")[0], "leave-one-corpus-out", 10, 0
+    )
     assert kept["data"] != key["data"]  # --answer-in-subject keep or drop: other rows, another key
 
 

@@ -37,11 +37,11 @@ def synthetic_predictions(synthetic):
 def test_held_out_corpora_are_predicted_close_to_the_noise_ceiling(synthetic, synthetic_predictions):
     merged = synthetic_predictions.merge(synthetic[["model", "idx", "truth"]], on=["model", "idx"])
     for model, rows in merged.groupby("model"):
-        ceiling = prediction.out_of_sample_r2(rows["acc"], rows["truth"])  # R² of the true probabilities
+        ceiling = regression.r_squared(rows["acc"], rows["truth"])  # R² of the true probabilities
         assert ceiling > 0.9
         for column in ("pred_gbm", "pred_best", "pred_glm"):
-            assert prediction.out_of_sample_r2(rows["acc"], rows[column]) > ceiling - 0.15, (model, column)
-        assert prediction.out_of_sample_r2(rows["acc"], rows["pred_best"]) > prediction.out_of_sample_r2(
+            assert regression.r_squared(rows["acc"], rows[column]) > ceiling - 0.15, (model, column)
+        assert regression.r_squared(rows["acc"], rows["pred_best"]) > regression.r_squared(
             rows["acc"], rows["pred_smi"]
         )
 
@@ -49,8 +49,8 @@ def test_held_out_corpora_are_predicted_close_to_the_noise_ceiling(synthetic, sy
 def test_counts_alone_miss_what_the_question_shows(synthetic_predictions):
     """The copy effect is invisible to the counts: boosting without question features loses to boosting with them."""
     for model, rows in synthetic_predictions.groupby("model"):
-        with_questions = prediction.out_of_sample_r2(rows["acc"], rows["pred_gbm"])
-        counts_only = prediction.out_of_sample_r2(rows["acc"], rows["pred_gbm_counts"])
+        with_questions = regression.r_squared(rows["acc"], rows["pred_gbm"])
+        counts_only = regression.r_squared(rows["acc"], rows["pred_gbm_counts"])
         assert with_questions > counts_only + 0.05, model
 
 
@@ -113,7 +113,7 @@ def test_shuffled_labels_score_about_zero():
         shuffled.iloc[rows, shuffled.columns.get_loc("acc")] = rng.permutation(shuffled["acc"].to_numpy()[rows])
     predictions = prediction.evaluate(shuffled, "leave-one-corpus-out", gbm_iterations=80)
     for model, rows in predictions.groupby("model"):
-        r2 = prediction.out_of_sample_r2(rows["acc"], rows["pred_best"])
+        r2 = regression.r_squared(rows["acc"], rows["pred_best"])
         assert -0.15 < r2 < 0.03, model
         assert abs(np.corrcoef(rows["acc"], rows["pred_best"])[0, 1]) < 0.2, model
 
@@ -151,12 +151,14 @@ def test_calibration_slope_by_hand():
     assert np.isnan(prediction.calibration_slope(acc, np.full(4, 0.3)))
 
 
-def test_out_of_sample_r2_by_hand():
+def test_r_squared_by_hand():
     acc = np.array([0.0, 0.5, 1.0])
-    assert prediction.out_of_sample_r2(acc, acc) == 1.0
-    assert prediction.out_of_sample_r2(acc, np.full(3, 0.5)) == 0.0
+    assert regression.r_squared(acc, acc) == 1.0
+    assert regression.r_squared(acc, np.full(3, 0.5)) == 0.0
     # reversed: residuals -1, 0, 1 → SSE 2; SST 0.5 → R² = 1 − 4 = −3
-    assert prediction.out_of_sample_r2(acc, np.array([1.0, 0.5, 0.0])) == pytest.approx(1 - 2.0 / 0.5)
+    assert regression.r_squared(acc, np.array([1.0, 0.5, 0.0])) == pytest.approx(1 - 2.0 / 0.5)
+    assert np.isnan(regression.r_squared(np.full(3, 0.4), acc))  # accuracy that does not vary: undefined
+    assert np.isnan(regression.r_squared(np.array([]), np.array([])))
 
 
 def test_bootstrap_bucketed_r2_equals_the_papers_fit_without_resampling():
@@ -335,7 +337,7 @@ def test_answer_written_in_subject_is_case_sensitive_and_dropped_per_fact():
         }
     )
     assert release.answer_written_in_subject(facts).tolist() == [True, False, False] * 2
-    kept, dropped = release.drop_answer_in_subject(facts)
+    kept, dropped = release.apply_answer_in_subject(facts, "drop")
     assert dropped == 1 and kept["idx"].tolist() == [2, 3, 2, 3]
 
 
@@ -488,3 +490,56 @@ def test_mean_interval_is_calibrated_within_the_size_class():
         prediction.FIXED_SETTINGS, pd.DataFrame(), scores[:12], np.array([]), np.array([]), sizes[:12]
     )
     assert few.mean_interval(0.5, 3e9) == (0.0, 1.0)
+
+
+def test_fit_evaluate_predict_and_the_notebooks_apply_the_answer_in_subject_policy_in_one_place(tmp_path, monkeypatch):
+    """`smi fit`, `smi evaluate`, `smi predict` (through their library pipelines) and the notebooks all leave out
+    the answer-in-subject facts through release.apply_answer_in_subject, with the one parameter's value."""
+    from pathlib import Path
+
+    from synthetic_release import write_release
+
+    accuracies = synthetic_accuracies(n_facts=150)
+    release_dir = tmp_path / "release"
+    table = formats.load_models(write_release(accuracies, release_dir))
+    calls = []
+    real = release.apply_answer_in_subject
+
+    def spy(frame, answer_in_subject):
+        calls.append(answer_in_subject)
+        return real(frame, answer_in_subject)
+
+    monkeypatch.setattr(release, "apply_answer_in_subject", spy)
+    kept_fit = regression.fit_release(release_dir, table, answer_in_subject="keep")[1]
+    dropped_fit = regression.fit_release(release_dir, table, answer_in_subject="drop")[1]
+    assert calls == ["keep"] * len(table) + ["drop"] * len(table)
+    assert (dropped_fit["n_facts"] < kept_fit["n_facts"]).all()  # the synthetic release has such facts
+    calls.clear()
+    evaluation = prediction.evaluate_release(
+        release_dir, table, "leave-one-corpus-out", tmp_path / "evaluation", "drop", gbm_iterations=5, bootstrap=10
+    )
+    assert (
+        calls == ["drop"]
+        and evaluation.dropped == release.answer_written_in_subject(accuracies.drop_duplicates("idx")).sum()
+    )
+    record = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    assert record["answer_in_subject"] == "drop"
+    calls.clear()
+    counts = accuracies[accuracies["model"] == table["name"].iloc[0]].drop(columns=["model", "acc"])
+    prediction.predict_new_model(release_dir, counts, 3e9, table, gbm_iterations=5, answer_in_subject="keep")
+    assert calls == ["keep"]
+    with pytest.raises(SmiError, match="unknown answer_in_subject value 'yes'; valid values: keep, drop"):
+        real(accuracies, "yes")
+    # the notebooks: no frame is cut by hand with a mask of answer_written_in_subject
+    notebooks = sorted((Path(__file__).parents[1] / "notebooks").glob("0*.ipynb"))
+    users = []
+    for path in notebooks:
+        code = "\n".join(
+            "".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"
+        )
+        masks = re.findall(r"(\w+)\s*=\s*release\.answer_written_in_subject\(", code)
+        for mask in masks:
+            assert not re.search(rf"\[\s*~\s*{mask}\b|\.loc\[\s*~\s*{mask}\b", code), (path.name, mask)
+        if re.search(r"release\.apply_answer_in_subject\(|\banswer_in_subject=(\"|answer_in_subject)", code):
+            users.append(path.name[:2])
+    assert users == ["03", "04", "05", "06"]

@@ -36,7 +36,7 @@ from smi import prediction, regression, release
 release_dir = sys.argv[1]
 models = release.select_models(formats.load_models(),
                                ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b", "ours-1.6b", "ours-7b"])
-accuracies, _ = release.drop_answer_in_subject(release.load_accuracies(release_dir, models))
+accuracies, _ = release.apply_answer_in_subject(release.load_accuracies(release_dir, models), "drop")
 predictions = prediction.evaluate(accuracies, "leave-one-corpus-out", 40, threads=1)
 summary = prediction.summarise(predictions, 20)
 bucketed, per_fact = regression.fit_all(regression.release_predictors(release_dir, models))

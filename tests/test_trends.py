@@ -63,7 +63,7 @@ def test_release_upper_bound_falls_where_notebook_04_says(release_dir):
     models = models[models["series"].isin(["BLOOM", "GPT-Neo", "ours"])]
 
     def upper_bounds(drop):
-        bucketed, _ = regression.fit_release(release_dir, models, drop_answer_in_subject=drop)
+        bucketed, _ = regression.fit_release(release_dir, models, answer_in_subject="drop" if drop else "keep")
         smi = bucketed.query("method == 'SMI'")[["model", "upper_bound", "mean_acc"]]
         return smi.merge(models.rename(columns={"name": "model"})[["model", "series", "parameters"]], on="model")
 

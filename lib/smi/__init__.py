@@ -23,7 +23,7 @@ The pipeline, step by step, and the module that holds each idea:
    * :mod:`smi.trends`         whether a quantity grows with model size within each series.
 6. Probing
    * :mod:`smi.probing`        per-fact accuracy of a causal LM (protocol, inputs, backends, run, analysis);
-   * :mod:`smi.probe_choices`  the probe's option choices, light enough for the command line;
+   * :mod:`smi.choices`  the fixed choices of options (probe, answer-in-subject), light enough for the command line;
    * :mod:`smi.testing`        tiny models built from text, for tests, demonstrations and the lab.
 7. Prediction
    * :mod:`smi.prediction`     out-of-sample prediction of per-fact accuracy before training.

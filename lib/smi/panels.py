@@ -44,7 +44,7 @@ def fit_grid_figure(
     """A figure with one row per model of ``models`` and one column per method (:func:`smi.plots.plot_fit_pair`).
 
     ``predictors`` and ``predictors_without`` are :func:`smi.regression.release_predictors` output
-    with all facts and with ``drop_answer_in_subject=True``.
+    with all facts and with ``answer_in_subject="drop"``.
 
     Parameters
     ----------
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         models = formats.load_models()
         predictors = regression.release_predictors(release_dir, models, args.bucket_width)
         predictors_without = regression.release_predictors(
-            release_dir, models, args.bucket_width, drop_answer_in_subject=True
+            release_dir, models, args.bucket_width, answer_in_subject="drop"
         )
         plots.use_style()
         paths = write_fit_panels(predictors, predictors_without, args.out)

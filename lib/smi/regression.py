@@ -257,11 +257,11 @@ def release_predictors(
     models: pd.DataFrame | None = None,
     width: float = metrics.DEFAULT_BUCKET_WIDTH,
     progress: bool = False,
-    drop_answer_in_subject: bool = False,
+    answer_in_subject: str = "keep",
     outputs: Path | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """{model name: :func:`model_predictors` frame} for every row of the models table; with
-    ``drop_answer_in_subject``, without the facts of :func:`smi.release.answer_written_in_subject`.
+    """{model name: :func:`model_predictors` frame} for every row of the models table, each model's facts
+    under the ``answer_in_subject`` policy (:func:`smi.release.apply_answer_in_subject`).
     ``outputs`` is a folder of ``<model>.json`` files read instead of the release's ``infer/merge_outputs``.
 
     Parameters
@@ -274,8 +274,8 @@ def release_predictors(
         Bucket width on the log2 scale.
     progress : bool
         Show a progress bar.
-    drop_answer_in_subject : bool
-        Leave out the facts whose object is written inside the subject's name.
+    answer_in_subject : {"keep", "drop"}, default "keep"
+        Keep (as the paper did) or leave out the facts whose object is written inside the subject's name.
     outputs : Path or None
         A folder of per-model files read instead of the release's.
 
@@ -295,8 +295,7 @@ def release_predictors(
     predictors = {}
     for model in tqdm(list(models.itertuples(index=False)), desc="load", unit="model", disable=not progress):
         output = release.load_model_output(release_dir, model.name, outputs)
-        if drop_answer_in_subject:
-            output, _ = release.drop_answer_in_subject(output)
+        output, _ = release.apply_answer_in_subject(output, answer_in_subject)
         try:
             predictors[model.name] = model_predictors(output, model.parameters, width)
         except SmiError as error:
@@ -348,14 +347,14 @@ def fit_release(
     models: pd.DataFrame | None = None,
     width: float = metrics.DEFAULT_BUCKET_WIDTH,
     progress: bool = False,
-    drop_answer_in_subject: bool = False,
+    answer_in_subject: str = "keep",
     outputs: Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load and fit every model of the models table: (bucketed table, per-fact table).
 
     Parameters
     ----------
-    release_dir, models, width, progress, drop_answer_in_subject, outputs
+    release_dir, models, width, progress, answer_in_subject, outputs
         As for :func:`release_predictors`.
 
     Returns
@@ -368,7 +367,7 @@ def fit_release(
     SmiError
         As :func:`release_predictors` and :func:`fit_all`.
     """
-    return fit_all(release_predictors(release_dir, models, width, progress, drop_answer_in_subject, outputs))
+    return fit_all(release_predictors(release_dir, models, width, progress, answer_in_subject, outputs))
 
 
 def markdown_table(bucketed: pd.DataFrame, value: str = "r2") -> str:
@@ -470,8 +469,36 @@ def write_fit_outputs(bucketed: pd.DataFrame, per_fact: pd.DataFrame, out_dir: P
     return paths
 
 
+def r_squared(acc: np.ndarray, pred: np.ndarray) -> float:
+    """Share of the per-fact variance of ``acc`` that the predictions ``pred`` explain (can be negative).
+
+    The one computation of R² from predictions in the package: held-out predictions
+    (:mod:`smi.prediction`) and a given line on the facts (:func:`line_r2`) both use it.
+
+    Parameters
+    ----------
+    acc : array-like
+        Each fact's accuracy.
+    pred : array-like
+        Each fact's prediction.
+
+    Returns
+    -------
+    float
+        R²; NaN when there is no fact or the accuracy does not vary (R² is undefined then).
+
+    Notes
+    -----
+    :math:`R^2 = 1 - \\sum_i (a_i - \\hat a_i)^2 / \\sum_i (a_i - \\bar a)^2`.
+    """
+    acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
+    if len(acc) == 0 or np.ptp(acc) == 0:
+        return float("nan")
+    return float(1.0 - np.sum((acc - pred) ** 2) / np.sum((acc - acc.mean()) ** 2))
+
+
 def line_r2(x: np.ndarray, acc: np.ndarray, intercept: float, slope: float) -> float:
-    """Share of the per-fact variance of ``acc`` that a given line explains (can be negative).
+    """:func:`r_squared` of a given line on the facts, :math:`\\hat a_i = \\beta_0 + \\beta_1 x_i`.
 
     Parameters
     ----------
@@ -491,16 +518,11 @@ def line_r2(x: np.ndarray, acc: np.ndarray, intercept: float, slope: float) -> f
     ------
     SmiError
         When there is no fact or the accuracy does not vary.
-
-    Notes
-    -----
-    :math:`R^2 = 1 - \\sum_i (a_i - \\beta_0 - \\beta_1 x_i)^2 / \\sum_i (a_i - \\bar a)^2`.
     """
-    x, acc = np.asarray(x, dtype=float), np.asarray(acc, dtype=float)
-    if len(acc) == 0 or np.ptp(acc) == 0:
+    r2 = r_squared(acc, intercept + slope * np.asarray(x, dtype=float))
+    if np.isnan(r2):
         raise SmiError("every fact has the same accuracy; R² is undefined")
-    total = float(np.sum((acc - acc.mean()) ** 2))
-    return 1.0 - float(np.sum((acc - intercept - slope * x) ** 2)) / total
+    return r2
 
 
 def bucketed_line_on_facts(predictors: dict[str, pd.DataFrame], bucketed: pd.DataFrame) -> pd.DataFrame:

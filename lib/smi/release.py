@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from smi import formats
+from smi.choices import ANSWER_IN_SUBJECT
 from smi.errors import SmiError, check_one_of
 from smi.records import read_json
 
@@ -280,21 +281,36 @@ def answer_written_in_subject(facts: pd.DataFrame) -> np.ndarray:
     )
 
 
-def drop_answer_in_subject(accuracies: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """``accuracies`` without the facts of :func:`answer_written_in_subject`.
+def apply_answer_in_subject(accuracies: pd.DataFrame, answer_in_subject: str) -> tuple[pd.DataFrame, int]:
+    """``accuracies`` with the answer-in-subject policy applied: the one place where it is applied.
+
+    The release scores an answer as right when the object occurs anywhere in the model's
+    output, prompt included, so a fact whose object is written inside its subject's name
+    (:func:`answer_written_in_subject`, e.g. *Bank of Ireland* → *Ireland*) is scored as known
+    whatever the model does. ``"drop"`` leaves those facts out; ``"keep"`` keeps them, as the paper did.
 
     Parameters
     ----------
     accuracies : pandas.DataFrame
         Per-fact records with ``idx``, ``subj`` and ``obj`` (one model or several).
+    answer_in_subject : {"keep", "drop"}
+        The policy (:data:`smi.choices.ANSWER_IN_SUBJECT`).
 
     Returns
     -------
     kept : pandas.DataFrame
-        The other facts.
+        ``accuracies`` itself under ``"keep"``; the other facts, re-indexed from 0, under ``"drop"``.
     dropped : int
-        How many distinct facts were dropped.
+        How many distinct facts were left out (0 under ``"keep"``).
+
+    Raises
+    ------
+    SmiError
+        When ``answer_in_subject`` is not ``"keep"`` or ``"drop"``.
     """
+    check_one_of(answer_in_subject, ANSWER_IN_SUBJECT, "answer_in_subject value", "values")
+    if answer_in_subject == "keep":
+        return accuracies, 0
     flagged = answer_written_in_subject(accuracies)
     dropped = accuracies.loc[flagged, "idx"].nunique()
     return accuracies[~flagged].reset_index(drop=True), int(dropped)

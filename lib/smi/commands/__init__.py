@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from smi.choices import ANSWER_IN_SUBJECT
 from smi.errors import SmiError
-
-#: What ``--answer-in-subject`` may do with the facts whose object is written inside the subject's name.
-ANSWER_IN_SUBJECT = ("keep", "drop")
 
 
 def add_answer_in_subject_option(parser: argparse.ArgumentParser, default: str, why: str) -> None:

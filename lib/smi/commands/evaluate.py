@@ -68,10 +68,10 @@ def run(args) -> int:
     for path in [*prediction.evaluation_paths(args.out), folds / "fold.parquet"]:
         check_writable(path)  # before any work: a folder in the way, read-only, a file as a parent
     with output_lock(args.out, "smi evaluate"):  # a second run into this folder stops here
-        return _evaluate(args, folds)
+        return _evaluate(args)
 
 
-def _evaluate(args, folds: Path) -> int:
+def _evaluate(args) -> int:
     """``smi evaluate`` once its options are checked, holding the output folder's lock."""
     from smi import data, prediction, release
     from smi.files import remove_orphaned_temporaries
@@ -79,33 +79,27 @@ def _evaluate(args, folds: Path) -> int:
     for path in prediction.evaluation_paths(args.out):  # what a killed run into this folder left
         remove_orphaned_temporaries(path, "smi evaluate")
 
-    release_dir = args.release or data.release_dir()
     models = release.select_models(formats.load_models(args.models_table), args.models)
-    accuracies = release.load_accuracies(release_dir, models)
-    if args.answer_in_subject == "drop":
-        accuracies, dropped = release.drop_answer_in_subject(accuracies)
-        print(
-            f"left out {dropped} facts whose object is written inside the subject's name "
-            "(--answer-in-subject keep keeps them)"
-        )
-    predictions = prediction.evaluate(
-        accuracies,
+    result = prediction.evaluate_release(
+        args.release or data.release_dir(),
+        models,
         args.scheme,
+        args.out,
+        args.answer_in_subject,
         args.gbm_iterations,
         args.seed,
-        checkpoint_dir=folds,
+        args.bootstrap,
+        args.threads,
         progress=True,
-        threads=args.threads,
     )
-    summary = prediction.summarise(predictions, args.bootstrap, args.seed, progress=True)
-    about = {
-        "key": prediction.evaluation_key(accuracies, args.scheme, args.gbm_iterations, args.seed),
-        "bootstrap": args.bootstrap,
-        "keep_answer_in_subject": args.answer_in_subject == "keep",
-        "models": list(models["name"]),
-    }
-    for path in prediction.write_evaluation(predictions, summary, args.out, about):
+    if result.dropped:
+        print(
+            f"left out {result.dropped} facts whose object is written inside the subject's name "
+            "(--answer-in-subject keep keeps them)"
+        )
+    for path in result.paths:
         print(path)
+    summary = result.summary
     best = summary[summary["predictor"] == "best"]
     large = best[best["parameters"] >= 1e9]
     for label, rows in (("held-out models", best), ("of them with ≥ 1B parameters", large)):

@@ -55,7 +55,7 @@ def run(args) -> int:
         models,
         args.bucket_width,
         progress=True,
-        drop_answer_in_subject=args.answer_in_subject == "drop",
+        answer_in_subject=args.answer_in_subject,
         outputs=args.outputs,
     )
     for path in regression.write_fit_outputs(bucketed, per_fact, args.out):

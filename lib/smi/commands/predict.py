@@ -66,7 +66,7 @@ def run(args) -> int:
         models,
         args.gbm_iterations,
         str(args.counts),
-        args.answer_in_subject == "keep",
+        args.answer_in_subject,
         args.tokens,
         args.threads,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smi import probe_choices
+from smi import choices
 
 
 def register(subparsers) -> None:
@@ -44,9 +44,7 @@ def register(subparsers) -> None:
         "--chunk-facts", type=int, default=8, help="facts per checkpoint written to the partial file (default 8)"
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where the model runs (default cpu)")
-    parser.add_argument(
-        "--dtype", choices=probe_choices.DTYPES, default="auto", help="weights' dtype (default: as saved)"
-    )
+    parser.add_argument("--dtype", choices=choices.DTYPES, default="auto", help="weights' dtype (default: as saved)")
     parser.add_argument(
         "--seed", type=int, default=0, help="seed; every answer is seeded by (seed, idx, template, sample)"
     )
@@ -58,14 +56,14 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--match",
-        choices=probe_choices.MATCH_RULES,
+        choices=choices.MATCH_RULES,
         default="paper",
         help="paper (the paper's rule, plain containment: 'Rome' counts inside 'Romeo') or word (whole words only)",
     )
     parser.add_argument("--ignore-case", action="store_true", help="compare object and answer case-insensitively")
     parser.add_argument(
         "--backend",
-        choices=probe_choices.BACKENDS,
+        choices=choices.BACKENDS,
         default="transformers",
         help="generation backend (vllm only if installed)",
     )

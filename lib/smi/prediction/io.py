@@ -2,8 +2,11 @@
 
 Reading a corpus's counts (:func:`load_counts_file`), writing an evaluation's
 three files together (:func:`write_evaluation`) and a new model's table
-(:func:`write_predicted`); :func:`predict_new_model` fits on the whole release
-and predicts one new model.
+(:func:`write_predicted`). The two pipelines behind the command line:
+:func:`evaluate_release` (``smi evaluate``) holds out the release's models in turn,
+and :func:`predict_new_model` (``smi predict``) fits on the whole release and
+predicts one new model. Both take the release's facts under the same
+answer-in-subject policy (:func:`smi.release.apply_answer_in_subject`).
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import pandas as pd
 from smi import formats, release
 from smi.errors import SmiError
 from smi.files import atomic_output
-from smi.prediction.evaluation import _threads
+from smi.prediction.evaluation import _threads, evaluate, evaluation_key
 from smi.prediction.features import NEEDED_COUNTS, check_parameters, fact_features
 from smi.prediction.predictors import fit_predictors, predict_model
 from smi.prediction.selection import Selection, select_settings
 from smi.prediction.settings import check_gbm_iterations
+from smi.prediction.summary import summarise
 
 #: The files of one evaluation, in the order they are renamed into place (the record, last, says the set is complete).
 EVALUATION_FILES = ("predictions.csv", "summary.csv", "evaluation.json")
@@ -104,6 +108,84 @@ def write_predicted(predicted: pd.DataFrame, path: Path) -> Path:
     return Path(path)
 
 
+@dataclass(frozen=True)
+class ReleaseEvaluation:
+    """What :func:`evaluate_release` wrote and found."""
+
+    predictions: pd.DataFrame
+    summary: pd.DataFrame
+    #: Distinct facts left out by the answer-in-subject policy.
+    dropped: int
+    paths: list[Path]
+
+
+def evaluate_release(
+    release_dir: Path,
+    models: pd.DataFrame,
+    scheme: str,
+    out_dir: Path,
+    answer_in_subject: str = "drop",
+    gbm_iterations: int = 300,
+    seed: int = 0,
+    bootstrap: int = 200,
+    threads: int | None = None,
+    progress: bool = False,
+) -> ReleaseEvaluation:
+    """Held-out evaluation of the release's models: load, apply the policy, :func:`evaluate`, :func:`summarise`, write.
+
+    Finished folds are kept in ``out_dir/folds`` under their key, so a rerun resumes;
+    the three files of :func:`write_evaluation` are written together at the end.
+
+    Parameters
+    ----------
+    release_dir : pathlib.Path
+        The paper's release.
+    models : pandas.DataFrame
+        The models table (:func:`smi.formats.load_models`), possibly a selection of it.
+    scheme : str
+        The hold-out scheme (:func:`scheme_column`).
+    out_dir : pathlib.Path
+        The output folder (the caller holds its lock).
+    answer_in_subject : {"keep", "drop"}, default "drop"
+        :func:`smi.release.apply_answer_in_subject`'s policy.
+    gbm_iterations : int, default 300
+        Boosting iterations.
+    seed : int, default 0
+        Seed of the boosting and the bootstrap.
+    bootstrap : int, default 200
+        Bootstrap resamples of the facts for the summary's intervals.
+    threads : int or None, default None
+        Limit of the numerical libraries' threads while fitting.
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    ReleaseEvaluation
+        The predictions, the summary, the facts dropped and the paths written.
+    """
+    accuracies, dropped = release.apply_answer_in_subject(
+        release.load_accuracies(release_dir, models), answer_in_subject
+    )
+    predictions = evaluate(
+        accuracies,
+        scheme,
+        gbm_iterations,
+        seed,
+        checkpoint_dir=Path(out_dir) / "folds",
+        progress=progress,
+        threads=threads,
+    )
+    summary = summarise(predictions, bootstrap, seed, progress=progress)
+    about = {
+        "key": evaluation_key(accuracies, scheme, gbm_iterations, seed),
+        "bootstrap": bootstrap,
+        "answer_in_subject": answer_in_subject,
+        "models": list(models["name"]),
+    }
+    return ReleaseEvaluation(predictions, summary, dropped, write_evaluation(predictions, summary, out_dir, about))
+
+
 # ---------------------------------------------------------------- a model not trained yet
 
 
@@ -163,14 +245,14 @@ def predict_new_model(
     models: pd.DataFrame | None = None,
     gbm_iterations: int = 300,
     source: str = "counts",
-    keep_answer_in_subject: bool = False,
+    answer_in_subject: str = "drop",
     tokens: float | None = None,
     threads: int | None = None,
 ) -> NewModelPrediction:
     """Fit every predictor on all models of the release, then predict a new model.
 
-    The facts of :func:`smi.release.answer_written_in_subject` are left out of the training
-    unless ``keep_answer_in_subject``; the settings of ``best`` are chosen by
+    The training facts are taken under the ``answer_in_subject`` policy
+    (:func:`smi.release.apply_answer_in_subject`); the settings of ``best`` are chosen by
     :func:`select_settings` (inner leave-one-corpus-out).
 
     Parameters
@@ -187,8 +269,8 @@ def predict_new_model(
         Boosting iterations.
     source : str, default "counts"
         What ``counts`` came from, for messages.
-    keep_answer_in_subject : bool, default False
-        Whether to train on the facts whose answer is written in the subject.
+    answer_in_subject : {"keep", "drop"}, default "drop"
+        Train on, or leave out, the facts whose answer is written in the subject's name.
     tokens : float or None, default None
         The new model's training tokens, when known.
     threads : int or None, default None
@@ -217,9 +299,7 @@ def predict_new_model(
     models = formats.load_models() if models is None else models
     if models.empty:
         raise SmiError("the models table has no models to fit on")
-    training = release.load_accuracies(release_dir, models)
-    if not keep_answer_in_subject:
-        training, _ = release.drop_answer_in_subject(training)
+    training, _ = release.apply_answer_in_subject(release.load_accuracies(release_dir, models), answer_in_subject)
     features = fact_features(training, training["parameters"].to_numpy(dtype=float))
     with _threads(threads):
         selection = select_settings(training, features, "corpus", gbm_iterations)

@@ -17,23 +17,6 @@ PREDICTION_BIN_WIDTH = 0.01
 # ---------------------------------------------------------------- metrics with bootstrap CIs
 
 
-def out_of_sample_r2(acc: np.ndarray, pred: np.ndarray) -> float:
-    """The share of per-fact variance the prediction explains (can be < 0).
-
-    Parameters
-    ----------
-    acc, pred : array-like
-        Measured and predicted accuracy of every fact.
-
-    Returns
-    -------
-    float
-        :math:`R^2 = 1 - \\sum_i (a_i - \\hat a_i)^2 / \\sum_i (a_i - \\bar a)^2`.
-    """
-    acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
-    return float(1.0 - np.sum((acc - pred) ** 2) / np.sum((acc - acc.mean()) ** 2))
-
-
 def calibration_slope(acc: np.ndarray, pred: np.ndarray) -> float:
     """OLS slope of accuracy on prediction.
 
@@ -211,7 +194,7 @@ def bootstrap_summary(
         rho_boot = _row_corr(acc_ranks, stats.rankdata(pred[draws], axis=1))
         row = {"predictor": name, "n_facts": n}
         estimates = {
-            "r2": (out_of_sample_r2(acc, pred), r2_boot),
+            "r2": (regression.r_squared(acc, pred), r2_boot),
             "r2_bucketed": (bucketed_r2(acc, pred), _bootstrap_bucketed_r2(weights, acc, pred)),
             "spearman": (float(stats.spearmanr(acc, pred)[0]), rho_boot),
             "mean_acc": (float(acc.mean()), acc_mean),
@@ -230,7 +213,7 @@ def bootstrap_summary(
         rows.append(row)
     summary = pd.DataFrame(rows)
     if "smi" in predictions:
-        smi_r2 = out_of_sample_r2(acc, predictions["smi"])
+        smi_r2 = regression.r_squared(acc, predictions["smi"])
         gains = [
             (r - smi_r2, *interval(r2_samples[name] - r2_samples["smi"]))
             for name, r in zip(summary["predictor"], summary["r2"])

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from smi.choices import BACKENDS, DTYPES
 from smi.errors import ParameterValueError, SmiError, check_one_of
-from smi.probe_choices import BACKENDS, DTYPES
 from smi.probing.protocol import ProbeSettings
 
 #: Where a model can run.

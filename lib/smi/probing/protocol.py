@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from smi.choices import MATCH_RULES
 from smi.errors import ParameterValueError, SmiError, check_one_of
-from smi.probe_choices import MATCH_RULES
 from smi.records import COUNT_FIELDS
 
 #: The subject's placeholder in a prompt template.
