@@ -266,9 +266,9 @@ def test_library_errors_name_parameters_and_the_cli_names_flags(tmp_path, run_cl
     from smi import cli, probing
     from smi.errors import ParameterValueError
 
-    with pytest.raises(ParameterValueError, match=r"^max_new_tokens must be at least 1 \(got 0\)$") as raised:
+    with pytest.raises(ParameterValueError, match=r"^max_new_tokens must be from 1 to 1,024 \(got 0\)$") as raised:
         probing.ProbeSettings(max_new_tokens=0)
-    assert cli.flag_message(raised.value) == "--max-new-tokens must be at least 1 (got 0)"
+    assert cli.flag_message(raised.value) == "--max-new-tokens must be from 1 to 1,024 (got 0)"
     a_file = tmp_path / "a file"
     a_file.write_text("x")
     error = ParameterValueError("out_dir", "must be a folder, and this is a file", a_file)
@@ -298,3 +298,31 @@ def test_counting_prediction_and_formats_errors_name_parameters(call, library, c
         call()
     assert str(raised.value).startswith(library)
     assert cli.flag_message(raised.value).startswith(command_line)
+
+
+def test_check_scalar_is_the_one_message_format_and_the_cli_names_the_flag(run_cli, tmp_path):
+    from smi import cli
+    from smi.errors import ParameterValueError, check_scalar
+
+    assert check_scalar(3, "threads", "integer", minimum=1) == 3
+    assert check_scalar(1e9, "corpus_docs", "integer", minimum=1) == 10**9 and isinstance(
+        check_scalar(1e9, "corpus_docs", "integer"), int
+    )
+    assert check_scalar(0.2, "width", above=0) == 0.2
+    cases = [
+        ((0, "threads", "integer"), {"minimum": 1}, "threads must be at least 1 (got 0)"),
+        ((11, "bins", "integer"), {"minimum": 1, "maximum": 10}, "bins must be from 1 to 10 (got 11)"),
+        ((2.5, "samples", "integer"), {}, "samples must be an integer (got 2.5)"),
+        ((True, "samples", "integer"), {}, "samples must be an integer (got True)"),
+        ((float("nan"), "width", "number"), {"above": 0}, "width must be a finite number (got nan)"),
+        ((0.0, "width", "number"), {"above": 0}, "width must be greater than 0 (got 0.0)"),
+        (("3", "threads", "integer"), {}, "threads must be an integer (got '3')"),
+    ]
+    for args, bounds, message in cases:
+        with pytest.raises(ParameterValueError) as raised:
+            check_scalar(*args, **bounds)
+        assert str(raised.value) == message
+    assert cli.flag_message(raised.value) == "--threads must be an integer (got '3')"
+    # the command line reports the library's check with its own flag: --bucket-width for width
+    code, _, err = run_cli("fit", "--bucket-width", "-0.5", "--models", "pythia-14m", "--out", tmp_path / "out")
+    assert code == 2 and err == "smi: error: --bucket-width must be greater than 0 (got -0.5)\n", err

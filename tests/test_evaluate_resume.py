@@ -231,7 +231,7 @@ def test_a_failed_predict_leaves_the_previous_complete_output(
     [
         ({"--scheme": "leave-one-fact-out"}, "unknown scheme"),
         ({"--models": "no-such-model"}, "unknown model 'no-such-model'"),
-        ({"--seed": "-1"}, "--seed must be an integer"),
+        ({"--seed": "-1"}, "--seed must be from 0 to 4,294,967,295 (got -1)"),
         ({"--bootstrap": "100000000"}, "--bootstrap must be from 10"),
         ({"--gbm-iterations": "0"}, "--gbm-iterations must be at least 1"),
         ({"table": "header only"}, "empty models table"),

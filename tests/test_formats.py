@@ -340,7 +340,7 @@ def test_counts_file_refuses_duplicate_idx_and_counts_above_the_corpus(tmp_path)
     path.write_text(json.dumps(counts_record(1, subj=50, seqs=40)) + "\n")
     with pytest.raises(SmiError, match=r"line 1: time_subj \(50\) exceeds time_seqs \(40\)"):
         formats.read_counts(path)
-    with pytest.raises(SmiError, match=r"^corpus_docs must be a positive whole number of documents, got inf"):
+    with pytest.raises(SmiError, match=r"^corpus_docs must be an integer \(got inf\)"):
         prediction.load_counts_file(path, corpus_docs=float("inf"))
 
 

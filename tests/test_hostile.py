@@ -523,7 +523,7 @@ def test_a_saved_fold_with_a_non_finite_prediction_is_recomputed(tmp_path, capsy
 
 @pytest.mark.parametrize(
     "option, value, limit",
-    [("--samples", "100000", "at most 1000"), ("--max-new-tokens", "1000000", "at most 1024")],
+    [("--samples", "100000", "from 1 to 1,000 (got 100000)"), ("--max-new-tokens", "1000000", "from 1 to 1,024")],
 )
 def test_probe_size_knobs_are_bounded(tmp_path, probe_inputs, run_cli, option, value, limit):
     out = tmp_path / "out.json"

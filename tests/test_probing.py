@@ -512,7 +512,7 @@ def test_vllm_backend_without_vllm_says_so(neox_model):
 
 
 def test_settings_reject_nonsense():
-    with pytest.raises(SmiError, match=r"^samples must be at least 1"):  # the CLI says --samples
+    with pytest.raises(SmiError, match=r"^samples must be from 1 to 1,000 \(got 0\)"):  # the CLI says --samples
         probing.ProbeSettings(samples=0)
     with pytest.raises(SmiError, match=r"^temperature must be"):
         probing.ProbeSettings(temperature=0)

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Library parameters whose flag is not ``--`` + the name with dashes.
-FLAG_OF_PARAMETER = {"out_dir": "--out", "parameters": "--params"}
+FLAG_OF_PARAMETER = {"out_dir": "--out", "parameters": "--params", "width": "--bucket-width"}
 
 
 def flag_message(error: SmiError) -> str:

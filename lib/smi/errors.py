@@ -46,6 +46,68 @@ class ParameterValueError(SmiError):
         return f"{prefix}{name} {self.problem}"
 
 
+def check_scalar(
+    value: object,
+    name: str,
+    kind: str = "number",
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    where: object = None,
+):
+    """``value`` when it is a scalar of ``kind`` within its bounds; else a one-line :class:`ParameterValueError`.
+
+    The one check of a numeric parameter in the package, in the manner of scikit-learn's
+    ``check_scalar``: the library names the parameter (``threads must be at least 1 (got 0)``)
+    and the command line names its flag instead (:func:`smi.cli.flag_message`).
+
+    Parameters
+    ----------
+    value : object
+        The value as given.
+    name : str
+        The parameter's name in the library.
+    kind : {"number", "integer"}, default "number"
+        ``"integer"``: a whole number (a Python or numpy integer, or a float with no fraction,
+        e.g. 1e9); ``"number"``: any finite real number. Booleans are neither.
+    minimum, maximum : float or None
+        Inclusive bounds (None: unbounded).
+    above : float or None
+        Exclusive lower bound (``above=0``: positive).
+    where : object
+        A file or folder the value belongs to, put first in the message.
+
+    Returns
+    -------
+    int or float
+        The value as ``int`` (``"integer"``) or ``float`` (``"number"``).
+
+    Raises
+    ------
+    ParameterValueError
+        ``{name} must be an integer (got 'x')``, ``{name} must be at least 1 (got 0)``,
+        ``{name} must be from 10 to 10000 (got 5)``, ``{name} must be greater than 0 (got -1)``.
+    """
+    import math
+    import numbers
+
+    if kind not in ("number", "integer"):
+        raise ValueError(f"kind must be 'number' or 'integer', not {kind!r}")
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not real or (kind == "integer" and value != int(value)):
+        wanted = "an integer" if kind == "integer" else "a finite number"
+        raise ParameterValueError(name, f"must be {wanted} (got {value!r})", where)
+    if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+        raise ParameterValueError(name, f"must be from {minimum:,} to {maximum:,} (got {value})", where)
+    if minimum is not None and value < minimum:
+        raise ParameterValueError(name, f"must be at least {minimum:,} (got {value})", where)
+    if maximum is not None and value > maximum:
+        raise ParameterValueError(name, f"must be at most {maximum:,} (got {value})", where)
+    if above is not None and not value > above:
+        raise ParameterValueError(name, f"must be greater than {above:,} (got {value})", where)
+    return int(value) if kind == "integer" else float(value)
+
+
 def check_one_of(value: Choice, valid: Iterable[Choice], what: str, plural: str | None = None) -> Choice:
     """``value`` when it is one of ``valid``; else a one-line :class:`SmiError` listing the valid ones.
 
@@ -103,6 +165,6 @@ def check_seed(seed: object, parameter: str = "seed") -> int:
     """
     import numbers
 
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < SEED_LIMIT:
-        raise ParameterValueError(parameter, f"must be an integer from 0 to {SEED_LIMIT - 1}, got {seed}")
-    return int(seed)
+    if not isinstance(seed, numbers.Integral):  # a seed is never given as a float
+        raise ParameterValueError(parameter, f"must be an integer (got {seed!r})")
+    return check_scalar(seed, parameter, "integer", minimum=0, maximum=SEED_LIMIT - 1)

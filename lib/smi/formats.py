@@ -51,7 +51,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smi.errors import ParameterValueError, SmiError
+from smi.errors import ParameterValueError, SmiError, check_scalar
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, read_json_lines, require_records
 
 if TYPE_CHECKING:
@@ -463,9 +463,7 @@ def require_cooccurrence(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 def check_document_count(value: float) -> int:
     """The corpus's number of documents (``corpus_docs``): a finite, positive whole number."""
-    if not (isinstance(value, numbers.Real) and math.isfinite(value) and value >= 1 and float(value).is_integer()):
-        raise ParameterValueError("corpus_docs", f"must be a positive whole number of documents, got {value}")
-    return int(value)
+    return check_scalar(value, "corpus_docs", "integer", minimum=1)
 
 
 def read_counts(

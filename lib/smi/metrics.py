@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from smi.errors import SmiError, check_one_of
+from smi.errors import SmiError, check_one_of, check_scalar
 
 METHODS = ("CO-OCCUR", "MI", "SMI")
 DEFAULT_BUCKET_WIDTH = 0.2
@@ -125,8 +125,7 @@ def bucket(values: pd.Series | np.ndarray, width: float = DEFAULT_BUCKET_WIDTH) 
     b(v) = trunc(log2(v) / width) · width.
     """
     values = np.asarray(values, dtype=float)
-    if not (np.isfinite(width) and width > 0):
-        raise SmiError(f"bucket width must be a positive number, got {width}")
+    check_scalar(width, "width", above=0)
     if np.any(~(values > 0)):
         raise SmiError("bucket: values must be positive (drop facts with MI <= 0 first)")
     steps = 1.0 / width

@@ -28,7 +28,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from smi import formats, metrics, release
-from smi.errors import ParameterValueError, SmiError
+from smi.errors import ParameterValueError, SmiError, check_scalar
 from smi.files import atomic_outputs, check_writable
 
 
@@ -291,6 +291,7 @@ def release_predictors(
     """
     from tqdm.auto import tqdm
 
+    check_scalar(width, "width", above=0)  # before any file is read
     models = formats.load_models() if models is None else models
     predictors = {}
     for model in tqdm(list(models.itertuples(index=False)), desc="load", unit="model", disable=not progress):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from smi.choices import ANSWER_IN_SUBJECT
-from smi.errors import SmiError
 
 
 def add_answer_in_subject_option(parser: argparse.ArgumentParser, default: str, why: str) -> None:
@@ -53,7 +52,7 @@ def add_fitting_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_fitting_options(args: argparse.Namespace) -> None:
-    """Refuse ``--gbm-iterations`` or ``--threads`` below 1.
+    """Refuse ``--gbm-iterations`` or ``--threads`` below 1 before any work, with the library's own checks.
 
     Parameters
     ----------
@@ -62,9 +61,10 @@ def check_fitting_options(args: argparse.Namespace) -> None:
 
     Raises
     ------
-    SmiError
-        Naming the flag and the value given.
+    ParameterValueError
+        Naming the parameter; :func:`smi.cli.flag_message` says the flag.
     """
-    for flag, value in (("--gbm-iterations", args.gbm_iterations), ("--threads", args.threads)):
-        if value < 1:
-            raise SmiError(f"{flag} must be at least 1, got {value}")
+    from smi.prediction.settings import check_gbm_iterations, check_threads
+
+    check_gbm_iterations(args.gbm_iterations)
+    check_threads(args.threads)

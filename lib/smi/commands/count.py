@@ -82,13 +82,9 @@ def register(subparsers) -> None:
 
 def shard_bytes_of(megabytes: float) -> int:
     """``--shard-mb`` in bytes; a number that is not finite and positive is refused."""
-    import math
+    from smi.errors import check_scalar
 
-    from smi.errors import SmiError
-
-    if not (math.isfinite(megabytes) and megabytes > 0):
-        raise SmiError(f"--shard-mb must be a positive number of megabytes, got {megabytes}")
-    return max(1, int(megabytes * 2**20))
+    return max(1, int(check_scalar(megabytes, "shard_mb", above=0) * 2**20))
 
 
 def run(args) -> int:

@@ -49,17 +49,12 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-#: Most bootstrap resamples accepted: the resamples of one model's facts are held in memory at once.
-MAX_BOOTSTRAP = 10_000
-
-
 def run(args) -> int:
     from smi import prediction  # heavy imports only when the command runs
     from smi.files import check_writable, output_lock
 
     prediction.scheme_column(args.scheme)  # an unknown scheme stops here, before any loading
-    if not 10 <= args.bootstrap <= MAX_BOOTSTRAP:
-        raise SmiError(f"--bootstrap must be from 10 to {MAX_BOOTSTRAP}, got {args.bootstrap}")
+    prediction.check_bootstrap(args.bootstrap)
     check_fitting_options(args)
     prediction.check_seed(args.seed)
     if args.out.exists() and not args.out.is_dir():

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from smi import formats
 from smi.commands import add_answer_in_subject_option
-from smi.errors import SmiError
 
 
 def register(subparsers) -> None:
@@ -36,12 +35,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import math
 
     from smi import data, regression, release
 
-    if not (math.isfinite(args.bucket_width) and args.bucket_width > 0):
-        raise SmiError(f"--bucket-width must be a positive number, got {args.bucket_width:g}")
     regression.check_fit_outputs(args.out)
     release_dir = args.release or data.release_dir()  # not read when --outputs is given
     models = release.select_models(formats.load_models(args.models_table), args.models)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from smi import corpus_io, matchers
-from smi.errors import ParameterValueError, SmiError
+from smi.errors import ParameterValueError, SmiError, check_scalar
 from smi.formats import Facts, as_facts, check_names
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
@@ -377,10 +377,9 @@ def count_corpus(
     """
     if workers is not None and scheduler is not None:
         raise SmiError("give either workers or scheduler, not both")  # the command line's flags exclude each other
-    if workers is not None and workers < 1:
-        raise ParameterValueError("workers", f"must be at least 1, got {workers}")
-    if processes < 1:
-        raise ParameterValueError("processes", f"must be at least 1, got {processes}")
+    if workers is not None:
+        check_scalar(workers, "workers", "integer", minimum=1)
+    check_scalar(processes, "processes", "integer", minimum=1)
     if processes > 1 and (workers is not None or scheduler is not None):
         raise SmiError("give processes above 1 or a Dask cluster (workers, scheduler), not both")
     facts = as_facts(triples)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from smi import corpus_io, matchers
-from smi.errors import SmiError
+from smi.errors import SmiError, check_scalar
 from smi.files import atomic_output, code_sha256, temporary_path
 from smi.matchers import (
     ENGINES,
@@ -44,8 +44,7 @@ class CountSettings:
         matchers.check_match(self.match)
         if self.engine not in ENGINES:
             raise SmiError(f"unknown engine '{self.engine}'; valid engines: {', '.join(ENGINES)}")
-        if self.block_chars <= 0:
-            raise SmiError(f"block size must be positive, got {self.block_chars} characters")
+        check_scalar(self.block_chars, "block_chars", "integer", minimum=1)
 
     def key(self) -> dict:
         """The settings that change counts (the block size and the engine do not)."""

@@ -23,7 +23,7 @@ from smi.prediction.features import fact_features
 from smi.prediction.intervals import FACT_INTERVAL_BINS
 from smi.prediction.predictors import PREDICTORS, fit_predictors, predict_model
 from smi.prediction.selection import select_settings
-from smi.prediction.settings import FIXED_SETTINGS, check_gbm_iterations, settings_grid
+from smi.prediction.settings import FIXED_SETTINGS, check_gbm_iterations, check_threads, settings_grid
 
 #: Evaluation schemes and the column of the accuracy frame that defines a held-out group.
 SCHEMES = {
@@ -370,10 +370,11 @@ def _threads(threads: int | None):
 
     if threads is None:
         return contextlib.nullcontext()
+    threads = check_threads(threads)
     import sklearn.ensemble  # noqa: F401 - threadpoolctl limits only libraries already loaded
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(int(threads))
+    return threadpool_limits(threads)
 
 
 def _file_part(text: str) -> str:

@@ -25,7 +25,7 @@ from smi.prediction.evaluation import _threads, evaluate, evaluation_key
 from smi.prediction.features import NEEDED_COUNTS, check_parameters, fact_features
 from smi.prediction.predictors import fit_predictors, predict_model
 from smi.prediction.selection import Selection, select_settings
-from smi.prediction.settings import check_gbm_iterations
+from smi.prediction.settings import check_bootstrap, check_gbm_iterations
 from smi.prediction.summary import summarise
 
 #: The files of one evaluation, in the order they are renamed into place (the record, last, says the set is complete).
@@ -164,6 +164,7 @@ def evaluate_release(
     ReleaseEvaluation
         The predictions, the summary, the facts dropped and the paths written.
     """
+    check_bootstrap(bootstrap)
     accuracies, dropped = release.apply_answer_in_subject(
         release.load_accuracies(release_dir, models), answer_in_subject
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smi.errors import ParameterValueError
+from smi.errors import check_scalar
 from smi.prediction.levels import TREND_MIN_PARAMETERS
 
 #: Every training fact appears once per training model, so a leaf of fewer rows than models can
@@ -42,9 +42,34 @@ def check_gbm_iterations(gbm_iterations: int) -> int:
     ParameterValueError
         When it is below 1 (the command line says ``--gbm-iterations``).
     """
-    if not gbm_iterations >= 1:
-        raise ParameterValueError("gbm_iterations", f"must be at least 1, got {gbm_iterations}")
-    return gbm_iterations
+    return check_scalar(gbm_iterations, "gbm_iterations", "integer", minimum=1)
+
+
+def check_threads(threads: int) -> int:
+    """``threads`` (the numerical libraries' threads while fitting) when it is an integer of at least 1.
+
+    Raises
+    ------
+    ParameterValueError
+        When it is not (the command line says ``--threads``).
+    """
+    return check_scalar(threads, "threads", "integer", minimum=1)
+
+
+#: Most bootstrap resamples accepted: the resamples of one model's facts are held in memory at once.
+MAX_BOOTSTRAP = 10_000
+
+
+def check_bootstrap(bootstrap: int) -> int:
+    """``bootstrap`` (resamples of the facts for a summary's intervals) when it is an integer from 10 to
+    :data:`MAX_BOOTSTRAP`.
+
+    Raises
+    ------
+    ParameterValueError
+        When it is not (the command line says ``--bootstrap``).
+    """
+    return check_scalar(bootstrap, "bootstrap", "integer", minimum=10, maximum=MAX_BOOTSTRAP)
 
 
 # ---------------------------------------------------------------- settings of a fit

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from smi import regression
-from smi.errors import SmiError
+from smi.errors import SmiError, check_scalar
 from smi.prediction.evaluation import INTERVAL_COLUMNS
 
 #: Predictions are grouped into bins of this width for the bucketed R² (when they take many values).
@@ -58,8 +58,7 @@ def calibration_bins(acc: np.ndarray, pred: np.ndarray, bins: int = 20) -> pd.Da
     predictor puts every bin on the diagonal :math:`\\bar a_j = \\bar{\\hat a}_j`.
     """
     acc, pred = np.asarray(acc, dtype=float), np.asarray(pred, dtype=float)
-    if not 1 <= bins <= len(pred):
-        raise SmiError(f"bins must lie between 1 and the number of facts ({len(pred)}), got {bins}")
+    check_scalar(bins, "bins", "integer", minimum=1, maximum=len(pred))
     rank = np.argsort(np.argsort(pred, kind="stable"), kind="stable")
     group = rank * bins // len(pred)
     frame = pd.DataFrame({"pred": pred, "acc": acc, "bin": group})

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from smi.choices import BACKENDS, DTYPES
-from smi.errors import ParameterValueError, SmiError, check_one_of
+from smi.errors import SmiError, check_one_of, check_scalar
 from smi.probing.protocol import ProbeSettings
 
 #: Where a model can run.
@@ -169,8 +169,7 @@ class TransformersGenerator:
     """
 
     def __init__(self, model, tokenizer, settings: ProbeSettings, batch_size: int = 64) -> None:
-        if batch_size < 1:
-            raise ParameterValueError("batch_size", f"must be at least 1 (got {batch_size})")
+        check_scalar(batch_size, "batch_size", "integer", minimum=1)
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.settings = settings

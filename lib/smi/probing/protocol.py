@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from smi.choices import MATCH_RULES
-from smi.errors import ParameterValueError, SmiError, check_one_of
+from smi.errors import ParameterValueError, SmiError, check_one_of, check_scalar
 from smi.records import COUNT_FIELDS
 
 #: The subject's placeholder in a prompt template.
@@ -66,11 +66,7 @@ class ProbeSettings:
 
     def __post_init__(self) -> None:
         for name, most in (("samples", MAX_SAMPLES), ("max_new_tokens", MAX_NEW_TOKENS)):
-            value = getattr(self, name)
-            if value < 1:
-                raise ParameterValueError(name, f"must be at least 1 (got {value})")
-            if value > most:
-                raise ParameterValueError(name, f"must be at most {most} (got {value})")
+            check_scalar(getattr(self, name), name, "integer", minimum=1, maximum=most)
         if not self.greedy and not (self.temperature > 0 and math.isfinite(self.temperature)):
             raise ParameterValueError(
                 "temperature",

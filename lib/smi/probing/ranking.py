@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from smi.errors import ParameterValueError, SmiError
+from smi.errors import SmiError, check_scalar
 from smi.probing.protocol import fill_template
 from smi.records import COUNT_FIELDS
 
@@ -89,8 +89,7 @@ class RankScorer:
     """
 
     def __init__(self, model, tokenizer, batch_size: int = 256) -> None:
-        if batch_size < 1:
-            raise ParameterValueError("batch_size", f"must be at least 1 (got {batch_size})")
+        check_scalar(batch_size, "batch_size", "integer", minimum=1)
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -364,8 +363,7 @@ def probe_rank(
     from smi.probing.inputs import check_templates_cover
     from smi.probing.run import _append_lines, partial_path, start_partial, write_records
 
-    if chunk_facts < 1:
-        raise ParameterValueError("chunk_facts", f"must be at least 1 (got {chunk_facts})")
+    check_scalar(chunk_facts, "chunk_facts", "integer", minimum=1)
     check_templates_cover(facts, templates, Path("facts"), Path("templates"))
     pools = object_pools(facts) if pools is None else {rel: list(pool) for rel, pool in pools.items()}
     out_path = check_writable(Path(out_path))

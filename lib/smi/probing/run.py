@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from smi.errors import ParameterValueError, SmiError
+from smi.errors import SmiError, check_scalar
 from smi.files import atomic_output, code_sha256, frame_sha256, open_no_follow, output_lock, remove_orphaned_temporaries
 from smi.probing import protocol
 from smi.probing.backends import Generator, generator_fingerprint
@@ -369,8 +369,7 @@ def probe(
     """
     from smi.files import check_writable
 
-    if chunk_facts < 1:
-        raise ParameterValueError("chunk_facts", f"must be at least 1 (got {chunk_facts})")
+    check_scalar(chunk_facts, "chunk_facts", "integer", minimum=1)
     check_templates_cover(facts, templates, Path("facts"), Path("templates"))
     out_path = check_writable(Path(out_path))
     with output_lock(out_path, "smi probe"):
