@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "smi.commands.evaluate",
     "smi.commands.predict",
     "smi.commands.lab",
+    "smi.commands.notebook",
 ]
 
 
