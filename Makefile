@@ -38,7 +38,7 @@ fit: data ## results/r2_bucketed.csv, r2_per_fact.csv and r2_table.md
 
 .PHONY: panels
 panels: data ## notebook 04's 72 per-model panels and the grid of all models, into figures/ (PNG and PDF)
-	$(PY) -m smi.panels --out figures
+	$(SMI) panels --out figures
 
 # Each notebook runs into build/notebooks; only a run that succeeds replaces the committed notebook
 # (with its per-run metadata stripped), so a failure leaves notebooks/ as it was. Two run at a time
