@@ -38,7 +38,7 @@ fit: data ## results/r2_bucketed.csv, r2_per_fact.csv and r2_table.md
 
 .PHONY: panels
 panels: data ## notebook 04's 72 per-model panels and the grid of all models, into figures/ (PNG and PDF)
-	$(PY) -m smi.panels --out figures
+	$(SMI) panels --out figures
 
 # Each notebook runs into build/notebooks; only a run that succeeds replaces the committed notebook
 # (with its per-run metadata stripped), so a failure leaves notebooks/ as it was. Two run at a time
@@ -51,7 +51,7 @@ notebooks: data corpus ## execute every notebook in place with papermill (full m
 	    run=build/notebooks/$$(basename NB); echo "papermill NB"; \
 	    $(PAPERMILL) --cwd notebooks -k $(KERNEL) --no-progress-bar NB $$run > $$run.log 2>&1 \
 	      || { echo "NB failed: see $$run.log"; exit 255; }; \
-	    $(PY) -m smi.notebook clean $$run && cp $$run NB && echo "done NB"'
+	    $(SMI) notebook clean $$run && cp $$run NB && echo "done NB"'
 
 labrun: setup ## the knowledge lab at full size (3 seeds, 4 sizes) in build/lab; its tables for notebook 07 into notebooks/results/lab
 	$(SMI) lab run --out build/lab --no-progress --export notebooks/results/lab

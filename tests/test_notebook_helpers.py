@@ -1,16 +1,21 @@
-"""smi.notebook: parameter checks, default locations, clean display, one-line errors, committed-notebook cleaning."""
+"""smi.notebook: parameter checks, default locations, clean display, one-line errors, committed-notebook cleaning;
+and every name a notebook takes from smi.notebook, smi.plots or smi.panels exists."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 import math
 from pathlib import Path
 
 import pytest
 
-from smi import notebook
-from smi.errors import SmiError
-from smi.notebook import ParameterError
+from smi import cli, notebook
+from smi.errors import ParameterValueError, SmiError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 # --------------------------------------------------------------------------- parameters
 
@@ -30,41 +35,43 @@ def test_list_parameter_none_means_all(value):
 
 def test_list_parameter_names_the_parameter_the_wrong_value_and_the_valid_ones():
     with pytest.raises(
-        ParameterError, match=r"^parameter 'models': unknown value 'pythia-13b'; valid values: a, pythia-12b$"
-    ):
+        ParameterValueError, match=r"^models must name only a, pythia-12b \(got 'pythia-13b'\)$"
+    ) as error:
         notebook.list_parameter('["pythia-13b"]', "models", ["a", "pythia-12b"])
-    with pytest.raises(ParameterError, match="not a JSON list"):
+    assert error.value.parameter == "models"
+    with pytest.raises(ParameterValueError, match=r"^models is not a JSON list"):
         notebook.list_parameter('["pythia-12b"', "models")
-    with pytest.raises(ParameterError, match="the list is empty"):
+    with pytest.raises(ParameterValueError, match=r"^models is an empty list; use None for all$"):
         notebook.list_parameter("[]", "models")
-    with pytest.raises(ParameterError, match="expected a list of names"):
+    with pytest.raises(ParameterValueError, match=r"^models must be a list of names \(got \[1, 2\]\)$"):
         notebook.list_parameter("[1, 2]", "models")
 
 
-def test_parameter_errors_are_smi_errors():
-    assert issubclass(ParameterError, SmiError)
+def test_parameter_errors_are_the_librarys_one_parameter_error():
+    with pytest.raises(ParameterValueError) as error:
+        notebook.bool_parameter("maybe", "quick")
+    assert isinstance(error.value, SmiError) and error.value.parameter == "quick"
+    assert not hasattr(notebook, "ParameterError")
 
 
 def test_choice_number_bool_and_path_parameters():
     assert notebook.choice_parameter("capital", "relation", ["born", "capital"]) == "capital"
-    with pytest.raises(
-        ParameterError, match="parameter 'relation': unknown value 'capitol'; valid values: born, capital"
-    ):
+    with pytest.raises(ParameterValueError, match=r"^relation must be one of born, capital \(got 'capitol'\)$"):
         notebook.choice_parameter("capitol", "relation", ["born", "capital"])
     assert notebook.number_parameter("0.5", "bucket_width", minimum=0.01) == 0.5
     assert notebook.number_parameter(6.0, "n_examples", integer=True) == 6
     for bad, message in (
-        (0, "at least 0.01"),
-        ("wide", "expected a number"),
-        (True, "expected a number"),
-        (float("nan"), "finite"),
+        (0, r"^bucket_width must be at least 0.01 \(got 0\)$"),
+        ("wide", r"^bucket_width must be a number \(got 'wide'\)$"),
+        (True, r"^bucket_width must be a number \(got True\)$"),
+        (float("nan"), r"^bucket_width must be a finite number \(got nan\)$"),
     ):
-        with pytest.raises(ParameterError, match=message):
+        with pytest.raises(ParameterValueError, match=message):
             notebook.number_parameter(bad, "bucket_width", minimum=0.01)
-    with pytest.raises(ParameterError, match="whole number"):
+    with pytest.raises(ParameterValueError, match=r"^n_examples must be a whole number \(got 2.5\)$"):
         notebook.number_parameter(2.5, "n_examples", integer=True)
     assert notebook.bool_parameter("True", "quick") is True and notebook.bool_parameter("no", "quick") is False
-    with pytest.raises(ParameterError, match="parameter 'quick': expected true or false"):
+    with pytest.raises(ParameterValueError, match=r"^quick must be true or false \(got 'maybe'\)$"):
         notebook.bool_parameter("maybe", "quick")
     assert notebook.path_parameter(None, Path("/default")) == Path("/default")
     assert notebook.path_parameter("  ", Path("/default")) == Path("/default")
@@ -148,9 +155,9 @@ def test_a_parameter_error_shows_as_one_line_and_the_cell_still_fails(capsys):
     try:
         shell.set_custom_exc((SmiError,), notebook.one_line_error)
         result = shell.run_cell("from smi import notebook\nnotebook.choice_parameter('x', 'model', ['a', 'b'])")
-        assert not result.success and isinstance(result.error_in_exec, ParameterError)
+        assert not result.success and isinstance(result.error_in_exec, ParameterValueError)
         shown = capsys.readouterr().out
-        assert shown.strip() == "ParameterError: parameter 'model': unknown value 'x'; valid values: a, b"
+        assert shown.strip() == "ParameterValueError: model must be one of a, b (got 'x')"
         result = shell.run_cell("1 / 0")  # other errors keep their full traceback
         assert "Traceback" in capsys.readouterr().out and not result.success
     finally:
@@ -182,7 +189,7 @@ def test_clean_strips_run_metadata_and_keeps_outputs(tmp_path):
     nb.metadata["kernelspec"] = {"name": "smi", "display_name": "Python (smi)", "language": "python"}
     path = tmp_path / "x.ipynb"
     nbformat.write(nb, str(path))
-    assert notebook.main(["clean", str(path)]) == 0
+    assert cli.main(["notebook", "clean", str(path)]) == 0
     cleaned = json.loads(path.read_text())
     assert "papermill" not in cleaned["metadata"] and cleaned["metadata"]["kernelspec"]["name"] == "smi"
     assert cleaned["cells"][0]["metadata"] == {"tags": ["parameters"]}
@@ -193,10 +200,20 @@ def test_clean_strips_run_metadata_and_keeps_outputs(tmp_path):
 def test_clean_reports_a_file_that_is_not_a_notebook(tmp_path, capsys):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json")
-    assert notebook.main(["clean", str(broken)]) == 2
-    assert capsys.readouterr().err.startswith(f"smi: error: {broken}: cannot read the notebook")
+    assert cli.main(["notebook", "clean", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"smi: error: {broken}: cannot read the notebook") and err.count("\n") == 1
     assert broken.read_text() == "{not json"
-    assert notebook.main(["tidy"]) == 2
+    for wrong in (["notebook", "tidy"], ["notebook", "clean"]):  # no such action; no notebook named
+        with pytest.raises(SystemExit) as stop:
+            cli.main(wrong)
+        assert stop.value.code == 2
+
+
+def test_clean_is_a_subcommand_of_smi_only():
+    assert "notebook" in cli.build_parser().format_help()
+    assert not hasattr(notebook, "main")
+    assert not (Path(notebook.__file__).parent / "__main__.py").exists()
 
 
 # --------------------------------------------------------------------------- where a run writes
@@ -236,3 +253,64 @@ def test_output_folders_wants_every_parameter_of_the_notebook():
         notebook.output_folders("04_r2_regression", None, None, parameters)
     with pytest.raises(SmiError, match="extra"):
         notebook.output_folders("04_r2_regression", None, None, {**_regression_parameters(), "extra": 1})
+
+
+# --------------------------------------------------------------------------- names the notebooks use
+
+#: The smi modules whose names notebooks use as ``module.NAME`` and that these tests cover.
+CHECKED_MODULES = ("notebook", "panels", "plots")
+
+
+def notebook_attributes(path: Path) -> dict[str, set[str]]:
+    """Every ``module.NAME`` in the code cells of a notebook, for each module of :data:`CHECKED_MODULES` it imports
+    with ``from smi import ...``."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    trees = []
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            lines = "".join(cell["source"]).splitlines()
+            trees.append(ast.parse("\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))))
+    imported = {}  # the name a module is bound to in the notebook -> the module
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "smi":
+                for alias in node.names:
+                    if alias.name in CHECKED_MODULES:
+                        imported[alias.asname or alias.name] = alias.name
+    used: dict[str, set[str]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported:
+                used.setdefault(imported[node.value.id], set()).add(node.attr)
+    return used
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_name_a_notebook_takes_from_notebook_plots_and_panels_exists(path):
+    for module, names in notebook_attributes(path).items():
+        missing = sorted(name for name in names if not hasattr(importlib.import_module(f"smi.{module}"), name))
+        assert not missing, f"{path.name} uses smi.{module}.{', '.join(missing)}, which do not exist"
+
+
+def test_the_notebooks_use_the_checked_modules():
+    used = [notebook_attributes(path) for path in NOTEBOOKS]
+    assert {module for names in used for module in names} == set(CHECKED_MODULES)
+    assert all("setup" in names.get("notebook", ()) for names in used[1:])  # 00 is the glossary: no code
+
+
+@pytest.mark.parametrize("package", ["smi.notebook", "smi.plots"])
+def test_a_package_exports_every_public_name_of_its_modules(package):
+    """One name per thing: each name is defined in one module and reached as ``package.NAME``."""
+    import pkgutil
+
+    top = importlib.import_module(package)
+    defined = []
+    for info in pkgutil.iter_modules(top.__path__):
+        module = importlib.import_module(f"{package}.{info.name}")
+        assert module.__doc__, f"{module.__name__} says its one idea in its docstring"
+        assert len(Path(module.__file__).read_text(encoding="utf-8").splitlines()) <= 500, module.__name__
+        public = {name for name, value in vars(module).items() if getattr(value, "__module__", None) == module.__name__}
+        assert public - {name for name in public if name.startswith("_")} <= set(module.__all__), module.__name__
+        defined += module.__all__
+    assert sorted(top.__all__) == sorted(defined) and len(set(defined)) == len(defined)
+    assert all(hasattr(top, name) for name in top.__all__)

@@ -185,8 +185,8 @@ def test_a_bad_parameter_stops_with_one_line_naming_it(tmp_path, release_dir):
 
     with pytest.raises(papermill.PapermillExecutionError) as failure:
         execute(ROOT / "notebooks" / "03_smi_derivation.ipynb", tmp_path, model="pythia-13b")
-    assert failure.value.ename == "ParameterError"
-    assert "parameter 'model'" in failure.value.evalue and "pythia-12b" in failure.value.evalue
+    assert failure.value.ename == "ParameterValueError"
+    assert failure.value.evalue.startswith("model must be one of ") and "pythia-12b" in failure.value.evalue
     executed = json.loads((tmp_path / "03_smi_derivation.ipynb").read_text())
     errors = [
         o
@@ -195,7 +195,7 @@ def test_a_bad_parameter_stops_with_one_line_naming_it(tmp_path, release_dir):
         for o in cell["outputs"]
         if o["output_type"] == "error"
     ]
-    assert len(errors) == 1 and errors[0]["traceback"] == [f"ParameterError: {errors[0]['evalue']}"]
+    assert len(errors) == 1 and errors[0]["traceback"] == [f"ParameterValueError: {errors[0]['evalue']}"]
     assert not (tmp_path / "figures").exists()  # stopped before any work
 
 

@@ -1,10 +1,12 @@
 """Notebook 04's per-model panels and the figure helpers of notebooks 04–06."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from smi import metrics, panels, plots
+from smi import cli, metrics, panels, plots
 
 
 def synthetic_predictors(models, seed=0):
@@ -38,10 +40,16 @@ def test_write_fit_panels_writes_one_panel_per_model_and_method_and_the_grid(tmp
 
 
 def test_panels_command_reports_a_bad_release_in_one_line(tmp_path, capsys):
-    code = panels.main(["--release", str(tmp_path / "missing"), "--out", str(tmp_path / "figures")])
+    code = cli.main(["panels", "--release", str(tmp_path / "missing"), "--out", str(tmp_path / "figures")])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("smi.panels: error: ") and err.count("\n") == 1
+    assert code == 2 and err.startswith("smi: error: ") and err.count("\n") == 1
     assert not (tmp_path / "figures").exists()
+
+
+def test_panels_is_a_subcommand_of_smi_only():
+    args = cli.build_parser().parse_args(["panels"])
+    assert (args.out, args.release, args.bucket_width) == (Path("figures"), None, metrics.DEFAULT_BUCKET_WIDTH)
+    assert not hasattr(panels, "main")
 
 
 def test_heldout_r2_labels_each_clipped_row_once():
@@ -97,8 +105,6 @@ def test_series_order_groups_by_series_then_size():
 
 
 def test_short_model_names_say_the_size():
-    from smi import plots
-
     assert plots.short_model_name("bloom") == "bloom-176b"
     assert plots.short_model_name("TinyLlama-1.1B-intermediate-step-480k-1T") == "TinyLlama-1.1B"
     assert plots.short_model_name("pythia-12b") == "pythia-12b"

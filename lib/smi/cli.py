@@ -21,6 +21,7 @@ from smi.errors import ParameterValueError, SmiError
 COMMAND_MODULES = [
     "smi.commands.data",
     "smi.commands.fit",
+    "smi.commands.panels",
     "smi.commands.corpus",
     "smi.commands.probe",
     "smi.commands.triples",
@@ -28,6 +29,7 @@ COMMAND_MODULES = [
     "smi.commands.evaluate",
     "smi.commands.predict",
     "smi.commands.lab",
+    "smi.commands.notebook",
 ]
 
 

@@ -4,20 +4,18 @@ Each panel shows a model's bucket means and bucketed line twice — without the 
 answer is written in the subject's name (:func:`smi.release.answer_written_in_subject`) and with
 all facts, as in the paper (:func:`smi.plots.plot_fit_pair`).
 
-``python -m smi.panels [--release DIR] [--out figures] [--bucket-width 0.2]`` (``make panels``)
-writes the 72 panels ``04_fit_<model>_<method>.png/.pdf`` and the grid of all models
+``smi panels [--release DIR] [--out figures] [--bucket-width 0.2]`` (:mod:`smi.commands.panels`,
+``make panels``) writes the 72 panels ``04_fit_<model>_<method>.png/.pdf`` and the grid of all models
 ``04_fits_grid_all.png/.pdf``; notebook 04 shows a selection (:func:`fit_grid_figure`).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import pandas as pd
 
-from smi import formats, metrics, plots, regression
+from smi import metrics, plots, regression
 from smi.errors import SmiError
 
 
@@ -185,49 +183,3 @@ def write_fit_panels(
     paths += plots.save_figure(fig, "04_fits_grid_all", figures_dir)
     plt.close(fig)
     return paths
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m smi.panels``: fit every model of the release and write the panels (see the module docstring).
-
-    Parameters
-    ----------
-    argv : list of str or None
-        The arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    int
-        The exit status: 0, or 2 after a one-line error.
-    """
-    from smi import data
-
-    parser = argparse.ArgumentParser(
-        prog="python -m smi.panels", description="Write notebook 04's per-model panels and their grid."
-    )
-    parser.add_argument(
-        "--release", type=Path, default=None, help="the paper's release (default: data/external/smi-release)"
-    )
-    parser.add_argument("--out", type=Path, default=Path("figures"), help="folder for the figures (default: figures)")
-    parser.add_argument(
-        "--bucket-width", type=float, default=metrics.DEFAULT_BUCKET_WIDTH, help="width of the log2 buckets"
-    )
-    args = parser.parse_args(argv)
-    try:
-        release_dir = args.release or data.release_dir()
-        models = formats.load_models()
-        predictors = regression.release_predictors(release_dir, models, args.bucket_width)
-        predictors_without = regression.release_predictors(
-            release_dir, models, args.bucket_width, answer_in_subject="drop"
-        )
-        plots.use_style()
-        paths = write_fit_panels(predictors, predictors_without, args.out)
-    except SmiError as error:
-        print(f"smi.panels: error: {error}", file=sys.stderr)
-        return 2
-    print(f"{len(paths)} files written to {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
