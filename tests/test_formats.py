@@ -471,12 +471,12 @@ def write(path: Path, content: bytes | str) -> Path:
         (
             "--corpus",
             lambda d: write(d / "c.jsonl", b'{"text": "A."}\n{"text": "\xff"}\n'),
-            "c.jsonl: line 2: not valid UTF-8",
+            "c.jsonl: line 2: invalid UTF-8",
         ),
         (
             "--corpus",
             lambda d: write(d / "c.jsonl", '{"text": "A."}\n' + "[" * 50000 + "]" * 50000 + "\n"),
-            "c.jsonl: line 2: invalid JSON (nested too deeply)",
+            "c.jsonl: line 2: JSON nested too deeply",
         ),
         (
             "--corpus",

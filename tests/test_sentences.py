@@ -10,8 +10,8 @@ import pytest
 from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 from helpers import write_lines
-from smi import sentences
-from smi.errors import SmiError
+from smi import corpus_io, sentences
+from smi.errors import ParameterValueError, SmiError
 
 BORN = ["[X] was born in [Y].", "[X] is originally from [Y]."]
 DIED = ["[X] died in [Y]."]
@@ -110,6 +110,42 @@ def test_corpus_line_without_text_names_file_and_line(tmp_path):
     assert texts == ["One.", "Two."] and skipped == 1
 
 
+def test_corpus_is_read_by_the_counting_reader_and_its_rules(tmp_path):
+    """A byte-order mark and blank lines are fine; an empty text or a lone surrogate is a bad line here."""
+    path = tmp_path / "c.jsonl"
+    lines = ['{"text": "One."}', "", " \t", '{"text": "  "}', '{"text": "B\\ud800"}', '{"text": "Two."}']
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(line + "\n" for line in lines).encode("utf-8"))
+    with pytest.raises(SmiError, match=rf"{path}: line 4: field 'text' is empty"):
+        sentences.read_corpus(path)
+    assert sentences.read_corpus(path, skip_bad_lines=True) == (["One.", "Two."], 2)
+    write_lines(path, ["", "  "])
+    with pytest.raises(SmiError, match="corpus has no documents"):
+        sentences.read_corpus(path)
+    with pytest.raises(SmiError, match=r"absent\.jsonl: file not found"):
+        sentences.read_corpus(tmp_path / "absent.jsonl")
+
+
+def test_read_file_documents_reads_a_whole_file_and_checks_each_text(tmp_path):
+    def no_digits(text: str) -> str | None:
+        return "digits in the text" if any(c.isdigit() for c in text) else None
+
+    texts = ["Ann.", "Bob 2.", "Cy."]
+    for name in ("c.jsonl", "c.txt"):  # a name without a corpus suffix is read as JSON lines
+        path = write_lines(tmp_path / name, [json.dumps({"body": text}) for text in texts])
+        assert list(corpus_io.read_file_documents(path, "body")) == texts
+        with pytest.raises(SmiError, match=rf"{name}: line 2: digits in the text"):
+            list(corpus_io.read_file_documents(path, "body", check_text=no_digits))
+        skipped = corpus_io.SkipLog()
+        assert list(corpus_io.read_file_documents(path, "body", skipped, no_digits)) == ["Ann.", "Cy."]
+        assert skipped.count == 1 and skipped.examples == [f"{path}:2: digits in the text"]
+    table = tmp_path / "c.parquet"
+    pd.DataFrame({"text": texts}).to_parquet(table)
+    with pytest.raises(SmiError, match=r"c.parquet: row 2: digits in the text"):
+        list(corpus_io.read_file_documents(table, check_text=no_digits))
+    with pytest.raises(SmiError, match=r"absent\.jsonl: file not found"):
+        corpus_io.read_file_documents(tmp_path / "absent.jsonl")  # at once, before any text is asked for
+
+
 def test_sentences_cli_counts_per_fact_with_the_same_idx(tmp_path, run_cli):
     root = tmp_path / "pararel"
     for pid, patterns, facts in [("P19", BORN, [("Ann Ward", "Leeds")]), ("P20", DIED, [("Bob Stone", "Leeds")])]:
@@ -143,7 +179,7 @@ def test_sentences_cli_counts_per_fact_with_the_same_idx(tmp_path, run_cli):
     code, _, err = run_cli(
         "triples", "sentences", "--facts", facts_path, "--corpus", bad_corpus, "--pararel", root, "--out", out
     )
-    assert code == 2 and f"{bad_corpus}: line 2: invalid JSON" in err
+    assert code == 2 and f"{bad_corpus}: line 2: malformed JSON" in err
 
     facts_frame([(1, "Ann Ward", "married", "Leeds")]).to_csv(facts_path, index=False)
     code, _, err = run_cli(
@@ -162,3 +198,5 @@ def test_excerpt_keeps_both_names_of_a_long_sentence():
     assert cut.startswith("…") and cut.endswith("…")
     assert excerpt("Damascus is the capital of Syria.", "Syria", "Damascus") == "Damascus is the capital of Syria."
     assert excerpt(sentence, "Nowhere", "Neither", width=40) == sentence[:38] + "…"
+    with pytest.raises(ParameterValueError, match=r"^width must be at least 20 characters, got 19$"):
+        excerpt(sentence, "Syria", "Damascus", width=19)

@@ -11,6 +11,7 @@ import pytest
 from helpers import write_records
 from smi import formats, release, triples
 from smi.errors import SmiError
+from smi.records import read_json_lines
 
 
 def fact(subj: str, obj: str) -> dict:
@@ -170,6 +171,35 @@ def test_missing_field_names_file_and_line(small_pararel):
     write_records(path, [fact("France", "Paris"), {"sub_label": "Peru", "uuid": "u"}])
     with pytest.raises(SmiError, match=r"P36.jsonl: line 2: missing field 'obj_label'"):
         triples.build_probe_set(small_pararel, SMALL_MAPPING)
+
+
+def test_json_lines_reader_checks_required_fields_and_can_skip_bad_lines(tmp_path):
+    """One reader of JSON-lines records (ParaRel's files, smi.formats' .jsonl): blank lines and a leading
+    byte-order mark are fine; a bad line is an error naming it, or is left out and listed."""
+    path = tmp_path / "P19.jsonl"
+    lines = [
+        json.dumps(fact("Ann Lee", "Leeds")),
+        "   ",
+        json.dumps({"sub_label": "Bo Ray", "obj_label": " ", "uuid": "u"}),
+        json.dumps({**fact("Cy Moss", "Rome"), "uuid": "u\udc80"}, ensure_ascii=True),
+        "[1, 2]",
+        json.dumps(fact("Di Lu", "Oslo")),
+    ]
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(line + "\n" for line in lines).encode("utf-8") + b"\xff\n")
+    with pytest.raises(SmiError, match=r"P19.jsonl: line 5: expected a JSON object"):
+        read_json_lines(path)
+    assert read_json_lines(path, skipped=[])[1] == [1, 3, 4, 6]  # no field required: any object is a record
+    with pytest.raises(SmiError, match=r"P19.jsonl: line 3: missing field 'obj_label'"):
+        read_json_lines(path, triples.PARAREL_FIELDS)
+    skipped: list[tuple[int, str]] = []
+    records, numbers = read_json_lines(path, triples.PARAREL_FIELDS, skipped)
+    assert [r["sub_label"] for r in records] == ["Ann Lee", "Di Lu"] and numbers == [1, 6]
+    assert skipped == [
+        (3, "missing field 'obj_label'"),
+        (4, "field 'uuid' is not valid Unicode (a lone surrogate)"),
+        (5, "expected a JSON object"),
+        (7, "not valid UTF-8"),
+    ]
 
 
 def test_unknown_pid_in_mapping_is_one_line_error(small_pararel, tmp_path, run_cli):

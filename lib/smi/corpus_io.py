@@ -29,7 +29,7 @@ import gzip
 import json
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,7 +184,7 @@ def plan_shards(files: list[Path], shard_bytes: int = DEFAULT_SHARD_BYTES) -> li
 
 @dataclass
 class SkipLog:
-    """Lines left out under ``--skip-bad-lines``: how many, and the first few as ``file:line: reason``."""
+    """Bad lines left out (``skipped`` of :func:`read_documents`): how many, and the first few as ``file:line: why``."""
 
     count: int = 0
     examples: list[str] = field(default_factory=list)
@@ -337,10 +337,20 @@ def _text_of_odd_line(line: bytes, text_field: str, first_line: bool, error: Val
     raise error
 
 
-def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> Iterator[str]:
+def _bad_line(shard: Shard, where: int, plain: bool, reason: str, skipped: SkipLog | None) -> None:
+    """Raise the one-line error for the bad line at ``where`` (byte offset or line number), or log it in ``skipped``."""
+    number = _line_number(shard.path, where) if plain else where
+    if skipped is None:
+        raise SmiError(f"{shard.path}: line {number}: {reason}") from None
+    skipped.add(f"{shard.path}:{number}", reason)
+
+
+def _jsonl_documents(
+    shard: Shard, text_field: str, skipped: SkipLog | None, check_text: Callable[[str], str | None] | None
+) -> Iterator[str]:
     plain = corpus_format(shard.path) == ".jsonl"
     first_line = 0 if plain else 1  # where the file's first line is: byte offset 0, or line number 1
-    loads = _fast_json_loads
+    loads = _fast_json_loads if check_text is None else None  # a text to check takes the checked path
     try:
         for where, line in _raw_lines(shard):
             if loads is not None:  # the common case in one step; anything else takes the checked path below
@@ -357,13 +367,13 @@ def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> 
                 try:
                     text = _text_of_odd_line(line, text_field, where == first_line, refusal)
                 except ValueError as error:
-                    number = _line_number(shard.path, where) if plain else where
-                    if skipped is None:
-                        raise SmiError(f"{shard.path}: line {number}: {error}") from None
-                    skipped.add(f"{shard.path}:{number}", str(error))
+                    _bad_line(shard, where, plain, str(error), skipped)
                     continue
                 if text is None:
                     continue
+            if check_text is not None and (problem := check_text(text)) is not None:
+                _bad_line(shard, where, plain, problem, skipped)
+                continue
             yield text
     except (EOFError, gzip.BadGzipFile, zlib.error, _fast_gzip_error) as error:
         raise SmiError(f"{shard.path}: truncated or corrupt compressed file ({error})") from None
@@ -375,7 +385,9 @@ def _jsonl_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> 
         raise
 
 
-def _parquet_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -> Iterator[str]:
+def _parquet_documents(
+    shard: Shard, text_field: str, skipped: SkipLog | None, check_text: Callable[[str], str | None] | None
+) -> Iterator[str]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -396,21 +408,73 @@ def _parquet_documents(shard: Shard, text_field: str, skipped: SkipLog | None) -
             for text in batch.column(0).to_pylist():
                 row += 1
                 if text is None:
+                    problem = f"field '{text_field}' is null"
+                else:
+                    problem = None if check_text is None else check_text(text)
+                if problem is not None:
                     if skipped is None:
-                        raise SmiError(f"{shard.path}: row {row}: field '{text_field}' is null")
-                    skipped.add(f"{shard.path}:row {row}", f"field '{text_field}' is null")
+                        raise SmiError(f"{shard.path}: row {row}: {problem}")
+                    skipped.add(f"{shard.path}:row {row}", problem)
                     continue
                 yield text
     except (pa.ArrowException, OSError) as error:
         raise SmiError(f"{shard.path}: row {row + 1}: cannot read parquet data ({error})") from None
 
 
-def read_documents(shard: Shard, text_field: str = "text", skipped: SkipLog | None = None) -> Iterator[str]:
+def read_documents(
+    shard: Shard,
+    text_field: str = "text",
+    skipped: SkipLog | None = None,
+    check_text: Callable[[str], str | None] | None = None,
+) -> Iterator[str]:
     """The texts of one shard, in file order.
 
     Without ``skipped`` the first bad line raises :class:`SmiError` naming file and
     line; with a :class:`SkipLog`, bad lines are recorded there and left out.
+    ``check_text``, when given, is asked about every text: one for which it returns
+    a problem (a short reason, such as ``"field 'text' is empty"``) makes its line bad.
     """
     if corpus_format(shard.path) == ".parquet":
-        return _parquet_documents(shard, text_field, skipped)
-    return _jsonl_documents(shard, text_field, skipped)
+        return _parquet_documents(shard, text_field, skipped, check_text)
+    return _jsonl_documents(shard, text_field, skipped, check_text)
+
+
+def read_file_documents(
+    path: Path | str,
+    text_field: str = "text",
+    skipped: SkipLog | None = None,
+    check_text: Callable[[str], str | None] | None = None,
+) -> Iterator[str]:
+    """The texts of one whole corpus file, in file order, read by :func:`read_documents`'s rules.
+
+    A file whose name ends in none of :data:`CORPUS_SUFFIXES` is read as JSON lines.
+
+    Parameters
+    ----------
+    path : Path or str
+        The corpus file.
+    text_field : str
+        The field (or parquet column) holding the text.
+    skipped : SkipLog or None
+        Receives the bad lines, which are then left out; None to raise at the first.
+    check_text : callable or None
+        Returns the problem of a text that must not be read (its line is then bad), or None.
+
+    Returns
+    -------
+    Iterator of str
+        The texts.
+
+    Raises
+    ------
+    SmiError
+        When the file is missing (at once), or, while reading, a line is bad and ``skipped`` is None.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SmiError(f"{path}: file not found")
+    try:
+        stat = os.stat(path)
+    except OSError as error:  # pragma: no cover - a file that vanished or became unreadable since is_file
+        raise SmiError(f"{path}: cannot read ({error.strerror})") from None
+    return read_documents(Shard.of_file(path, stat), text_field, skipped, check_text)

@@ -14,7 +14,8 @@ import pandas as pd
 
 from smi import release
 
-#: Friendly labels for the corpora of the release.
+#: Display names of the release's corpora, as tables and figures label them (``ours`` as a name, without
+#: an article, like the others).
 CORPUS_LABELS = {"pile": "The Pile", "roots": "ROOTS", "slimpajama": "SlimPajama", "ours": "authors' corpus"}
 
 

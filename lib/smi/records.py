@@ -151,44 +151,77 @@ def decoded_lines(path: Path) -> Iterator[tuple[int, str | None]]:
                 yield number, None
 
 
-def read_json_lines(path: Path) -> tuple[list[dict], list[int]]:
-    """The objects of a JSON-lines file and their line numbers (from 1).
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
-    Blank lines are skipped and a UTF-8 byte-order mark at the start is accepted;
-    a line that is not a JSON object, or bytes that are not UTF-8, raise a one-line
-    :class:`SmiError` naming the line.
+
+def _field_problem(record: dict, required: tuple[str, ...]) -> str | None:
+    """What is wrong with the ``required`` fields of a record (the first missing one first), or None."""
+    missing = [name for name in required if not isinstance(record.get(name), str) or not record[name].strip()]
+    if missing:
+        return f"missing field '{missing[0]}'"
+    for name in required:
+        if not _is_utf8(record[name]):
+            return f"field '{name}' is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def read_json_lines(
+    path: Path, required: tuple[str, ...] = (), skipped: list[tuple[int, str]] | None = None
+) -> tuple[list[dict], list[int]]:
+    """The objects of a JSON-lines file and their line numbers (from 1): the one reader of JSON-lines records.
+
+    Blank lines are skipped and a UTF-8 byte-order mark at the start is accepted.
+    A bad line raises a one-line :class:`SmiError` naming the file and the line:
+    bytes that are not UTF-8, a line that is not a JSON object (or is nested too
+    deeply), or, for each field of ``required``, a field that is missing, not a
+    non-empty string, or holds a lone surrogate (which cannot be written back as
+    UTF-8). When ``skipped`` is a list, a bad line is instead left out and
+    appended to it as (line number, problem).
 
     Parameters
     ----------
     path : Path
         The JSON-lines file.
+    required : tuple of str
+        Fields every record must hold as a non-empty string.
+    skipped : list or None
+        Receives (line number, problem) of each bad line, which is then left out; None to raise instead.
 
     Returns
     -------
     records : list of dict
-        The objects, in file order.
+        The good objects, in file order.
     line_numbers : list of int
         The line of each object.
 
     Raises
     ------
     SmiError
-        When the file is missing, or a line is not UTF-8 or not a JSON object (naming the line).
+        When the file is missing, or (without ``skipped``) a line is bad (naming the line).
     """
     path = Path(path)
     if not path.is_file():
         raise SmiError(f"{path}: file not found")
     records, numbers = [], []
     for number, line in decoded_lines(path):
-        if line is None:
-            raise SmiError(f"{path}: line {number}: not valid UTF-8")
-        if not line.strip():
+        if line is not None and not line.strip():
             continue
-        record, problem = parse_json_line(line)
+        record, problem = parse_json_line(line) if line is not None else (None, "not valid UTF-8")
         if problem is None and not isinstance(record, dict):
             problem = "expected a JSON object"
+        if problem is None:
+            problem = _field_problem(record, required)
         if problem:
-            raise SmiError(f"{path}: line {number}: {problem}")
+            if skipped is None:
+                raise SmiError(f"{path}: line {number}: {problem}")
+            skipped.append((number, problem))
+            continue
         records.append(record)
         numbers.append(number)
     return records, numbers

@@ -33,20 +33,34 @@ from nltk.tokenize import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
 
 from smi import triples
-from smi.errors import SmiError, check_one_of
+from smi.corpus_io import SkipLog, read_file_documents
+from smi.errors import ParameterValueError, SmiError, check_one_of
+from smi.formats import first_unencodable
 
-COUNT_COLUMNS = ["cooccur_docs", "cooccur_sentences", "stated_sentences"]
 TRAILING_PUNCTUATION = {".", "!", "?", ";", ","}
 
 
 # --------------------------------------------------------------------------- corpus and splitting
 
 
+def _text_problem(text: str) -> str | None:
+    """Why a corpus text cannot be read here (empty, or holding a lone surrogate), or None."""
+    if not text.strip():
+        return "field 'text' is empty"
+    if first_unencodable([text]) is not None:
+        return "field 'text' is not valid Unicode (a lone surrogate)"
+    return None
+
+
 def read_corpus(path: Path, skip_bad_lines: bool = False) -> tuple[list[str], int]:
     """Texts of a JSONL corpus (one ``{"text": ...}`` per line) and the number of lines skipped.
 
-    A line that is not a JSON object with a non-empty string ``text`` raises
-    :class:`SmiError` naming the file and line, unless ``skip_bad_lines``.
+    The corpus is read by :func:`smi.corpus_io.read_file_documents`, the reader of
+    ``smi count``, with its rules: a byte-order mark opening the file is accepted,
+    blank lines are not documents, and a bad line (not UTF-8, not a JSON object,
+    without a string ``text``) raises :class:`SmiError` naming the file and line,
+    unless ``skip_bad_lines``. Here a line is also bad when its text is empty (it
+    has no sentence) or holds a lone surrogate (sentences are written back as UTF-8).
 
     Parameters
     ----------
@@ -67,10 +81,11 @@ def read_corpus(path: Path, skip_bad_lines: bool = False) -> tuple[list[str], in
     SmiError
         When the file is missing, a line is bad (without ``skip_bad_lines``), or no document is left.
     """
-    records, skipped = triples.read_jsonl(path, ("text",), skip_bad_lines)
-    if not records:
+    skipped = SkipLog() if skip_bad_lines else None
+    texts = list(read_file_documents(path, "text", skipped, _text_problem))
+    if not texts:
         raise SmiError(f"{path}: corpus has no documents")
-    return [record["text"] for record in records], skipped
+    return texts, skipped.count if skipped is not None else 0
 
 
 def train_punkt(texts: list[str]) -> PunktSentenceTokenizer:
@@ -410,7 +425,7 @@ def excerpt(sentence: str, subj: str, obj: str, width: int = 140) -> str:
         text was cut. When a name is not found, the stretch starts at the sentence's start.
     """
     if width < 20:
-        raise SmiError(f"width must be at least 20 characters, got {width}")
+        raise ParameterValueError("width", f"must be at least 20 characters, got {width}")
     if len(sentence) <= width:
         return sentence
     lower = sentence.lower()

@@ -48,24 +48,26 @@ def register(subparsers) -> None:
     templates.add_argument("--capital-city-first", action="store_true", help="swap P36's slots (see build)")
     templates.set_defaults(func=run_templates)
 
-    counts = actions.add_parser(
+    sentences = actions.add_parser(
         "sentences", help="per fact: sentences mentioning and stating it in a corpus (NLTK Punkt)"
     )
-    counts.add_argument(
+    sentences.add_argument(
         "--facts", type=Path, help="probe set: release .json or built .csv/.parquet (default: the release's)"
     )
-    counts.add_argument(
+    sentences.add_argument(
         "--corpus",
         type=Path,
         default=Path("data/corpus/vital_en.jsonl"),
         help='JSONL of {"text": ...} (default: data/corpus/vital_en.jsonl)',
     )
-    counts.add_argument("--pararel", type=Path, help="ParaRel folder for the patterns (default: data/external/pararel)")
-    counts.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
-    counts.add_argument(
+    sentences.add_argument(
+        "--pararel", type=Path, help="ParaRel folder for the patterns (default: data/external/pararel)"
+    )
+    sentences.add_argument("--out", type=Path, required=True, help="output .csv or .parquet")
+    sentences.add_argument(
         "--skip-bad-lines", action="store_true", help="skip corpus lines without text and report how many"
     )
-    counts.set_defaults(func=run_sentences)
+    sentences.set_defaults(func=run_sentences)
 
 
 def _mapping(args) -> dict[str, tuple[str, ...]]:
