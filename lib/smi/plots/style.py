@@ -10,8 +10,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from smi.frequency import CORPUS_LABELS
 from smi.files import atomic_output
+from smi.frequency import CORPUS_LABELS
 
 __all__ = [
     "ALL_FACTS_AS_IN_PAPER",
