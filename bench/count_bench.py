@@ -146,7 +146,7 @@ def run_classic(args, facts_file: Path, triples, texts: list[str]) -> None:
                 [
                     *smi,
                     "count",
-                    "--triples",
+                    "--facts",
                     str(facts_file),
                     "--out",
                     str(out),
@@ -169,7 +169,7 @@ def run_classic(args, facts_file: Path, triples, texts: list[str]) -> None:
             [
                 *smi,
                 "count",
-                "--triples",
+                "--facts",
                 str(facts_file),
                 "--out",
                 str(scratch / "one.csv"),
@@ -284,7 +284,7 @@ def write_copies(folder: Path, documents: list[str], copies: int) -> float:
 
 def count_command(facts_file: Path, corpus: Path, out: Path, engine: str, extra=(), lib: Path | None = None):
     """Wall seconds and peak MiB of one serial ``smi count`` (``lib``: another copy of the package)."""
-    argv = [sys.executable, "-m", "smi", "count", "--triples", str(facts_file), "--out", str(out), "--no-progress"]
+    argv = [sys.executable, "-m", "smi", "count", "--facts", str(facts_file), "--out", str(out), "--no-progress"]
     if engine is not None:
         argv += ["--engine", engine]
     env_lib = str(lib or ROOT / "lib")
@@ -533,7 +533,7 @@ def run_crossover(args, texts: list[str]) -> None:
         strings = counting.fact_strings(facts)
         results = {}
         for engine in ENGINES:
-            counting.engine._SCANS.clear()
+            counting.scan._SCANS.clear()
             (_, build) = timed(counting.prepared_scan, strings, "paper", engine)
             counts, count_seconds = timed(
                 counting.count_texts, corpus, strings, "paper", counting.DEFAULT_BLOCK_CHARS, engine
@@ -549,7 +549,7 @@ def run_crossover(args, texts: list[str]) -> None:
             )
             + f"; hyperscan / pyahocorasick (build included) {total['pyahocorasick'] / total['hyperscan']:.2f}x"
         )
-    counting.engine._SCANS.clear()
+    counting.scan._SCANS.clear()
 
 
 SECTIONS = ("engines", "names", "crossover", "classic")

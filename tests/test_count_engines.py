@@ -29,9 +29,9 @@ def small(tmp_path):
 def without_hyperscan(monkeypatch):
     """Make ``import hyperscan`` fail, as on a platform without its wheel (and forget built matchers)."""
     monkeypatch.setitem(sys.modules, "hyperscan", None)
-    counting.engine._SCANS.clear()
+    counting.scan._SCANS.clear()
     yield
-    counting.engine._SCANS.clear()
+    counting.scan._SCANS.clear()
 
 
 def made_up_facts(n_facts: int, seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
@@ -89,7 +89,7 @@ def test_engines_write_identical_tables_on_vital_articles(release_dir, tmp_path,
         out = tmp_path / f"{engine}.csv"
         code, _, err = run_cli(
             "count",
-            "--triples",
+            "--facts",
             facts_file,
             "--out",
             out,
@@ -101,7 +101,7 @@ def test_engines_write_identical_tables_on_vital_articles(release_dir, tmp_path,
             corpus,
         )
         assert code == 0 and err == "", err
-        assert json.loads(counting.metadata_path(out).read_text())["scan_engine"].startswith(engine + " ")
+        assert json.loads(counting.metadata_path(out).read_text())["engine"].startswith(engine + " ")
         tables[engine] = out.read_bytes()
     assert tables["hyperscan"] == tables["pyahocorasick"]
     counts = pd.read_csv(tmp_path / "hyperscan.csv", keep_default_na=False)
@@ -137,11 +137,11 @@ def test_auto_picks_hyperscan_up_to_the_crossover():
 
 def test_auto_falls_back_with_a_note_without_hyperscan(small, tmp_path, run_cli, without_hyperscan):
     triples, corpus = small
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
     assert code == 0
     assert err == "smi: note: hyperscan is not installed: counting with pyahocorasick (same counts, slower)\n"
     meta = json.loads(counting.metadata_path(tmp_path / "c.csv").read_text())
-    assert meta["scan_engine"].startswith("pyahocorasick ")
+    assert meta["engine"].startswith("pyahocorasick ")
     expected = counting.naive_counts(TEXTS, formats.read_facts(triples).frame())
     got = pd.read_csv(tmp_path / "c.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(got, expected)
@@ -150,7 +150,7 @@ def test_auto_falls_back_with_a_note_without_hyperscan(small, tmp_path, run_cli,
 def test_explicit_hyperscan_without_it_is_an_error(small, tmp_path, run_cli, without_hyperscan):
     triples, corpus = small
     code, out, err = run_cli(
-        "count", "--triples", triples, "--out", tmp_path / "c.csv", "--engine", "hyperscan", "--no-progress", corpus
+        "count", "--facts", triples, "--out", tmp_path / "c.csv", "--engine", "hyperscan", "--no-progress", corpus
     )
     assert code == 2 and out == ""
     assert (
@@ -163,7 +163,7 @@ def test_explicit_hyperscan_without_it_is_an_error(small, tmp_path, run_cli, wit
 def test_unknown_engine_is_refused_by_the_parser(small, tmp_path, run_cli):
     triples, corpus = small
     with pytest.raises(SystemExit) as stop:
-        run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--engine", "fast", corpus)
+        run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--engine", "fast", corpus)
     assert stop.value.code == 2
 
 
@@ -227,16 +227,16 @@ def test_a_damaged_cached_database_is_compiled_again_with_a_note(tmp_path, damag
 @needs_hyperscan
 def test_count_caches_the_database_in_the_work_folder_and_cleans_the_default_one(small, tmp_path, run_cli):
     triples, corpus = small
-    counting.engine._SCANS.clear()
+    counting.scan._SCANS.clear()
     work = tmp_path / "work"
     engine = ("--engine", "hyperscan")
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", tmp_path / "a.csv", "--work-dir", work, *engine, "--no-progress", corpus
+        "count", "--facts", triples, "--out", tmp_path / "a.csv", "--work-dir", work, *engine, "--no-progress", corpus
     )
     assert code == 0 and err == ""
     assert len(list(work.glob("hyperscan-*.hsdb"))) == 1  # kept with the shard results for later runs
-    counting.engine._SCANS.clear()
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "b.csv", *engine, "--no-progress", corpus)
+    counting.scan._SCANS.clear()
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "b.csv", *engine, "--no-progress", corpus)
     assert code == 0 and err == ""
     assert not counting.default_work_dir(tmp_path / "b.csv").exists()  # shard results and database removed
 
@@ -247,13 +247,13 @@ def test_a_database_left_by_an_interrupted_run_is_removed_when_every_shard_is_re
     out = tmp_path / "c.csv"
     parts = counting.default_work_dir(out)
     engine = ("--engine", "hyperscan")
-    counting.engine._SCANS.clear()
+    counting.scan._SCANS.clear()
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--work-dir", parts, *engine, "--no-progress", corpus
+        "count", "--facts", triples, "--out", out, "--work-dir", parts, *engine, "--no-progress", corpus
     )
     assert code == 0 and len(list(parts.glob("hyperscan-*.hsdb"))) == 1  # as a killed run would leave them
     out.unlink()
-    code, stdout, err = run_cli("count", "--triples", triples, "--out", out, *engine, "--no-progress", corpus)
+    code, stdout, err = run_cli("count", "--facts", triples, "--out", out, *engine, "--no-progress", corpus)
     assert code == 0 and err == "" and "1 reused" in stdout
     assert not parts.exists()
 
@@ -263,10 +263,10 @@ def test_auto_compiles_hyperscan_only_for_a_large_enough_corpus_or_a_cached_data
     triples, corpus = small  # a few hundred bytes: far below HYPERSCAN_MIN_BYTES_PER_NAME per name
 
     def engine_of_run(out: Path, *extra) -> str:
-        counting.engine._SCANS.clear()
-        code, _, err = run_cli("count", "--triples", triples, "--out", out, *extra, "--no-progress", corpus)
+        counting.scan._SCANS.clear()
+        code, _, err = run_cli("count", "--facts", triples, "--out", out, *extra, "--no-progress", corpus)
         assert code == 0 and err == ""
-        return json.loads(counting.metadata_path(out).read_text())["scan_engine"].split()[0]
+        return json.loads(counting.metadata_path(out).read_text())["engine"].split()[0]
 
     assert engine_of_run(tmp_path / "a.csv") == "pyahocorasick"
     work = tmp_path / "work"

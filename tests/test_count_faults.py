@@ -61,7 +61,7 @@ def start(facts: Path, out: Path, corpus: Path, *extra: str) -> subprocess.Popen
         "-m",
         "smi",
         "count",
-        "--triples",
+        "--facts",
         str(facts),
         "--out",
         str(out),

@@ -92,16 +92,14 @@ def count_spy(monkeypatch) -> list[str]:
 def test_a_rewritten_file_with_the_same_size_and_mtime_is_recounted(small, tmp_path, run_cli):
     triples, corpus = small
     work, out = tmp_path / "work", tmp_path / "counts.csv"
-    assert run_cli("count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)[0] == 0
     before = os.stat(corpus)
     changed = [text.replace("Ann", "Bob") for text in TEXTS]  # same length, other names
     with open(corpus, "r+b") as handle:  # in place: same inode, same size
         handle.write("".join(json.dumps({"text": text}) + "\n" for text in changed).encode())
     os.utime(corpus, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert (os.stat(corpus).st_size, os.stat(corpus).st_mtime_ns) == (before.st_size, before.st_mtime_ns)
-    code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus
-    )
+    code, stdout, err = run_cli("count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)
     assert code == 0, err
     assert "0 reused" in stdout
     assert table_counts(out) == expected_counts(changed, triples)
@@ -113,10 +111,10 @@ def test_results_of_other_counting_code_are_not_reused(small, tmp_path, run_cli)
     work = tmp_path / "work"
     buggy = tmp_path / "buggy_lib"
     shutil.copytree(LIB / "smi", buggy / "smi")
-    source = (buggy / "smi" / "counting" / "engine.py").read_text(encoding="utf-8")
+    source = (buggy / "smi" / "counting" / "scan.py").read_text(encoding="utf-8")
     fixed_line = "return Counts(len(texts), n_bytes, name_docs.astype(np.int64), joint_docs.astype(np.int64))"
     assert fixed_line in source
-    (buggy / "smi" / "counting" / "engine.py").write_text(
+    (buggy / "smi" / "counting" / "scan.py").write_text(
         source.replace(fixed_line, fixed_line[:-1] + " + 1)"), encoding="utf-8"
     )
     env = {**os.environ, "PYTHONPATH": str(buggy)}
@@ -125,7 +123,7 @@ def test_results_of_other_counting_code_are_not_reused(small, tmp_path, run_cli)
         "-m",
         "smi",
         "count",
-        "--triples",
+        "--facts",
         triples,
         "--out",
         tmp_path / "buggy.csv",
@@ -140,9 +138,7 @@ def test_results_of_other_counting_code_are_not_reused(small, tmp_path, run_cli)
     assert len(list(work.glob("shard-*.npz"))) == 1
 
     out = tmp_path / "counts.csv"
-    code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus
-    )
+    code, stdout, err = run_cli("count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)
     assert code == 0, err
     assert "0 reused" in stdout
     assert table_counts(out) == expected_counts(TEXTS, triples)
@@ -152,10 +148,10 @@ def test_results_of_other_counting_code_are_not_reused(small, tmp_path, run_cli)
     "edited",
     ["corpus_io.py", "matchers.py", "counting/runner.py"],  # the reader, the engines, a module of the package
 )
-def test_engine_version_follows_the_source(tmp_path, edited):
+def test_code_version_follows_the_source(tmp_path, edited):
     copy = tmp_path / "lib"
     shutil.copytree(LIB / "smi", copy / "smi")
-    probe = "from smi import counting; print(counting.engine_version())"
+    probe = "from smi import counting; print(counting.code_version())"
 
     def version() -> str:
         done = subprocess.run(
@@ -165,7 +161,7 @@ def test_engine_version_follows_the_source(tmp_path, edited):
         return done.stdout.strip()
 
     original = version()
-    assert original == counting.engine_version()
+    assert original == counting.code_version()
     with open(copy / "smi" / edited, "a", encoding="utf-8") as handle:
         handle.write("\n# a comment is not code\n")
     assert version() == original
@@ -205,7 +201,7 @@ def test_a_damaged_shard_result_is_counted_again_with_a_note(small, tmp_path, ru
     work, out = tmp_path / "work", tmp_path / "counts.csv"
     args = (
         "count",
-        "--triples",
+        "--facts",
         triples,
         "--out",
         out,
@@ -244,7 +240,7 @@ def test_a_file_changed_while_counted_is_an_error(small, tmp_path, run_cli, monk
     monkeypatch.setattr(counting.shards, "count_texts", count_then_append)
     code, _, err = run_cli(
         "count",
-        "--triples",
+        "--facts",
         triples,
         "--out",
         tmp_path / "c.csv",
@@ -265,10 +261,10 @@ def test_a_file_changed_while_counted_is_an_error(small, tmp_path, run_cli, monk
 def test_metadata_records_the_hash_of_its_table(small, tmp_path, run_cli, suffix):
     triples, corpus = small
     out = tmp_path / f"counts{suffix}"
-    assert run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)[0] == 0
     meta = json.loads(counting.metadata_path(out).read_text(encoding="utf-8"))
     assert meta["output_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
-    assert meta["engine"] == counting.engine_version()
+    assert meta["code_version"] == counting.code_version()
     assert meta["facts_sha256"] == formats.read_facts(triples).sha256()
     assert not [path.name for path in tmp_path.iterdir() if path.name.endswith((".tmp", ".lock"))]
 
@@ -299,7 +295,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_counting(
         monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0))
     # an explicit work folder elsewhere: the refusal must not wait for the counting
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--work-dir", tmp_path / "work", "--no-progress", corpus
+        "count", "--facts", triples, "--out", out, "--work-dir", tmp_path / "work", "--no-progress", corpus
     )
     one_line_error(code, err, str(out) if case != "full_disk" else str(tmp_path))
     assert not (tmp_path / "work").exists()
@@ -321,7 +317,7 @@ def test_a_work_folder_that_cannot_be_written_is_refused_before_counting(
             lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0) if Path(path) == work else real(path),
         )
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", tmp_path / "counts.csv", "--work-dir", work, "--no-progress", corpus
+        "count", "--facts", triples, "--out", tmp_path / "counts.csv", "--work-dir", work, "--no-progress", corpus
     )
     one_line_error(code, err, str(work))
     assert not (tmp_path / "counts.csv").exists()
@@ -344,7 +340,7 @@ def test_a_second_run_to_the_same_output_is_refused_while_the_first_works(small,
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        code, _, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)
+        code, _, err = run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)
         one_line_error(code, err, str(out), "another smi count is writing this output", f"pid {holder.pid}")
         assert not out.exists() and not parts_of(out).exists()
     finally:
@@ -383,7 +379,7 @@ def test_orphaned_temporaries_of_the_output_are_removed(small, tmp_path, run_cli
         orphan.write_text("half a table")
     kept = tmp_path / ".counts.csv.mine.tmp"  # not a name smi makes
     kept.write_text("a user's file")
-    assert run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)[0] == 0
     assert not any(orphan.exists() for orphan in orphans) and kept.exists()
 
 
@@ -398,7 +394,7 @@ def test_a_users_files_in_the_default_work_folder_survive(small, tmp_path, run_c
     (work / "notes").mkdir(parents=True)
     (work / "notes" / "todo.txt").write_text("mine")
     (work / "shard-results.txt").write_text("also mine")
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--shard-mb", "0.0002", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", out, "--shard-mb", "0.0002", "--no-progress", corpus)
     assert code == 0
     assert (work / "notes" / "todo.txt").read_text() == "mine" and (
         work / "shard-results.txt"
@@ -413,11 +409,11 @@ def test_the_default_work_folder_goes_with_orphaned_temporaries_and_a_named_one_
     work = parts_of(out)
     work.mkdir()
     (work / f".shard-{'a' * 32}.npz.k3j_x9q2.tmp").write_bytes(b"killed while writing")
-    assert run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)[0] == 0
     assert not work.exists()
 
     named = tmp_path / "named"
-    assert run_cli("count", "--triples", triples, "--out", out, "--work-dir", named, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--work-dir", named, "--no-progress", corpus)[0] == 0
     assert len(list(named.glob("shard-*.npz"))) == 1  # kept for later runs
 
 
@@ -438,7 +434,7 @@ def test_temporaries_are_left_alone_while_another_run_uses_the_work_folder(tmp_p
 def test_bad_shard_sizes_are_refused(small, tmp_path, run_cli, no_counting, value):
     triples, corpus = small
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", tmp_path / "c.csv", f"--shard-mb={value}", "--no-progress", corpus
+        "count", "--facts", triples, "--out", tmp_path / "c.csv", f"--shard-mb={value}", "--no-progress", corpus
     )
     one_line_error(code, err, "--shard-mb")
 
@@ -447,7 +443,7 @@ def test_a_shard_size_giving_too_many_shards_is_refused(small, tmp_path, run_cli
     triples, corpus = small
     monkeypatch.setattr(corpus_io, "MAX_SHARDS", 50, raising=False)
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", tmp_path / "c.csv", "--shard-mb", "1e-300", "--no-progress", corpus
+        "count", "--facts", triples, "--out", tmp_path / "c.csv", "--shard-mb", "1e-300", "--no-progress", corpus
     )
     one_line_error(code, err, "shards", "--shard-mb")
 
@@ -459,7 +455,7 @@ def test_a_malformed_scheduler_address_is_refused(small, tmp_path, run_cli, no_c
     triples, corpus = small
     started = time.perf_counter()
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", tmp_path / "c.csv", "--scheduler", address, "--no-progress", corpus
+        "count", "--facts", triples, "--out", tmp_path / "c.csv", "--scheduler", address, "--no-progress", corpus
     )
     one_line_error(code, err, f"--scheduler {address}")
     assert time.perf_counter() - started < 10  # no connection attempt
@@ -476,11 +472,9 @@ def test_deeply_nested_json_is_a_bad_line(tmp_path, run_cli):
         json.dumps({"text": " Ann Bell"}) + "\n" + nested_line(100_000) + "\n" + json.dumps({"text": " Ann"}) + "\n"
     )
     out = tmp_path / "c.csv"
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)
     one_line_error(code, err, f"{corpus}: line 2: JSON nested too deeply")
-    code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--skip-bad-lines", "--no-progress", corpus
-    )
+    code, stdout, err = run_cli("count", "--facts", triples, "--out", out, "--skip-bad-lines", "--no-progress", corpus)
     assert code == 0, err
     assert "1 bad lines skipped" in stdout
     assert table_counts(out) == expected_counts([" Ann Bell", " Ann"], triples)
@@ -498,7 +492,7 @@ def test_a_lone_surrogate_in_a_name_is_refused_before_counting(tmp_path, run_cli
         '[{"idx": 1, "subj": "Ann", "rel": "r", "obj": "Bell"}, {"idx": 2, "subj": "A\\ud800", "rel": "r", "obj": "B"}]'
     )
     corpus = write_jsonl(tmp_path / "c.jsonl", [" Ann"])
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
     one_line_error(code, err, str(triples), "idx 2", "'subj'", "surrogate")
 
 
@@ -508,7 +502,7 @@ def test_a_lone_surrogate_in_a_document_or_a_file_name_is_no_problem(tmp_path, r
     corpus = tmp_path / name
     corpus.write_text('{"text": " Ann \\udc80"}\n{"text": 5}\n', encoding="utf-8")
     out = tmp_path / "c.csv"
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--skip-bad-lines", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", out, "--skip-bad-lines", "--no-progress", corpus)
     assert code == 0, err
     meta = json.loads(counting.metadata_path(out).read_text(encoding="utf-8"))
     assert meta["documents"] == 1 and meta["skipped_lines"] == 1 and name in meta["skipped_examples"][0]
@@ -559,7 +553,7 @@ def test_a_lost_dask_cluster_is_one_line_and_the_rerun_resumes(tmp_path, run_cli
     address = dask_cluster.scheduler_address
     code, _, err = run_cli(
         "count",
-        "--triples",
+        "--facts",
         triples,
         "--out",
         out,
@@ -574,7 +568,7 @@ def test_a_lost_dask_cluster_is_one_line_and_the_rerun_resumes(tmp_path, run_cli
     assert not out.exists()
     monkeypatch.setattr(counting.runner, "save_shard_result", real_save)
     code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", tmp_path / "corpus"
+        "count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", tmp_path / "corpus"
     )
     assert code == 0, err
     assert int(stdout.split(" reused")[0].rsplit(" ", 1)[1]) >= 2
@@ -590,7 +584,7 @@ def test_a_dask_scheduler_without_workers_is_one_line(tmp_path, run_cli, monkeyp
     with LocalCluster(n_workers=0, processes=True, dashboard_address=None, silence_logs=50) as cluster:
         code, _, err = run_cli(
             "count",
-            "--triples",
+            "--facts",
             triples,
             "--out",
             tmp_path / "c.csv",
@@ -638,7 +632,7 @@ def test_forked_children_die_with_their_killed_parent(tmp_path):
         "-m",
         "smi",
         "count",
-        "--triples",
+        "--facts",
         triples,
         "--out",
         out,
@@ -686,7 +680,7 @@ def test_a_killed_counting_process_is_one_line_and_the_rerun_resumes(tmp_path, r
     monkeypatch.setattr(counting.runner, "count_shard", killed_on_the_last_file)
     args = (
         "count",
-        "--triples",
+        "--facts",
         triples,
         "--out",
         out,
@@ -721,7 +715,7 @@ def test_a_byte_order_mark_and_blank_lines_are_accepted(tmp_path, run_cli, suffi
     corpus.write_bytes(gzip.compress(raw) if suffix == ".jsonl.gz" else raw)
     out = tmp_path / "c.csv"
     shard_mb = ["--shard-mb", "0.0001"] if suffix == ".jsonl" else []  # byte ranges too: the mark only opens the first
-    code, _stdout, err = run_cli("count", "--triples", triples, "--out", out, *shard_mb, "--no-progress", corpus)
+    code, _stdout, err = run_cli("count", "--facts", triples, "--out", out, *shard_mb, "--no-progress", corpus)
     assert code == 0, err
     meta = json.loads(counting.metadata_path(out).read_text())
     assert meta["documents"] == len(TEXTS) and meta["skipped_lines"] == 0
@@ -732,7 +726,7 @@ def test_a_byte_order_mark_inside_a_file_is_a_bad_line(tmp_path, run_cli):
     triples = write_triples(tmp_path / "facts.json")
     corpus = tmp_path / "c.jsonl"
     corpus.write_bytes(b'{"text": " Ann"}\n\xef\xbb\xbf{"text": " Bell"}\n')
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
     one_line_error(code, err, f"{corpus}: line 2")
 
 
@@ -740,5 +734,5 @@ def test_a_file_of_only_a_byte_order_mark_and_blank_lines_is_an_empty_corpus(tmp
     triples = write_triples(tmp_path / "facts.json")
     corpus = tmp_path / "c.jsonl"
     corpus.write_bytes(b"\xef\xbb\xbf\n\n  \n")
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
     one_line_error(code, err, "empty corpus")

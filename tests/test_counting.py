@@ -165,9 +165,7 @@ def test_count_command_equals_naive_scan_on_vital_articles(release_dir, tmp_path
     texts = [record["text"] for record in vital_articles()]
     corpus = write_jsonl(tmp_path / "vital.jsonl", texts)
     facts_file = release_dir / "search" / "pararel_15classes.json"
-    code, _out, err = run_cli(
-        "count", "--triples", facts_file, "--out", tmp_path / "counts.csv", "--no-progress", corpus
-    )
+    code, _out, err = run_cli("count", "--facts", facts_file, "--out", tmp_path / "counts.csv", "--no-progress", corpus)
     assert code == 0, err
     got = pd.read_csv(tmp_path / "counts.csv", keep_default_na=False)
     facts = formats.read_facts(facts_file).frame()
@@ -222,7 +220,7 @@ def read_counts(path: Path) -> pd.DataFrame:
 def test_outputs_hold_the_release_columns(small, tmp_path, run_cli, suffix):
     triples, corpus, expected = small
     out = tmp_path / f"counts{suffix}"
-    code, _stdout, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)
+    code, _stdout, err = run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)
     assert code == 0, err
     got = read_counts(out)
     assert list(got.columns) == ["idx", "subj", "rel", "obj", *COUNT_FIELDS]
@@ -238,7 +236,7 @@ def test_json_output_loads_like_the_release(small, tmp_path, run_cli):
     triples, corpus, _ = small
     (tmp_path / "rel" / "search" / "mine").mkdir(parents=True)
     out = tmp_path / "rel" / "search" / "mine" / "merge.json"
-    assert run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)[0] == 0
     loaded = release.load_corpus_counts(tmp_path / "rel", "mine")
     assert loaded["time_seqs"].eq(len(TEXTS)).all()
 
@@ -261,7 +259,7 @@ def test_every_input_format_gives_the_same_counts(small, tmp_path, run_cli):
     pq.write_table(pa.table({"text": TEXTS}), folder / "d.parquet", row_group_size=5)
     (folder / "ignored.txt").write_text("not a corpus file")
     out = tmp_path / "counts.csv"
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus, folder)
+    code, _, err = run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus, folder)
     assert code == 0, err
     got = read_counts(out)
     assert (
@@ -274,7 +272,7 @@ def test_byte_range_shards_give_the_same_counts_and_line_numbers(small, tmp_path
     triples, corpus, expected = small
     out = tmp_path / "counts.csv"
     code, _stdout, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus
+        "count", "--facts", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus
     )
     assert code == 0, err
     assert json.loads(counting.metadata_path(out).read_text())["shards"] > 5
@@ -282,16 +280,14 @@ def test_byte_range_shards_give_the_same_counts_and_line_numbers(small, tmp_path
     lines = corpus.read_text().splitlines()
     lines[15] = '{"text": "broken'
     corpus.write_text("\n".join(lines) + "\n")
-    code, _, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus
-    )
+    code, _, err = run_cli("count", "--facts", triples, "--out", out, "--shard-mb", "0.00005", "--no-progress", corpus)
     assert code == 2 and "line 16" in err and str(corpus) in err
 
 
 def test_word_rule_from_the_command(small, tmp_path, run_cli):
     triples, corpus, _ = small
     out = tmp_path / "counts.csv"
-    assert run_cli("count", "--triples", triples, "--out", out, "--match", "word", "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--match", "word", "--no-progress", corpus)[0] == 0
     expected = counting.naive_counts(TEXTS, formats.read_facts(triples).frame(), "word")
     assert read_counts(out)[list(COUNT_FIELDS)].to_numpy().tolist() == expected[list(COUNT_FIELDS)].to_numpy().tolist()
 
@@ -303,7 +299,7 @@ def test_triples_from_csv_keep_names_pandas_would_read_as_missing(tmp_path, run_
     ).to_csv(triples, index=False)
     corpus = write_jsonl(tmp_path / "c.jsonl", ["x NA null", " None"])
     out = tmp_path / "counts.csv"
-    assert run_cli("count", "--triples", triples, "--out", out, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)[0] == 0
     got = read_counts(out)
     assert got["time_subj"].tolist() == [1, 1] and got["time_s1j1"].tolist() == [1, 0]
 
@@ -334,7 +330,7 @@ def test_bad_lines_stop_with_file_and_line(tmp_path, run_cli, case):
     triples = write_triples(tmp_path / "facts.json", PAIRS)
     path, message = bad_lines_cases(tmp_path)[case]
     out = tmp_path / "counts.csv"
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--no-progress", path)
+    code, _, err = run_cli("count", "--facts", triples, "--out", out, "--no-progress", path)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("smi: error: ") and str(path) in err and message in err
     assert not out.exists()
@@ -346,9 +342,7 @@ def test_skip_bad_lines_counts_them_in_the_metadata(tmp_path, run_cli):
     folder.mkdir()
     bad_lines_cases(folder)  # 4 files: 6 good lines " Ann", 4 bad ones
     out = tmp_path / "counts.json"
-    code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--skip-bad-lines", "--no-progress", folder
-    )
+    code, stdout, err = run_cli("count", "--facts", triples, "--out", out, "--skip-bad-lines", "--no-progress", folder)
     assert code == 0, err
     meta = json.loads(counting.metadata_path(out).read_text())
     assert meta["skipped_lines"] == 4 and len(meta["skipped_examples"]) == 4
@@ -367,7 +361,7 @@ def test_truncated_compressed_file_is_an_error(tmp_path, run_cli, suffix):
     path = tmp_path / f"cut{suffix}"
     path.write_bytes(packed[: len(packed) // 2])
     triples = write_triples(tmp_path / "facts.json", PAIRS)
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", path)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", path)
     assert code == 2 and "truncated or corrupt" in err and str(path) in err
     assert not (tmp_path / "c.csv").exists()
 
@@ -376,10 +370,10 @@ def test_empty_corpus_is_an_error(tmp_path, run_cli):
     triples = write_triples(tmp_path / "facts.json", PAIRS)
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", empty)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", empty)
     assert code == 2 and "empty corpus" in err
     code, _, err = run_cli(
-        "count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", tmp_path / "nothing-*.jsonl"
+        "count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", tmp_path / "nothing-*.jsonl"
     )
     assert code == 2 and "nothing-*.jsonl" in err
 
@@ -402,13 +396,13 @@ def test_bad_triples_are_named(tmp_path, run_cli, records, message):
     triples = tmp_path / "facts.json"
     triples.write_text(json.dumps(records))
     corpus = write_jsonl(tmp_path / "c.jsonl", [" a b"])
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.csv", "--no-progress", corpus)
     assert code == 2 and message in err and str(triples) in err
 
 
 def test_unsupported_output_is_refused_before_counting(small, tmp_path, run_cli):
     triples, corpus, _ = small
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "c.xlsx", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "c.xlsx", corpus)
     assert code == 2 and "c.xlsx" in err
 
 
@@ -436,7 +430,7 @@ def test_killed_run_resumes_without_recounting_finished_shards(tmp_path, run_cli
         return real_count_shard(shard, strings, settings)
 
     monkeypatch.setattr(counting.runner, "count_shard", killed_after_two)
-    code, _, err = run_cli("count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)
     assert code == 130 and not out.exists()
     assert len(list(work.glob("shard-*.npz"))) == 2 and not list(work.glob("*.tmp"))
 
@@ -447,16 +441,14 @@ def test_killed_run_resumes_without_recounting_finished_shards(tmp_path, run_cli
         return real_count_shard(shard, strings, settings)
 
     monkeypatch.setattr(counting.runner, "count_shard", spy)
-    code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus
-    )
+    code, stdout, err = run_cli("count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)
     assert code == 0, err
     recounted = counted[2:]
     assert sorted(recounted) == sorted({f"part{i}.jsonl" for i in range(5)} - set(first_two))
     assert "2 reused" in stdout
 
     fresh = tmp_path / "fresh.csv"
-    assert run_cli("count", "--triples", triples, "--out", fresh, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", fresh, "--no-progress", corpus)[0] == 0
     assert out.read_text() == fresh.read_text()
 
 
@@ -464,9 +456,9 @@ def test_changed_file_is_recounted(tmp_path, run_cli):
     triples = write_triples(tmp_path / "facts.json", PAIRS)
     corpus = write_jsonl(tmp_path / "c.jsonl", [" Ann"])
     work, out = tmp_path / "work", tmp_path / "counts.csv"
-    assert run_cli("count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)[0] == 0
     write_jsonl(corpus, [" Ann", " Ann Bell"])
-    assert run_cli("count", "--triples", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", out, "--work-dir", work, "--no-progress", corpus)[0] == 0
     assert read_counts(out).loc[0, ["time_seqs", "time_subj", "time_s1j1"]].tolist() == [2, 2, 1]
 
 
@@ -475,8 +467,8 @@ def test_dask_workers_give_the_same_totals(tmp_path, run_cli):
     corpus = tmp_path / "corpus"
     shard_corpus(corpus, 8)
     serial, parallel = tmp_path / "serial.csv", tmp_path / "dask.csv"
-    assert run_cli("count", "--triples", triples, "--out", serial, "--no-progress", corpus)[0] == 0
-    code, _, err = run_cli("count", "--triples", triples, "--out", parallel, "--workers", "2", "--no-progress", corpus)
+    assert run_cli("count", "--facts", triples, "--out", serial, "--no-progress", corpus)[0] == 0
+    code, _, err = run_cli("count", "--facts", triples, "--out", parallel, "--workers", "2", "--no-progress", corpus)
     assert code == 0, err
     assert serial.read_text() == parallel.read_text()
 
@@ -512,16 +504,16 @@ def test_local_processes_give_the_same_totals_and_resume(tmp_path, run_cli):
     corpus = tmp_path / "corpus"
     shard_corpus(corpus, 6)
     serial, forked, work = tmp_path / "serial.csv", tmp_path / "forked.csv", tmp_path / "work"
-    assert run_cli("count", "--triples", triples, "--out", serial, "--no-progress", corpus)[0] == 0
+    assert run_cli("count", "--facts", triples, "--out", serial, "--no-progress", corpus)[0] == 0
     code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus
+        "count", "--facts", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus
     )
     assert code == 0, err
     assert serial.read_text() == forked.read_text()
     assert len(list(work.glob("shard-*.npz"))) == 6  # each shard's partial counts saved by the parent
     forked.unlink()
     code, stdout, err = run_cli(
-        "count", "--triples", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus
+        "count", "--facts", triples, "--out", forked, "--processes", "2", "--work-dir", work, "--no-progress", corpus
     )
     assert code == 0 and "6 reused" in stdout
     assert serial.read_text() == forked.read_text()
@@ -530,7 +522,7 @@ def test_local_processes_give_the_same_totals_and_resume(tmp_path, run_cli):
 def test_processes_and_a_dask_cluster_are_exclusive(tmp_path, run_cli):
     triples = write_triples(tmp_path / "facts.json", PAIRS)
     corpus = write_jsonl(tmp_path / "c.jsonl", [" Ann"])
-    code, _, err = run_cli("count", "--triples", triples, "--out", tmp_path / "o.csv", "--processes", "0", corpus)
+    code, _, err = run_cli("count", "--facts", triples, "--out", tmp_path / "o.csv", "--processes", "0", corpus)
     assert code == 2 and "--processes must be at least 1" in err
 
 

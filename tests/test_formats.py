@@ -169,7 +169,7 @@ def test_smi_count_refuses_a_lone_surrogate_before_counting(tmp_path, run_cli):
     facts.write_text('[{"idx": 1, "subj": "Ada", "rel": "born", "obj": "Lon\\udc00don"}]')
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(json.dumps({"text": "Ada was born in London."}) + "\n")
-    code, _, err = run_cli("count", "--triples", facts, "--out", tmp_path / "counts.csv", corpus)
+    code, _, err = run_cli("count", "--facts", facts, "--out", tmp_path / "counts.csv", corpus)
     assert "record 0 (idx 1): field 'obj' is not valid Unicode" in one_line_error(code, err)
     assert not (tmp_path / "counts.csv").exists() and not (tmp_path / "counts.csv.parts").exists()
 

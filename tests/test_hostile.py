@@ -121,7 +121,7 @@ def probe_argv(inputs: dict[str, Path], out: Path, samples: int = 2, seed: int =
 
 
 def count_argv(corpus: Path, out: Path) -> list:
-    return ["count", "--triples", corpus / "facts.json", "--out", out, "--no-progress", corpus / "corpus.jsonl"]
+    return ["count", "--facts", corpus / "facts.json", "--out", out, "--no-progress", corpus / "corpus.jsonl"]
 
 
 def train_argv(corpus: Path, out: Path, *extra) -> list:

@@ -45,7 +45,7 @@ def quick_run(quick_lab):
 def test_smi_count_equals_truth_for_every_fact(small_corpus, tmp_path, run_cli):
     code, _, err = run_cli(
         "count",
-        "--triples",
+        "--facts",
         small_corpus / "facts.json",
         "--out",
         tmp_path / "counts.csv",
@@ -70,7 +70,7 @@ def test_truth_follows_the_papers_substring_rule(small_corpus, tmp_path, run_cli
     which whole-word matching does not, and misses names that open a document, which whole-word matching finds."""
     code, _, err = run_cli(
         "count",
-        "--triples",
+        "--facts",
         small_corpus / "facts.json",
         "--out",
         tmp_path / "word.csv",

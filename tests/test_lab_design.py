@@ -167,7 +167,7 @@ def test_crossed_design_counts_equal_truth_and_cooccurrence_is_the_stating_count
     assert code == 0, err
     code, _, err = run_cli(
         "count",
-        "--triples",
+        "--facts",
         tmp_path / "c" / "facts.json",
         "--out",
         tmp_path / "counts.csv",

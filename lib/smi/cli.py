@@ -46,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Library parameters whose flag is not ``--`` + the name with dashes.
-FLAG_OF_PARAMETER = {"out_dir": "--out", "parameters": "--params", "width": "--bucket-width"}
+FLAG_OF_PARAMETER = {
+    "out_dir": "--out",
+    "parameters": "--params",
+    "width": "--bucket-width",
+    "shard_bytes": "--shard-mb",
+}
 
 
 def flag_message(error: SmiError) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smi.errors import SmiError
+from smi.errors import ParameterValueError, SmiError, check_scalar
 
 try:  # optional: about twice as fast as the standard library on JSON lines, with the same results
     from orjson import loads as _fast_json_loads
@@ -155,8 +155,7 @@ def plan_shards(files: list[Path], shard_bytes: int = DEFAULT_SHARD_BYTES) -> li
     At most :data:`MAX_SHARDS` shards (checked before any is made), so that a tiny
     shard size is refused instead of filling memory with millions of shards.
     """
-    if not (isinstance(shard_bytes, int) and shard_bytes > 0):
-        raise SmiError(f"shard size must be a positive number of bytes, got {shard_bytes}")
+    shard_bytes = check_scalar(shard_bytes, "shard_bytes", "integer", minimum=1)
     stats = []
     for path in files:
         try:
@@ -168,9 +167,10 @@ def plan_shards(files: list[Path], shard_bytes: int = DEFAULT_SHARD_BYTES) -> li
         for path, stat in stats
     )
     if n_shards > MAX_SHARDS:
-        raise SmiError(
-            f"shards of {shard_bytes:,} bytes would cut the corpus into {n_shards:,} shards (at most {MAX_SHARDS:,}): "
-            "choose a larger shard size (--shard-mb)"
+        raise ParameterValueError(
+            "shard_bytes",
+            f"is too small: shards of {shard_bytes:,} bytes would cut the corpus into {n_shards:,} shards "
+            f"(at most {MAX_SHARDS:,}); choose larger shards",
         )
     shards = []
     for path, stat in stats:

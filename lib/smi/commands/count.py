@@ -21,7 +21,7 @@ def register(subparsers) -> None:
         "corpus", nargs="+", metavar="CORPUS", help="files, folders or globs of .jsonl, .jsonl.gz, .jsonl.zst, .parquet"
     )
     parser.add_argument(
-        "--triples",
+        "--facts",
         type=Path,
         required=True,
         help="facts: the release's JSON list (idx, subj, rel, obj) or a CSV/parquet table",
@@ -99,7 +99,7 @@ def run(args) -> int:
     if args.scheduler:
         counting.check_scheduler_address(args.scheduler)
     counting.check_output_writable(out)
-    triples = formats.read_facts(args.triples)
+    triples = formats.read_facts(args.facts)
     counting.check_output_writable(out, triples)
     settings = counting.CountSettings(
         match=args.match, text_field=args.text_field, skip_bad_lines=args.skip_bad_lines, engine=args.engine

@@ -49,7 +49,7 @@ table's SHA-256, as one pair.
 
 The package holds one idea per module:
 
-* :mod:`smi.counting.engine`  the scan of blocks of documents, the counts, the naive reference;
+* :mod:`smi.counting.scan`  the scan of blocks of documents, the counts, the naive reference;
 * :mod:`smi.counting.shards`  shard results saved under a key, and the work folder;
 * :mod:`smi.counting.runner`  counting a corpus serially, on forked processes or on Dask;
 * :mod:`smi.counting.output`  output checks, the lock, the table and its metadata.
@@ -60,19 +60,6 @@ The public names of the four modules are importable from :mod:`smi.counting`; th
 
 from __future__ import annotations
 
-from smi.counting.engine import (
-    DEFAULT_BLOCK_CHARS,
-    Counts,
-    FactStrings,
-    NameScan,
-    count_block,
-    count_columns,
-    count_texts,
-    counts_table,
-    fact_strings,
-    naive_counts,
-    prepared_scan,
-)
 from smi.counting.output import (
     OUTPUT_SUFFIXES,
     check_output_path,
@@ -90,6 +77,19 @@ from smi.counting.runner import (
     choose_engine,
     count_corpus,
 )
+from smi.counting.scan import (
+    DEFAULT_BLOCK_CHARS,
+    Counts,
+    FactStrings,
+    NameScan,
+    count_block,
+    count_columns,
+    count_texts,
+    counts_table,
+    fact_strings,
+    naive_counts,
+    prepared_scan,
+)
 from smi.counting.shards import (
     SHARD_FORMAT,
     SHARD_TEMPORARY,
@@ -97,8 +97,8 @@ from smi.counting.shards import (
     ShardResult,
     check_free_space,
     clean_work_dir,
+    code_version,
     count_shard,
-    engine_version,
     load_shard_result,
     prepare_work_dir,
     remove_orphaned_temporaries,
@@ -126,6 +126,7 @@ __all__ = [
     "check_scheduler_address",
     "choose_engine",
     "clean_work_dir",
+    "code_version",
     "count_block",
     "count_columns",
     "count_corpus",
@@ -133,7 +134,6 @@ __all__ = [
     "count_texts",
     "counts_table",
     "default_work_dir",
-    "engine_version",
     "estimated_output_bytes",
     "fact_strings",
     "load_shard_result",

@@ -23,12 +23,12 @@ from smi.formats import Facts, as_facts, check_names
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
     import pandas as pd
-from smi.counting.engine import Counts, FactStrings, count_columns, fact_strings, note, prepared_scan
+from smi.counting.scan import Counts, FactStrings, count_columns, fact_strings, note, prepared_scan
 from smi.counting.shards import (
     CountSettings,
     ShardResult,
+    code_version,
     count_shard,
-    engine_version,
     prepare_work_dir,
     reuse_shard_result,
     save_shard_result,
@@ -414,10 +414,11 @@ def count_corpus(
         bar = _progress_bar(len(pending), progress)
 
         def on_done(shard: corpus_io.Shard, result: ShardResult) -> None:
-            if result.engine != engine_version():
+            if result.code_version != code_version():
                 raise SmiError(
-                    f"{shard.label} was counted by other counting code (version {result.engine or 'unknown'}, here "
-                    f"{engine_version()}): install the same smi and numpy on every Dask worker"
+                    f"{shard.label} was counted by other counting code "
+                    f"(version {result.code_version or 'unknown'}, here "
+                    f"{code_version()}): install the same smi and numpy on every Dask worker"
                 )
             save_shard_result(result_paths[shard], result, keys[shard])
             take(shard, result)
@@ -451,7 +452,7 @@ def count_corpus(
         raise SmiError(f"empty corpus: no documents in {', '.join(str(spec) for spec in corpus)}")
     facts_hash = facts.sha256()
     count_key = {
-        "engine": engine_version(),
+        "code_version": code_version(),
         "facts": facts_hash,
         "settings": settings.key(),
         "shards": [keys[shard] for shard in shards],
@@ -464,12 +465,12 @@ def count_corpus(
         "shards_counted": len(pending),
         "shards_reused": len(shards) - len(pending),
         "match": settings.match,
-        "scan_engine": matchers.engine_version(engine),
+        "engine": matchers.engine_version(engine),
         "text_field": settings.text_field,
         "skipped_lines": skipped.count,
         "skipped_examples": skipped.examples,
         "seconds": round(elapsed, 3),
-        "engine": engine_version(),
+        "code_version": code_version(),
         "facts_sha256": facts_hash,
         "count_key": hashlib.sha256(json.dumps(count_key, sort_keys=True).encode("ascii")).hexdigest(),
     }

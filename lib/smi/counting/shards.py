@@ -27,7 +27,7 @@ from smi.matchers import (
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
     pass
-from smi.counting.engine import DEFAULT_BLOCK_CHARS, Counts, FactStrings, count_texts, note
+from smi.counting.scan import DEFAULT_BLOCK_CHARS, Counts, FactStrings, count_texts, note
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class CountSettings:
 
 
 #: Version of the layout and meaning of a saved shard result: raise it when either changes.
-#: Any other change of the engine's code changes :func:`engine_version` through its source hash.
+#: Any other change of the counting code changes :func:`code_version` through its source hash.
 SHARD_FORMAT = 2
 #: What :func:`smi.files.atomic_output` leaves of a shard result whose writer was killed.
 SHARD_TEMPORARY = re.compile(r"\.(shard-[0-9a-f]{32}\.npz|hyperscan-[0-9a-f]{32}\.hsdb)\.[A-Za-z0-9_]+\.tmp")
@@ -60,7 +60,7 @@ _SHARD_ARRAYS = ("key", "n_docs", "n_bytes", "name_docs", "joint_docs", "skipped
 
 
 @functools.cache
-def engine_version() -> str:
+def code_version() -> str:
     """The version of the code that computes shard results: :data:`SHARD_FORMAT` and a hash of its code.
 
     The hash (:func:`smi.files.code_sha256`) covers every module of this package,
@@ -75,13 +75,13 @@ def engine_version() -> str:
 def shard_key(shard: corpus_io.Shard, names_fingerprint: str, settings: CountSettings) -> str:
     """SHA-256 (hex) of everything that determines a shard's partial counts.
 
-    That is the engine's version (:func:`engine_version`), the names searched for
+    That is the counting code's version (:func:`code_version`), the names searched for
     (:meth:`FactStrings.fingerprint`), the settings that change counts, and the
     shard: its file's path, size, times and inode, and its byte range
     (:meth:`smi.corpus_io.Shard.identity`).
     """
     parts = {
-        "engine": engine_version(),
+        "code_version": code_version(),
         "names": names_fingerprint,
         "settings": settings.key(),
         "shard": shard.identity(),
@@ -96,12 +96,12 @@ def shard_result_path(work_dir: Path, key: str) -> Path:
 
 @dataclass
 class ShardResult:
-    """A shard's counts, the lines it skipped, and the :func:`engine_version` that counted it."""
+    """A shard's counts, the lines it skipped, and the :func:`code_version` that counted it."""
 
     counts: Counts
     skipped: corpus_io.SkipLog = field(default_factory=corpus_io.SkipLog)
     seconds: float = 0.0
-    engine: str = ""
+    code_version: str = ""
 
 
 def count_shard(shard: corpus_io.Shard, strings: FactStrings, settings: CountSettings) -> ShardResult:
@@ -116,7 +116,7 @@ def count_shard(shard: corpus_io.Shard, strings: FactStrings, settings: CountSet
     counts = count_texts(texts, strings, settings.match, settings.block_chars, settings.engine)
     if not shard.is_unchanged():
         raise SmiError(f"{shard.path}: the file changed while it was being counted; rerun once it no longer changes")
-    return ShardResult(counts, skipped or corpus_io.SkipLog(), time.perf_counter() - started, engine_version())
+    return ShardResult(counts, skipped or corpus_io.SkipLog(), time.perf_counter() - started, code_version())
 
 
 def save_shard_result(path: Path, result: ShardResult, key: str) -> Path:
@@ -180,7 +180,7 @@ def load_shard_result(path: Path, key: str, strings: FactStrings) -> ShardResult
     if not (isinstance(examples, list) and all(isinstance(example, str) for example in examples)):
         raise ValueError("damaged skipped-line examples")
     counts = Counts(n_docs, int(arrays["n_bytes"]), name_docs.astype(np.int64), joint_docs.astype(np.int64))
-    return ShardResult(counts, corpus_io.SkipLog(int(arrays["skipped_count"]), examples), engine=engine_version())
+    return ShardResult(counts, corpus_io.SkipLog(int(arrays["skipped_count"]), examples), code_version=code_version())
 
 
 def reuse_shard_result(path: Path, key: str, strings: FactStrings, label: str) -> ShardResult | None:
