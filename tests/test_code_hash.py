@@ -1,8 +1,8 @@
-"""The hash of the code that keys saved work and stamps committed outputs (smi.files.code_sha256)."""
+"""The hash of the code that keys saved work and stamps committed outputs (smi.hashing.code_sha256)."""
 
 from __future__ import annotations
 
-from smi.files import _code_text, code_sha256, import_closure
+from smi.hashing import _code_text, code_sha256, import_closure
 
 SOURCE = '''"""A module."""
 

@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from smi import prediction
 from smi.errors import SmiError
-from smi.files import file_sha256
+from smi.hashing import file_sha256
 from synthetic_release import predict_argv, synthetic_accuracies, write_release
 
 SMALL_CORPORA = {"alpha": 2e6, "beta": 3e7, "gamma": 4e8}

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from smi import files, formats, probing, testing
+from smi import files, formats, locks, probing, testing
 from smi.errors import SmiError
 from smi.lab import corpus as lab_corpus
 from smi.lab import run as lab_run
@@ -67,7 +67,7 @@ def held_elsewhere(out: Path):
     taken, done = threading.Event(), threading.Event()
 
     def hold() -> None:
-        with files.output_lock(out, "another test run"):
+        with locks.output_lock(out, "another test run"):
             taken.set()
             done.wait(60)
 

@@ -24,7 +24,8 @@ from importlib import resources
 from pathlib import Path
 
 from smi.errors import ParameterValueError, SmiError
-from smi.files import atomic_output, file_sha256, path_inside
+from smi.files import atomic_output, path_inside
+from smi.hashing import file_sha256
 
 #: GitHub repository and pinned commit of every release.
 ORIGINS = {
@@ -134,7 +135,7 @@ def default_mirror() -> Path | None:
 
 
 def sha256_of(path: Path) -> str:
-    """Hex SHA256 digest of a file (:func:`smi.files.file_sha256`).
+    """Hex SHA256 digest of a file (:func:`smi.hashing.file_sha256`).
 
     Parameters
     ----------

@@ -40,8 +40,6 @@ The module imports pandas only inside the functions that need it, so that
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import numbers
 import re
@@ -52,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smi.errors import ParameterValueError, SmiError, check_scalar
+from smi.hashing import json_sha256
 from smi.records import COUNT_FIELDS, FACT_FIELDS, read_json, read_json_lines, require_records
 
 if TYPE_CHECKING:
@@ -169,8 +168,7 @@ class Facts:
 
     def sha256(self) -> str:
         """SHA-256 of the columns idx, subj, rel, obj, in order (recorded in ``smi count``'s metadata)."""
-        text = json.dumps(list(self.columns().values()), default=repr)
-        return hashlib.sha256(text.encode("ascii")).hexdigest()
+        return json_sha256(list(self.columns().values()))
 
 
 def as_facts(triples: Facts | pd.DataFrame) -> Facts:

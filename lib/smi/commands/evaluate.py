@@ -51,7 +51,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from smi import prediction  # heavy imports only when the command runs
-    from smi.files import check_writable, output_lock
+    from smi.files import check_writable
+    from smi.locks import output_lock
 
     prediction.scheme_column(args.scheme)  # an unknown scheme stops here, before any loading
     prediction.check_bootstrap(args.bootstrap)

@@ -73,7 +73,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from smi import probing, release
-    from smi.files import check_writable, output_lock
+    from smi.files import check_writable
+    from smi.locks import output_lock
 
     settings = probing.ProbeSettings(
         samples=args.samples,

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from smi import files
+from smi import files, locks
 from smi.errors import SmiError
-from smi.files import atomic_outputs, check_writable, file_sha256
+from smi.files import atomic_outputs, check_writable
 from smi.formats import Facts
+from smi.hashing import file_sha256
 
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
     pass
@@ -67,8 +68,8 @@ def check_output_writable(out: Path, facts: Facts | None = None) -> Path:
 
 
 def output_lock(out: Path) -> Iterator[Path | None]:
-    """Hold ``OUT.lock`` while counting into ``out`` (:func:`smi.files.output_lock` of ``smi count``)."""
-    return files.output_lock(out, "smi count")
+    """Hold ``OUT.lock`` while counting into ``out`` (:func:`smi.locks.output_lock` of ``smi count``)."""
+    return locks.output_lock(out, "smi count")
 
 
 def remove_orphaned_output_temporaries(out: Path) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import os
 import signal
 import sys
@@ -36,6 +34,7 @@ from smi.counting.shards import (
     shard_result_path,
     work_dir_in_use,
 )
+from smi.hashing import json_sha256
 
 
 def _run_serially(shards, strings, settings, on_done) -> None:
@@ -472,7 +471,7 @@ def count_corpus(
         "seconds": round(elapsed, 3),
         "code_version": code_version(),
         "facts_sha256": facts_hash,
-        "count_key": hashlib.sha256(json.dumps(count_key, sort_keys=True).encode("ascii")).hexdigest(),
+        "count_key": json_sha256(count_key),
     }
     return CountRun(
         facts, count_columns(strings, total), metadata, [result_paths[shard] for shard in shards] + database_files

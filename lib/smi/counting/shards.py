@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import json
 import os
@@ -20,7 +19,8 @@ import numpy as np
 
 from smi import corpus_io, matchers
 from smi.errors import SmiError, check_scalar
-from smi.files import atomic_output, code_sha256, temporary_path
+from smi.files import atomic_output, temporary_path
+from smi.hashing import code_sha256
 from smi.matchers import (
     ENGINES,
 )
@@ -28,6 +28,7 @@ from smi.matchers import (
 if TYPE_CHECKING:  # pandas is imported only where a function needs it, to keep `smi count` quick to start
     pass
 from smi.counting.scan import DEFAULT_BLOCK_CHARS, Counts, FactStrings, count_texts, note
+from smi.hashing import json_sha256
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ _SHARD_ARRAYS = ("key", "n_docs", "n_bytes", "name_docs", "joint_docs", "skipped
 def code_version() -> str:
     """The version of the code that computes shard results: :data:`SHARD_FORMAT` and a hash of its code.
 
-    The hash (:func:`smi.files.code_sha256`) covers every module of this package,
+    The hash (:func:`smi.hashing.code_sha256`) covers every module of this package,
     :mod:`smi.matchers` (the engines), :mod:`smi.corpus_io` (the reader), what they import,
     and numpy's version, so a shard result computed by other code is never reused.
     """
@@ -86,7 +87,7 @@ def shard_key(shard: corpus_io.Shard, names_fingerprint: str, settings: CountSet
         "settings": settings.key(),
         "shard": shard.identity(),
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("ascii")).hexdigest()
+    return json_sha256(parts)
 
 
 def shard_result_path(work_dir: Path, key: str) -> Path:

@@ -57,7 +57,7 @@ def notebook_modules(notebook: dict) -> list[str]:
     """
     import ast
 
-    from smi.files import import_closure
+    from smi.hashing import import_closure
 
     found: set[str] = set()
     for cell in notebook.get("cells", []):
@@ -90,9 +90,9 @@ def code_stamp(notebook: dict) -> dict:
     -------
     dict
         ``modules`` (:func:`notebook_modules`) and ``code_sha256``
-        (:func:`smi.files.code_sha256` of their import closure: comments and docstrings do not count).
+        (:func:`smi.hashing.code_sha256` of their import closure: comments and docstrings do not count).
     """
-    from smi.files import code_sha256
+    from smi.hashing import code_sha256
 
     modules = notebook_modules(notebook)
     return {"modules": modules, "code_sha256": code_sha256(modules)}

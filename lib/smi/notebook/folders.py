@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
 from smi.errors import SmiError
+from smi.hashing import json_sha256
 from smi.notebook.parameters import path_parameter
 
 __all__ = [
@@ -137,7 +136,7 @@ def output_folders(name: str, figures: object, results: object, parameters: dict
         )
     changed = {key: value for key, value in parameters.items() if value != defaults[key]}
     if changed:
-        key = hashlib.sha256(json.dumps(changed, sort_keys=True, default=str).encode()).hexdigest()[:12]
+        key = json_sha256(changed)[:12]
         run = results_dir() / "runs" / f"{name}-{key}"
         default_figures, default_results = run / "figures", run
     else:

@@ -7,7 +7,6 @@ three are unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -17,7 +16,8 @@ import pandas as pd
 
 from smi import metrics, regression
 from smi.errors import SmiError, check_one_of, check_seed
-from smi.files import atomic_output, code_sha256, frame_sha256
+from smi.files import atomic_output
+from smi.hashing import code_sha256, frame_sha256, text_sha256
 from smi.prediction import intervals
 from smi.prediction.features import fact_features
 from smi.prediction.intervals import FACT_INTERVAL_BINS
@@ -81,7 +81,7 @@ def package_sources() -> list[Path]:
 def code_version() -> str:
     """A hash of what, besides the data and the settings, decides a fold's predictions.
 
-    It is :func:`smi.files.code_sha256` of every module of this package
+    It is :func:`smi.hashing.code_sha256` of every module of this package
     (:func:`package_sources`), of the modules that compute SMI and its line
     (:mod:`smi.metrics`, :mod:`smi.regression`) and of what they import, with the versions of
     the numerical libraries the predictors are fitted with. Any change of what that code does
@@ -120,7 +120,7 @@ def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, s
     Returns
     -------
     dict
-        ``data`` (:func:`smi.files.frame_sha256` of ``accuracies``), ``settings`` (the scheme, the fitting
+        ``data`` (:func:`smi.hashing.frame_sha256` of ``accuracies``), ``settings`` (the scheme, the fitting
         settings, the selection grid, the fixed settings, the interval settings) and ``code``
         (:func:`code_version`). A fold's key adds the held-out group to ``settings`` (:func:`fold_key`).
     """
@@ -178,7 +178,7 @@ def fold_path(checkpoint_dir: Path, scheme: str, group) -> Path:
     pathlib.Path
         A readable name plus a hash of the group's name, so that two names that read alike never share a file.
     """
-    tag = hashlib.sha256(str(group).encode()).hexdigest()[:8]
+    tag = text_sha256(str(group))[:8]
     return Path(checkpoint_dir) / f"{scheme}-{_file_part(group)}-{tag}.parquet"
 
 

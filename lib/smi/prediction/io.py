@@ -74,7 +74,8 @@ def write_evaluation(
     list of pathlib.Path
         The paths written (:func:`evaluation_paths`).
     """
-    from smi.files import atomic_outputs, file_sha256
+    from smi.files import atomic_outputs
+    from smi.hashing import file_sha256
 
     paths = evaluation_paths(out_dir)
     with atomic_outputs(paths) as (predictions_tmp, summary_tmp, record_tmp):

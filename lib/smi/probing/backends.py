@@ -17,6 +17,7 @@ from typing import Protocol
 
 from smi.choices import BACKENDS, DTYPES
 from smi.errors import SmiError, check_one_of, check_scalar
+from smi.hashing import json_sha256, text_sha256
 from smi.probing.protocol import ProbeSettings
 
 #: Where a model can run.
@@ -85,7 +86,7 @@ def tokenizer_sha256(tokenizer) -> str:
         rules = json.dumps(sorted(tokenizer.get_vocab().items()))
     special = {name: str(value) for name, value in sorted(tokenizer.special_tokens_map.items())}
     text = json.dumps([type(tokenizer).__name__, rules, special, tokenizer.padding_side, tokenizer.pad_token_id])
-    return hashlib.sha256(text.encode()).hexdigest()
+    return text_sha256(text)
 
 
 def folder_sha256(folder: Path) -> str:
@@ -101,7 +102,7 @@ def folder_sha256(folder: Path) -> str:
     str
         The hex digest of each file's relative path and content hash, in path order.
     """
-    from smi.files import file_sha256
+    from smi.hashing import file_sha256
 
     folder = Path(folder)
     digest = hashlib.sha256()
@@ -198,7 +199,7 @@ class TransformersGenerator:
         return {
             "backend": "transformers",
             "weights_sha256": tensors_sha256(self.model.state_dict()),
-            "config_sha256": hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest(),
+            "config_sha256": json_sha256(config),
             "generation_config": generation.to_json_string(use_diff=False) if generation is not None else None,
             "tokenizer_sha256": tokenizer_sha256(self.tokenizer),
             "device": str(self.model.device.type),

@@ -36,8 +36,6 @@ the counts, ``acc``, ``n_answers``), so ``smi fit`` reads them unchanged.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -45,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from smi.errors import SmiError, check_scalar
+from smi.hashing import json_sha256
 from smi.probing.protocol import fill_template
 from smi.records import COUNT_FIELDS
 
@@ -115,7 +114,7 @@ class RankScorer:
         return {
             "backend": "transformers-rank",
             "weights_sha256": tensors_sha256(self.model.state_dict()),
-            "config_sha256": hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest(),
+            "config_sha256": json_sha256(config),
             "tokenizer_sha256": tokenizer_sha256(self.tokenizer),
             "device": str(self.model.device.type),
             "torch": torch.__version__,
@@ -298,13 +297,13 @@ def rank_header(facts: pd.DataFrame, templates: dict, pools: dict, fingerprint: 
     dict
         The header.
     """
-    from smi.files import code_sha256, frame_sha256
+    from smi.hashing import code_sha256, frame_sha256
 
     return {
         "smi_probe": f"rank/{RANK_PROTOCOL_VERSION}",
         "code_sha256": code_sha256(["smi.probing.ranking"]),
         "facts_sha256": frame_sha256(facts),
-        "templates_sha256": hashlib.sha256(json.dumps([templates, pools], sort_keys=True).encode()).hexdigest(),
+        "templates_sha256": json_sha256([templates, pools]),
         "model": fingerprint,
         "settings": {"protocol": "rank"},
         "keep_answers": False,

@@ -8,7 +8,6 @@ another header is set aside, never reused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -19,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from smi.errors import SmiError, check_scalar
-from smi.files import atomic_output, code_sha256, frame_sha256, open_no_follow, output_lock, remove_orphaned_temporaries
+from smi.files import atomic_output, open_no_follow, remove_orphaned_temporaries
+from smi.hashing import code_sha256, frame_sha256, json_sha256
+from smi.locks import output_lock
 from smi.probing import protocol
 from smi.probing.backends import Generator, generator_fingerprint
 from smi.probing.inputs import check_templates_cover
@@ -57,7 +58,7 @@ def partial_path(out_path: Path) -> Path:
 
 
 def protocol_code_sha256() -> str:
-    """SHA-256 of the code that turns a fact into its record (:func:`smi.files.code_sha256`).
+    """SHA-256 of the code that turns a fact into its record (:func:`smi.hashing.code_sha256`).
 
     Returns
     -------
@@ -97,7 +98,7 @@ def run_header(
     return {
         "code_sha256": protocol_code_sha256(),
         "facts_sha256": frame_sha256(facts),
-        "templates_sha256": hashlib.sha256(json.dumps(templates, sort_keys=True).encode()).hexdigest(),
+        "templates_sha256": json_sha256(templates),
         "model": fingerprint,
         "settings": asdict(settings),
         "keep_answers": keep_answers,
@@ -117,7 +118,7 @@ def header_name(header: dict) -> str:
     str
         The name.
     """
-    return hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()[:12]
+    return json_sha256(header)[:12]
 
 
 def set_aside_path(out_path: Path, header: dict) -> Path:
