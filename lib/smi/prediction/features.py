@@ -180,28 +180,3 @@ def smi_column(frame: pd.DataFrame) -> np.ndarray:
         part = frame.iloc[rows]
         values[rows] = smi_values(part, float(part["parameters"].iloc[0]))
     return values
-
-
-def check_parameters(parameters, what: str | None = None) -> float:
-    """A model size to predict for, checked by :func:`smi.formats.check_parameters` (finite, a raw count).
-
-    Parameters
-    ----------
-    parameters : object
-        The size as given.
-    what : str or None
-        What the size is called in the message (by default the parameter ``parameters``).
-
-    Returns
-    -------
-    float
-        The size.
-
-    Raises
-    ------
-    SmiError
-        When it is not a finite raw parameter count.
-    """
-    from smi.formats import check_parameters as check
-
-    return check(parameters, what)

@@ -21,8 +21,9 @@ import pandas as pd
 from smi import formats, release
 from smi.errors import SmiError
 from smi.files import atomic_output
+from smi.formats import check_parameters
 from smi.prediction.evaluation import _threads, evaluate, evaluation_key
-from smi.prediction.features import NEEDED_COUNTS, check_parameters, fact_features
+from smi.prediction.features import NEEDED_COUNTS, fact_features
 from smi.prediction.predictors import fit_predictors, predict_model
 from smi.prediction.selection import Selection, select_settings
 from smi.prediction.settings import check_bootstrap, check_gbm_iterations

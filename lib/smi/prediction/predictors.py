@@ -15,8 +15,9 @@ import pandas as pd
 
 from smi import regression
 from smi.errors import SmiError
+from smi.formats import check_parameters
 from smi.prediction.estimators import BoostingRanker, GlmRanker, check_relations, fit_ranking, ranking_input
-from smi.prediction.features import NEEDED_FACT_FIELDS, check_parameters, fact_features, smi_column, smi_values
+from smi.prediction.features import NEEDED_FACT_FIELDS, fact_features, smi_column, smi_values
 from smi.prediction.levels import LevelModel, fit_level_model, model_levels, shift_to_mean
 from smi.prediction.settings import FIXED_SETTINGS, LEAF_FACTS, FitSettings
 
