@@ -66,9 +66,10 @@ test-fast: data corpus ## the suite without the tests marked slow (nbval's noteb
 	$(PY) -m pytest -m "not slow"
 
 LINTED := lib tests bench
-lint: setup ## ruff check and ruff format --check on lib, tests and bench (configured in pyproject.toml)
+lint: setup ## ruff check and ruff format --check on lib, tests and bench; the package's layers contract (lint-imports); all in pyproject.toml
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/lint-imports
 
 bench: data corpus ## speed benchmarks in bench/ (ratios measured side by side)
 	@for script in $(sort $(wildcard bench/*.py)); do echo "== $$script"; $(PY) $$script || exit 1; done
