@@ -117,6 +117,7 @@ def _module_file(module: str) -> Path | None:
 def _smi_imports(source: str, module: str, is_package: bool) -> set[str]:
     """The modules of :mod:`smi` that ``source`` (the module named ``module``) imports, anywhere in its code."""
     import ast
+    from importlib.util import resolve_name
 
     found: set[str] = set()
     package = module if is_package else module.rpartition(".")[0]
@@ -124,11 +125,7 @@ def _smi_imports(source: str, module: str, is_package: bool) -> set[str]:
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
-                base = f"{base}.{node.module}" if node.module else base
-            else:
-                base = node.module or ""
+            base = resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module or ""
             names = [base] + [f"{base}.{alias.name}" for alias in node.names]
         else:
             continue
