@@ -282,7 +282,7 @@ def evaluate(
         the same key; a fold saved from other data, settings or code is recomputed, and a line on
         standard error says so.
     progress : bool, default False
-        Whether to show a progress bar.
+        Whether to show a progress bar and say on stderr which saved folds are recomputed, and why.
     threads : int or None, default None
         Limit of the numerical libraries' threads while fitting (None: their default).
 
@@ -324,7 +324,8 @@ def evaluate(
                 if fold is not None:
                     folds.append(fold)
                     continue
-                print(f"fold {group}: {why_not}, recomputing", file=sys.stderr)
+                if progress:  # a report for the person watching, not a result
+                    tqdm.write(f"fold {group}: {why_not}, recomputing", file=sys.stderr)
         train = accuracies[~held_out]
         if train["parameters"].nunique() < 2:
             raise SmiError(f"holding out {column} '{group}' leaves fewer than two model sizes to train on")
