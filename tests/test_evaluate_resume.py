@@ -127,6 +127,10 @@ def test_folds_from_other_code_or_damaged_files_are_recomputed(monkeypatch, caps
 
     monkeypatch.setattr(prediction.evaluation, "code_version", lambda: "another version of the code")
     assert prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds).equals(reference)
+    assert capsys.readouterr().err == ""  # recomputed silently: without progress nothing is reported
+    monkeypatch.setattr(prediction.evaluation, "code_version", lambda: "a third version of the code")
+    again = prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds, progress=True)
+    assert again.equals(reference)
     assert capsys.readouterr().err.count("inputs changed (code), recomputing") == len(SMALL_CORPORA)
 
     saved = sorted(folds.glob("*.parquet"))
@@ -138,7 +142,8 @@ def test_folds_from_other_code_or_damaged_files_are_recomputed(monkeypatch, caps
     schema_metadata = pq.read_schema(saved[1]).metadata  # the right key over edited predictions
     edited = pa.Table.from_pandas(table.iloc[:-1], preserve_index=False)
     pq.write_table(edited.replace_schema_metadata(schema_metadata), saved[1])
-    assert prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds).equals(reference)
+    again = prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds, progress=True)
+    assert again.equals(reference)
     err = capsys.readouterr().err
     assert "saved fold unreadable, recomputing" in err
     assert "saved fold does not match its held-out facts, recomputing" in err
