@@ -1,5 +1,5 @@
 """smi.notebook: parameter checks, default locations, clean display, one-line errors, committed-notebook cleaning;
-and every name a notebook takes from smi.notebook, smi.plots or smi.panels exists."""
+and every name a notebook takes from an smi module (smi.notebook, smi.plots, smi.regression, …) exists."""
 
 from __future__ import annotations
 
@@ -258,7 +258,7 @@ def test_output_folders_wants_every_parameter_of_the_notebook():
 # --------------------------------------------------------------------------- names the notebooks use
 
 #: The smi modules whose names notebooks use as ``module.NAME`` and that these tests cover.
-CHECKED_MODULES = ("notebook", "panels", "plots")
+CHECKED_MODULES = ("notebook", "panels", "paper_tables", "plots", "prediction", "regression", "sentences", "trends")
 
 
 def notebook_attributes(path: Path) -> dict[str, set[str]]:
@@ -286,7 +286,7 @@ def notebook_attributes(path: Path) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_every_name_a_notebook_takes_from_notebook_plots_and_panels_exists(path):
+def test_every_name_a_notebook_takes_from_the_checked_modules_exists(path):
     for module, names in notebook_attributes(path).items():
         missing = sorted(name for name in names if not hasattr(importlib.import_module(f"smi.{module}"), name))
         assert not missing, f"{path.name} uses smi.{module}.{', '.join(missing)}, which do not exist"
@@ -298,7 +298,9 @@ def test_the_notebooks_use_the_checked_modules():
     assert all("setup" in names.get("notebook", ()) for names in used[1:])  # 00 is the glossary: no code
 
 
-@pytest.mark.parametrize("package", ["smi.notebook", "smi.plots"])
+@pytest.mark.parametrize(
+    "package", ["smi.notebook", "smi.paper_tables", "smi.plots", "smi.regression", "smi.sentences"]
+)
 def test_a_package_exports_every_public_name_of_its_modules(package):
     """One name per thing: each name is defined in one module and reached as ``package.NAME``."""
     import pkgutil

@@ -11,6 +11,30 @@ def frame(rows):
     return pd.DataFrame(rows, columns=["model", "series", "parameters", "value"])
 
 
+def falling_steps(
+    frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters", name: str = "model"
+) -> list[str]:
+    """The falling steps of :func:`smi.trends.series_steps` as ``"smaller → larger"`` texts (empty when none).
+
+    Parameters
+    ----------
+    frame, value, series, size, name
+        As for :func:`smi.trends.series_steps`.
+
+    Returns
+    -------
+    list of str
+        One text per falling step.
+
+    Raises
+    ------
+    SmiError
+        When a column is missing.
+    """
+    steps = trends.series_steps(frame, value, series, size, name)
+    return [f"{row.smaller} → {row.larger}" for row in steps[steps["change"] < 0].itertuples()]
+
+
 def test_steps_follow_size_not_row_order_and_falls_are_named():
     table = frame(
         [
@@ -33,7 +57,7 @@ def test_steps_follow_size_not_row_order_and_falls_are_named():
     assert (trend.loc["A", "rises"], trend.loc["A", "falls"], trend.loc["A", "spearman"]) == (2, 0, 1.0)
     assert (trend.loc["B", "rises"], trend.loc["B", "falls"]) == (0, 1)
     assert trend.loc["B", "where it falls"] == "b-small → b-big (-0.100)"
-    assert trends.falling_steps(table, "value") == ["b-small → b-big"]
+    assert falling_steps(table, "value") == ["b-small → b-big"]
     sentence = trends.trend_sentence(trends.within_series_trend(table, "value"), "accuracy")
     assert sentence == (
         "Accuracy rises at 2 of 3 steps to a larger model of the same series; it falls at b-small → b-big (-0.100)"
@@ -68,10 +92,10 @@ def test_release_upper_bound_falls_where_notebook_04_says(release_dir):
         return smi.merge(models.rename(columns={"name": "model"})[["model", "series", "parameters"]], on="model")
 
     with_all, without = upper_bounds(False), upper_bounds(True)
-    assert trends.falling_steps(with_all, "upper_bound") == [
+    assert falling_steps(with_all, "upper_bound") == [
         "bloom-7b1 → bloom",
         "gpt-j-6b → gpt-neox-20b",
         "ours-7b → ours-13b",
     ]
-    assert trends.falling_steps(without, "upper_bound") == ["gpt-j-6b → gpt-neox-20b", "ours-7b → ours-13b"]
-    assert trends.falling_steps(without, "mean_acc") == ["gpt-j-6b → gpt-neox-20b", "ours-7b → ours-13b"]
+    assert falling_steps(without, "upper_bound") == ["gpt-j-6b → gpt-neox-20b", "ours-7b → ours-13b"]
+    assert falling_steps(without, "mean_acc") == ["gpt-j-6b → gpt-neox-20b", "ours-7b → ours-13b"]

@@ -106,30 +106,6 @@ def within_series_trend(
     return pd.DataFrame(rows, columns=["series", "models", "spearman", "rises", "falls", "where it falls"])
 
 
-def falling_steps(
-    frame: pd.DataFrame, value: str, series: str = "series", size: str = "parameters", name: str = "model"
-) -> list[str]:
-    """The falling steps of :func:`series_steps` as ``"smaller → larger"`` texts (empty when none).
-
-    Parameters
-    ----------
-    frame, value, series, size, name
-        As for :func:`series_steps`.
-
-    Returns
-    -------
-    list of str
-        One text per falling step.
-
-    Raises
-    ------
-    SmiError
-        When a column is missing.
-    """
-    steps = series_steps(frame, value, series, size, name)
-    return [f"{row.smaller} → {row.larger}" for row in steps[steps["change"] < 0].itertuples()]
-
-
 def trend_sentence(trend: pd.DataFrame, quantity: str) -> str:
     """One sentence (no final full stop) stating what :func:`within_series_trend` found, without hiding a fall.
 

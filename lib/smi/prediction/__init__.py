@@ -63,7 +63,8 @@ here, so ``from smi import prediction; prediction.evaluate(...)`` works as befor
 :mod:`~smi.prediction.features`              fact features from the counts, question features, SMI values
 :mod:`~smi.prediction.levels`                the level model: mean accuracy from model size (and tokens)
 :mod:`~smi.prediction.settings`              :class:`FitSettings` of ``best`` and the grid of the selection
-:mod:`~smi.prediction.estimators`            ranking models as scikit-learn estimators, designs as transformers
+:mod:`~smi.prediction.designs`               the ranking models' design matrices as column transformers
+:mod:`~smi.prediction.estimators`            ranking models as scikit-learn estimators, fitted on their design
 :mod:`~smi.prediction.predictors`            every predictor fitted together; one model's ``pred_<name>`` columns
 :mod:`~smi.prediction.intervals`             split-conformal intervals of mean and per-fact accuracy
 :mod:`~smi.prediction.selection`             nested selection of the settings (inner leave-one-group-out)
@@ -75,17 +76,19 @@ here, so ``from smi import prediction; prediction.evaluate(...)`` works as befor
 
 from __future__ import annotations
 
-from smi.prediction.estimators import (
-    MODEL,
+from smi.prediction.designs import (
     RELATION,
-    BoostingRanker,
-    GlmRanker,
     QuantileBins,
     SampleStandardiser,
     boosting_design,
+    glm_design,
+)
+from smi.prediction.estimators import (
+    MODEL,
+    BoostingRanker,
+    GlmRanker,
     check_relations,
     fit_ranking,
-    glm_design,
     ranking_input,
 )
 from smi.prediction.evaluation import (
