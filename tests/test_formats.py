@@ -399,7 +399,7 @@ def test_fit_outputs_are_written_together_or_not_at_all(tmp_path, run_cli, monke
     def broken_table(*_args, **_kwargs):
         raise SmiError("disk full while writing r2_table.md")
 
-    monkeypatch.setattr(regression, "markdown_table", broken_table)
+    monkeypatch.setattr(regression.outputs, "markdown_table", broken_table)
     code, _, err = run_cli("fit", "--release", folder, "--models-table", table, "--out", out)
     assert "disk full" in one_line_error(code, err)
     # no new CSV beside the old table, no temporary file left
