@@ -18,17 +18,18 @@ from scipy import stats
 
 from smi import formats, release
 from smi.errors import SmiError
-from smi.lab import bootstrap, results, train
+from smi.lab import analysis, bootstrap, power, results, schedule, stages, train, truth
 from smi.lab import corpus as lab_corpus
-from smi.lab import run as lab_run
+from smi.lab import model as lab_model
+from smi.lab import settings as lab_settings
 
-SMALL = lab_corpus.CorpusSettings(seed=3, people=40, organisations=8, max_stated=64)
+SMALL = lab_settings.CorpusSettings(seed=3, people=40, organisations=8, max_stated=64)
 
 
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("lab") / "corpus"
-    lab_corpus.write_corpus(lab_corpus.generate_corpus(SMALL), out)
+    lab_corpus.write_corpus(power.generate_corpus(SMALL), out)
     return out
 
 
@@ -53,16 +54,16 @@ def test_smi_count_equals_truth_for_every_fact(small_corpus, tmp_path, run_cli):
         small_corpus / "corpus.jsonl",
     )
     assert code == 0, err
-    counts = pd.read_csv(tmp_path / "counts.csv", keep_default_na=False)
-    truth = lab_corpus.read_truth(small_corpus)
-    merged = counts.merge(truth, on="idx", validate="one_to_one")
-    assert len(merged) == len(truth) == 5 * SMALL.people + SMALL.organisations
+    counts = formats.read_counts(tmp_path / "counts.csv")
+    known = lab_corpus.read_truth(small_corpus)
+    merged = counts.merge(known, on="idx", validate="one_to_one")
+    assert len(merged) == len(known) == 5 * SMALL.people + SMALL.organisations
     assert (merged["time_subj"] == merged["subj_docs"]).all()
     assert (merged["time_obj"] == merged["obj_docs"]).all()
     assert (merged["time_s1j1"] == merged["both_docs"]).all()
     assert (merged["time_seqs"] == json.loads((small_corpus / "lab.json").read_text())["documents"]).all()
     # every document stating a fact holds its subject and object; co-mentions add to both_docs
-    assert (truth["both_docs"] >= truth["stated_docs"] + truth["mention_docs"]).all()
+    assert (known["both_docs"] >= known["stated_docs"] + known["mention_docs"]).all()
 
 
 def test_truth_follows_the_papers_substring_rule(small_corpus, tmp_path, run_cli):
@@ -80,56 +81,102 @@ def test_truth_follows_the_papers_substring_rule(small_corpus, tmp_path, run_cli
         small_corpus / "corpus.jsonl",
     )
     assert code == 0, err
-    word = pd.read_csv(tmp_path / "word.csv", keep_default_na=False)
+    word = formats.read_counts(tmp_path / "word.csv")
     word = word.merge(lab_corpus.read_truth(small_corpus), on="idx")
     assert (word["time_obj"] < word["obj_docs"]).any()
     assert (word["time_obj"] > word["obj_docs"]).any()
 
 
 def test_names_in_sentence_is_the_papers_rule():
-    index = lab_corpus.NameIndex(["Niger", "Nigeria", "York", "New York", "Paris"])
+    index = truth.NameIndex(["Niger", "Nigeria", "York", "New York", "Paris"])
     sentence = "Paris and New York lie far from Nigeria."
-    found = lab_corpus.names_in_sentence(sentence, index, first=False)
+    found = truth.names_in_sentence(sentence, index, first=False)
     assert found == {"Paris", "New York", "York", "Niger", "Nigeria"}
     # a name opening a document has no space before it, so the paper's rule does not find it
-    assert lab_corpus.names_in_sentence(sentence, index, first=True) == {"New York", "York", "Niger", "Nigeria"}
+    assert truth.names_in_sentence(sentence, index, first=True) == {"New York", "York", "Niger", "Nigeria"}
     with pytest.raises(SmiError, match="letters separated by single spaces"):
-        lab_corpus.NameIndex(["St. Louis"])
+        truth.NameIndex(["St. Louis"])
 
 
 def test_knobs_vary_independently_across_facts():
-    generated = lab_corpus.generate_corpus(lab_corpus.CorpusSettings(seed=1))
-    truth, facts = generated.truth, generated.facts
+    generated = power.generate_corpus(lab_settings.CorpusSettings(seed=1))
+    known, facts = generated.truth, generated.facts
     # how popular the object is among the relation's facts (drawn before any exposure is)
     same_object = facts.groupby(["rel", "obj"])["idx"].transform("size")
-    truth["object_popularity"] = same_object / facts.groupby("rel")["idx"].transform("size")
+    known["object_popularity"] = same_object / facts.groupby("rel")["idx"].transform("size")
     for column in ("mention_docs", "paraphrases", "object_popularity"):
-        rho = stats.spearmanr(truth["stated_docs"], truth[column])[0]
+        rho = stats.spearmanr(known["stated_docs"], known[column])[0]
         assert abs(rho) < 0.15, (column, rho)
-    stated = truth["stated_docs"]
+    stated = known["stated_docs"]
     assert (stated == 0).mean() > 0.05 and stated.max() >= 100  # from none to hundreds
     assert (stated >= 16).sum() >= 40
 
 
 def test_same_seed_same_corpus_other_seed_other_corpus(tmp_path):
-    settings = lab_corpus.CorpusSettings(seed=5, people=10, organisations=2)
-    first = lab_corpus.write_corpus(lab_corpus.generate_corpus(settings), tmp_path / "a")
-    second = lab_corpus.write_corpus(lab_corpus.generate_corpus(settings), tmp_path / "b")
+    knobs = lab_settings.CorpusSettings(seed=5, people=10, organisations=2)
+    first = lab_corpus.write_corpus(power.generate_corpus(knobs), tmp_path / "a")
+    second = lab_corpus.write_corpus(power.generate_corpus(knobs), tmp_path / "b")
     for one, two in zip(first, second):
         assert one.read_bytes() == two.read_bytes(), one.name
-    other = lab_corpus.generate_corpus(lab_corpus.CorpusSettings(seed=6, people=10, organisations=2))
-    assert other.documents != lab_corpus.generate_corpus(settings).documents
+    other = power.generate_corpus(lab_settings.CorpusSettings(seed=6, people=10, organisations=2))
+    assert other.documents != power.generate_corpus(knobs).documents
 
 
-def test_guessing_baseline_sums_to_one_per_relation():
-    generated = lab_corpus.generate_corpus(lab_corpus.CorpusSettings(seed=2, people=30, organisations=6))
-    facts, truth = generated.facts, generated.truth
+def guessing_baseline(truth: pd.DataFrame, facts: pd.DataFrame, temperature: float = 0.7) -> pd.Series:
+    """Per fact, the accuracy of a guesser that knows each relation's answers (``answer_share``) but no subject:
+    it samples from the shares sharpened at ``temperature`` (0: always the most frequent answer)."""
+    frame = facts[["idx", "rel", "obj"]].merge(truth[["idx", "answer_share"]], on="idx", how="left")
+    shares = frame.drop_duplicates(["rel", "obj"])[["rel", "obj", "answer_share"]]
+    if temperature > 0:
+        shares = shares.assign(weight=shares["answer_share"] ** (1.0 / temperature))
+    else:
+        top = shares.groupby("rel")["answer_share"].transform("max")
+        shares = shares.assign(weight=(shares["answer_share"] == top).astype(float))
+    shares["q"] = shares["weight"] / shares.groupby("rel")["weight"].transform("sum").replace(0, 1)
+    merged = frame.merge(shares[["rel", "obj", "q"]], on=["rel", "obj"], how="left")
+    return pd.Series(merged["q"].to_numpy(), index=truth.index, name="baseline")
+
+
+def test_answer_shares_give_a_guessing_baseline_summing_to_one_per_relation():
+    generated = power.generate_corpus(lab_settings.CorpusSettings(seed=2, people=30, organisations=6))
+    facts, known = generated.facts, generated.truth
     for temperature in (1.0, 0.7, 0.0):
-        baseline = lab_corpus.guessing_baseline(truth, facts, temperature)
+        baseline = guessing_baseline(known, facts, temperature)
         per_answer = facts.assign(q=baseline.to_numpy()).drop_duplicates(["rel", "obj"])
         assert np.allclose(per_answer.groupby("rel")["q"].sum(), 1.0)
-    at_one = lab_corpus.guessing_baseline(truth, facts, 1.0)
-    assert np.allclose(at_one, truth["answer_share"])
+    at_one = guessing_baseline(known, facts, 1.0)
+    assert np.allclose(at_one, known["answer_share"])
+
+
+def test_the_corpus_is_read_back_as_written_by_the_projects_corpus_reader(tmp_path):
+    """lab.corpus.read_documents reads corpus.jsonl with smi.corpus_io: the documents written, in order; a byte
+    order mark and blank lines are not documents, as in any JSON-lines corpus."""
+    generated = power.generate_corpus(lab_settings.CorpusSettings(seed=8, people=6, organisations=2))
+    folder = tmp_path / "corpus"
+    lab_corpus.write_corpus(generated, folder)
+    assert lab_corpus.read_documents(folder) == generated.documents
+    lines = (folder / "corpus.jsonl").read_bytes().splitlines(keepends=True)
+    (folder / "corpus.jsonl").write_bytes(b"\xef\xbb\xbf" + lines[0] + b"\n  \n" + b"".join(lines[1:]))
+    assert lab_corpus.read_documents(folder) == generated.documents
+    (folder / "corpus.jsonl").write_text("\n")
+    with pytest.raises(SmiError, match="no documents"):
+        lab_corpus.read_documents(folder)
+    (folder / "corpus.jsonl").write_text('{"text": 1}\n')
+    with pytest.raises(SmiError, match="line 1"):
+        lab_corpus.read_documents(folder)
+
+
+def test_the_labs_tables_are_written_and_read_back_as_written(tmp_path):
+    from smi import files
+
+    frame = pd.DataFrame({"subj": ["NA", "None"], "k": ["all", "2"], "acc": [0.5, float("nan")]})
+    files.write_csv(frame, tmp_path / "arms.csv")
+    back = results.read_table(tmp_path / "arms.csv")
+    assert back["subj"].tolist() == ["NA", "None"] and back["k"].tolist() == ["all", "2"]
+    assert back["acc"].iloc[0] == 0.5 and np.isnan(back["acc"].iloc[1])
+    files.write_json({"n": np.int64(3), "x": np.float64(0.25), "path": tmp_path}, tmp_path / "v.json")
+    assert json.loads((tmp_path / "v.json").read_text()) == {"n": 3, "x": 0.25, "path": str(tmp_path)}
+    assert files.json_sha256({"b": 1, "a": [2]}) == files.json_sha256({"a": [2], "b": 1})
 
 
 # --------------------------------------------------------------------------- training
@@ -224,14 +271,14 @@ def test_a_checkpoint_of_other_settings_is_not_reused(small_corpus, tmp_path):
 
 
 def test_sizes_span_more_than_eight_times_the_parameters(small_corpus):
-    smallest = lab_run.planned_parameters(small_corpus, lab_run.DEFAULT_SIZES[0], 0)
-    largest = lab_run.planned_parameters(small_corpus, lab_run.DEFAULT_SIZES[-1], 0)
+    smallest = lab_model.planned_parameters(small_corpus, lab_settings.DEFAULT_SIZES[0], 0)
+    largest = lab_model.planned_parameters(small_corpus, lab_settings.DEFAULT_SIZES[-1], 0)
     assert largest >= 8 * smallest
 
 
 def test_packing_keeps_documents_whole():
     documents = [[1] * 5, [2] * 3, [3] * 7, [4] * 12]
-    blocks = train.pack_documents(documents, np.arange(4), block_size=8)
+    blocks = schedule.pack_documents(documents, np.arange(4), block_size=8)
     assert blocks == [[1] * 5 + [2] * 3, [3] * 7, [4] * 8, [4] * 4]
 
 
@@ -243,7 +290,7 @@ def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_pa
     out, code = quick_run
     assert code == 0
     models = formats.load_models(out / "models.csv")
-    assert list(models["name"]) == list(lab_run.QUICK_SIZES)
+    assert list(models["name"]) == list(lab_settings.QUICK_SIZES)
     assert models["parameters"].is_monotonic_increasing
     for size in models["name"]:
         assert (out / "models" / size / "config.json").is_file()
@@ -253,9 +300,9 @@ def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_pa
     code, _, err = run_cli("fit", "--models-table", out / "models.csv", "--outputs", out / "probe", "--out", tmp_path)
     assert code == 0, err
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "r2_bucketed.csv"), pd.read_csv(out / "r2_bucketed.csv"))
-    acquisition = pd.read_csv(out / "acquisition.csv")
-    assert list(acquisition.columns) == lab_run.ACQUISITION_CHANCE_COLUMNS
-    assert set(acquisition["size"]) == set(lab_run.QUICK_SIZES)
+    acquisition = results.read_table(out / "acquisition.csv")
+    assert list(acquisition.columns) == analysis.ACQUISITION_CHANCE_COLUMNS
+    assert set(acquisition["size"]) == set(lab_settings.QUICK_SIZES)
     seeds = len(json.loads((out / "summary.json").read_text())["seeds"])
     assert seeds == 2
     assert sorted(set(acquisition["seed"])) == list(range(seeds))
@@ -263,21 +310,21 @@ def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_pa
     assert per_seed.eq(len(lab_corpus.read_truth(out / "corpus"))).all()
     for seed in range(1, seeds):  # every seed has its own corpus, models and probes
         assert (out / "seeds" / str(seed) / "corpus" / "truth.csv").is_file()
-        assert (out / "seeds" / str(seed) / "probe_control" / f"{lab_run.QUICK_SIZES[0]}.json").is_file()
-    accuracies = pd.read_csv(out / "accuracies.csv")
+        assert (out / "seeds" / str(seed) / "probe_control" / f"{lab_settings.QUICK_SIZES[0]}.json").is_file()
+    accuracies = results.read_table(out / "accuracies.csv")
     for column in ("seed", "size", "idx", "acc", "rank1_acc", "p_true", "chance_acc", "prior_chance", "k", "mi"):
         assert column in accuracies.columns, column
-    arms = pd.read_csv(out / "arms.csv")
+    arms = results.read_table(out / "arms.csv")
     assert list(arms.columns) == bootstrap.ARM_COLUMNS
     assert set(arms["arm"]) == {"competitor", "subject", "object"}
     assert (arms["lo"] <= arms["effect"] + 1e-12).all() or arms["lo"].isna().any()
-    predicted = pd.read_csv(out / "prediction.csv")
-    assert list(predicted.columns[:6]) == lab_run.PREDICTION_COLUMNS
+    predicted = results.read_table(out / "prediction.csv")
+    assert list(predicted.columns[:6]) == stages.BEFORE_TRAINING_COLUMNS
     assert predicted[["predicted", "measured"]].notna().all().all()
-    before = pd.read_csv(out / "predicted_before_training.csv")
+    before = results.read_table(out / "predicted_before_training.csv")
     assert np.allclose(before["predicted"], predicted["predicted"])
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["prediction_made"]["fitted_on"] == list(lab_run.QUICK_SIZES[:-1])
+    assert summary["prediction_made"]["fitted_on"] == list(lab_settings.QUICK_SIZES[:-1])
     assert summary["prediction_made"]["largest_already_trained"] is False
     leftovers = [*out.rglob("*.partial.jsonl"), *out.rglob("*.checkpoint.pt"), *out.rglob("*.tmp")]
     assert not leftovers
@@ -286,8 +333,8 @@ def test_quick_run_writes_every_output_in_the_commands_formats(quick_run, tmp_pa
 @pytest.mark.slow
 def test_smi_probe_loads_a_lab_model_and_gives_the_runs_accuracies(quick_run, tmp_path, run_cli):
     out, _ = quick_run
-    options = lab_run.default_settings(quick=True).probe
-    size = lab_run.QUICK_SIZES[-1]
+    options = lab_settings.default_settings(quick=True).probe
+    size = lab_settings.QUICK_SIZES[-1]
     assert options.samples >= 1
     code, _, err = run_cli(
         "probe",
@@ -315,8 +362,8 @@ def test_smi_probe_loads_a_lab_model_and_gives_the_runs_accuracies(quick_run, tm
 def test_quick_run_learns_something(quick_run):
     """Even the quick lab's largest size knows facts stated often better than facts stated nowhere."""
     out, _ = quick_run
-    acquisition = pd.read_csv(out / "acquisition.csv")
-    largest = acquisition[(acquisition["size"] == lab_run.QUICK_SIZES[-1]) & (acquisition["seed"] == 0)]
+    acquisition = results.read_table(out / "acquisition.csv")
+    largest = acquisition[(acquisition["size"] == lab_settings.QUICK_SIZES[-1]) & (acquisition["seed"] == 0)]
     assert largest["mean_acc"].iloc[-1] > largest["mean_acc"].iloc[0] + 0.2
     assert largest["mean_acc"].iloc[-1] > largest["chance_acc"].iloc[-1] + 0.2
 
@@ -332,9 +379,9 @@ def test_same_seed_gives_the_same_acquisition_table_whatever_the_scheduling(quic
     assert code == 0, err
     again = (tmp_path / "again" / "corpus" / "corpus.jsonl").read_bytes()
     assert again == (out / "corpus" / "corpus.jsonl").read_bytes()
-    first, second = (pd.read_csv(folder / "acquisition.csv", dtype=str) for folder in (out, tmp_path / "again"))
-    assert set(first["seed"]) == {"0", "1"} and set(second["seed"]) == {"0"}
-    pd.testing.assert_frame_equal(first[first["seed"] == "0"].reset_index(drop=True), second)
+    first, second = (results.read_table(folder / "acquisition.csv") for folder in (out, tmp_path / "again"))
+    assert set(first["seed"]) == {0, 1} and set(second["seed"]) == {0}
+    pd.testing.assert_frame_equal(first[first["seed"] == 0].reset_index(drop=True), second)
 
 
 @pytest.mark.slow

@@ -8,17 +8,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from smi import formats
 from smi.lab import corpus as lab_corpus
+from smi.lab import model as lab_model
+from smi.lab import power, vocabulary
+from smi.lab import settings as lab_settings
 from smi.lab import tokenizer as lab_tokenizer
-from smi.lab import vocabulary
 
-TINY = lab_corpus.CorpusSettings(seed=4, people=30, organisations=6, max_stated=32)
+TINY = lab_settings.CorpusSettings(seed=4, people=30, organisations=6, max_stated=32)
 
 
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("lab_design") / "corpus"
-    lab_corpus.write_corpus(lab_corpus.generate_corpus(TINY), out)
+    lab_corpus.write_corpus(power.generate_corpus(TINY), out)
     return out
 
 
@@ -75,7 +78,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def tiny_model(tiny_corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("lab_model") / "model"
-    return lab_tokenizer.save_initial_model(tiny_corpus, out, 32, 2, seed=1)
+    return lab_model.save_initial_model(tiny_corpus, out, lab_model.model_size("s"), seed=1)
 
 
 @pytest.mark.slow  # more than 10 s
@@ -175,7 +178,7 @@ def test_crossed_design_counts_equal_truth_and_cooccurrence_is_the_stating_count
         tmp_path / "c" / "corpus.jsonl",
     )
     assert code == 0, err
-    counts = pd.read_csv(tmp_path / "counts.csv", keep_default_na=False)
+    counts = formats.read_counts(tmp_path / "counts.csv")
     truth = lab_corpus.read_truth(tmp_path / "c")
     merged = counts.merge(truth, on="idx", validate="one_to_one")
     assert len(merged) == 6 * 15
@@ -330,10 +333,8 @@ def test_headline_checks_use_intervals_over_seeds_and_facts():
 
 
 def test_every_size_shares_one_width_scaled_learning_rate():
-    from smi.lab import train
-
-    rates = [size.learning_rate for size in train.SIZES.values()]
-    assert rates == [train.width_scaled_learning_rate(size.hidden) for size in train.SIZES.values()]
+    rates = [size.learning_rate for size in lab_model.SIZES.values()]
+    assert rates == [lab_model.width_scaled_learning_rate(size.hidden) for size in lab_model.SIZES.values()]
     assert rates == sorted(rates, reverse=True)
 
 

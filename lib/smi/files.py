@@ -427,3 +427,83 @@ def path_inside(folder: Path, relative: str, what: str = "path") -> Path:
     if not relative or PurePosixPath(relative).is_absolute() or ".." in parts or "\\" in relative or "\0" in relative:
         raise SmiError(f"{what} {relative!r}: must be a relative path inside {folder} (no '..', not absolute)")
     return Path(folder).joinpath(*parts)
+
+
+# ---------------------------------------------------------------- tables and JSON values written whole
+# (moved here from smi.lab.run: general writers and the hash of a JSON value)
+
+
+def write_csv(frame, path: Path, float_format: str = "%.6g") -> Path:
+    """A table written atomically as CSV, without its index.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : Path
+        The CSV file.
+    float_format : str
+        How floats are written.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    with atomic_output(path) as temporary:
+        frame.to_csv(temporary, index=False, float_format=float_format)
+    return path
+
+
+def write_json(value, path: Path) -> Path:
+    """A JSON value written atomically, indented by one space, with a final newline.
+
+    numpy scalars are written as the plain numbers they hold and paths as strings.
+
+    Parameters
+    ----------
+    value : object
+        A JSON-serialisable value.
+    path : Path
+        The JSON file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import json
+
+    with atomic_output(path) as temporary:
+        temporary.write_text(json.dumps(value, indent=1, default=_json_plain) + "\n", encoding="utf-8")
+    return path
+
+
+def _json_plain(value):
+    """What :func:`write_json` writes for a value the json module cannot: a numpy scalar's item, a path's text."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_sha256(value) -> str:
+    """SHA-256 of a JSON value written with sorted keys: what keys saved work on a set of inputs.
+
+    Parameters
+    ----------
+    value : object
+        A JSON-serialisable value.
+
+    Returns
+    -------
+    str
+        The hex digest of ``json.dumps(value, sort_keys=True)``.
+    """
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()

@@ -3,6 +3,7 @@
 :func:`save_tiny_model` writes a randomly initialised GPT-NeoX or Llama network with a
 word-level tokenizer trained on given texts, so that nothing is downloaded;
 :func:`facts_vocabulary` gives texts that cover every word of a probe's prompts and objects.
+The knowledge lab builds its own models, with its own tokenizer (:mod:`smi.lab.model`), not these.
 """
 
 from __future__ import annotations

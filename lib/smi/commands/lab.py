@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -19,6 +20,23 @@ CORPUS_HELP = {
     "filler_rate": "mean filler sentences per document",
     "filler_vocabulary": "filler sentences use only this many most frequent words of the vital articles",
 }
+
+
+#: Library parameters whose ``smi lab`` option has another name (any other is ``--`` + its name with dashes).
+OPTION_OF_PARAMETER = {"corpus_design": "design"}
+
+
+@contextmanager
+def _parameters_as_options():
+    """Errors of the library's parameters named as this command's options (:data:`OPTION_OF_PARAMETER`)."""
+    from smi.errors import ParameterValueError
+
+    try:
+        yield
+    except ParameterValueError as error:
+        if error.parameter not in OPTION_OF_PARAMETER:
+            raise
+        raise ParameterValueError(OPTION_OF_PARAMETER[error.parameter], error.problem, error.where) from None
 
 
 def default_threads() -> int:
@@ -175,8 +193,9 @@ def run_corpus(args) -> int:
 
 def run_train(args) -> int:
     from smi.lab import corpus, train
+    from smi.lab import model as lab_model
 
-    train.model_size(args.size)
+    lab_model.model_size(args.size)
     corpus.check_corpus_dir(args.corpus)
     settings = train.TrainSettings(
         seed=args.seed,
@@ -188,7 +207,7 @@ def run_train(args) -> int:
     )
     _set_threads(args.threads)
     if args.no_progress:
-        train.quiet_transformers()
+        lab_model.quiet_transformers()
     result = train.train_model(
         args.corpus, args.size, args.out, settings, args.device, args.checkpoint_seconds, progress=not args.no_progress
     )
@@ -206,22 +225,25 @@ def run_train(args) -> int:
 
 
 def run_run(args) -> int:
-    from smi.lab import run, train
+    from smi.lab import model as lab_model
+    from smi.lab import run
+    from smi.lab.settings import default_settings
 
-    settings = run.default_settings(
-        args.quick,
-        args.seed,
-        tuple(args.sizes) if args.sizes else None,
-        args.epochs,
-        args.seeds if args.seeds is not None or args.corpus is None else 1,  # a given corpus is one seed's
-        args.design,
-        args.protocol,
-        args.jobs,
-    )
-    train.quiet_transformers()
-    result = run.run_lab(
-        args.out, settings, args.device, args.corpus, progress=not args.no_progress, threads=args.threads
-    )
+    with _parameters_as_options():
+        settings = default_settings(
+            args.quick,
+            args.seed,
+            tuple(args.sizes) if args.sizes else None,
+            args.epochs,
+            args.seeds if args.seeds is not None or args.corpus is None else 1,  # a given corpus is one seed's
+            args.design,
+            args.protocol,
+            args.jobs,
+        )
+        lab_model.quiet_transformers()
+        result = run.run_lab(
+            args.out, settings, args.device, args.corpus, progress=not args.no_progress, threads=args.threads
+        )
     head = result.summary["headline"]
 
     def show(entry: dict) -> str:

@@ -32,7 +32,7 @@ moves at fixed :math:`k_f`. To keep this exact, relations get disjoint object po
 (:func:`design_pools`: objects that are a first name, or inside another object under
 the paper's substring rule, are left out), filler sentences naming any object are
 not used, and the generator checks :math:`n_{so} = k_f` on every fact with the
-independent scanner of :mod:`smi.lab.corpus`.
+independent scanner of :mod:`smi.lab.truth`.
 
 ``truth.csv`` holds the columns of :data:`smi.lab.corpus.TRUTH_COLUMNS`
 (``mention_docs`` = the competitor documents) and :data:`DESIGN_COLUMNS`: ``k``,
@@ -50,8 +50,10 @@ import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
 from smi.lab import corpus as lab_corpus
+from smi.lab import filler as lab_filler
+from smi.lab import power, vocabulary
 from smi.lab import tokenizer as lab_tokenizer
-from smi.lab import vocabulary
+from smi.lab import truth as lab_truth
 
 ARMS = ("competitor", "subject", "object")
 LEVEL_NAMES = ("none", "some", "many")
@@ -158,7 +160,7 @@ def generate_crossed(settings: DesignSettings = DesignSettings(), filler: list[s
     settings : DesignSettings
         The design's knobs and seed.
     filler : list of str or None
-        Filler sentences (default :func:`smi.lab.corpus.vital_filler`); those naming an object are dropped.
+        Filler sentences (default :func:`smi.lab.filler.vital_filler`); those naming an object are dropped.
 
     Returns
     -------
@@ -176,13 +178,13 @@ def generate_crossed(settings: DesignSettings = DesignSettings(), filler: list[s
     :math:`n_o = \sum_{f' : o_{f'} = o} (k_{f'}) + \#\{\text{competitor documents naming } o\} + g_o`.
     """
     rng = np.random.default_rng(settings.seed)
-    filler = lab_corpus.vital_filler(settings.filler_vocabulary) if filler is None else list(filler)
+    filler = lab_filler.vital_filler(settings.filler_vocabulary) if filler is None else list(filler)
     relations = vocabulary.relation_by_name()
     pools = design_pools(rng)
     everything = sorted({o for pool in pools.values() for o in pool})
     filler = [s for s in filler if not any(f" {o}" in f" {s}" for o in everything)]
     if not filler:
-        raise SmiError("no filler sentence is free of object names (raise filler_vocabulary)")
+        raise ParameterValueError("filler_vocabulary", "is too small: no filler sentence is free of object names")
     n_rel = settings.facts_per_relation
     kinds = {"person": [], "organisation": []}
     for relation in vocabulary.RELATIONS:
@@ -245,13 +247,15 @@ def generate_crossed(settings: DesignSettings = DesignSettings(), filler: list[s
         kind_sentences = vocabulary.OBJECT_SENTENCES[relation.object_kind]
 
         def intro(intros=intros, subject=fact.subj) -> str:
-            return lab_corpus._fill(intros[rng.integers(len(intros))], subject)
+            return vocabulary.fill_sentence(intros[rng.integers(len(intros))], subject)
 
         for _ in range(k[number]):
-            statement = lab_corpus._fill(prompts[rng.integers(len(prompts))], fact.subj) + " " + fact.obj + "."
+            statement = vocabulary.fill_sentence(prompts[rng.integers(len(prompts))], fact.subj) + " " + fact.obj + "."
             documents.append(document(intro(), [statement]))
         for _ in range(competitor_docs[number]):
-            mention = lab_corpus._fill(kind_sentences[rng.integers(len(kind_sentences))], obj=competitors[number])
+            mention = vocabulary.fill_sentence(
+                kind_sentences[rng.integers(len(kind_sentences))], obj=competitors[number]
+            )
             documents.append(document(intro(), [mention]))
         for _ in range(subject_docs[number]):
             documents.append(document(intro(), []))
@@ -260,11 +264,11 @@ def generate_crossed(settings: DesignSettings = DesignSettings(), filler: list[s
     for o in everything:
         for _ in range(background[o]):
             sentences = vocabulary.OBJECT_SENTENCES[kind_of[o]]
-            mention = lab_corpus._fill(sentences[rng.integers(len(sentences))], obj=o)
+            mention = vocabulary.fill_sentence(sentences[rng.integers(len(sentences))], obj=o)
             documents.append(document(f"Notes on {o}.", [mention]))
     documents = [documents[i] for i in rng.permutation(len(documents))]
 
-    truth = lab_corpus._truth(documents, facts, k, competitor_docs, paraphrases)
+    truth = lab_truth.truth_table(documents, facts, k, competitor_docs, paraphrases)
     if not (truth["both_docs"].to_numpy() == k).all():
         bad = int(np.flatnonzero(truth["both_docs"].to_numpy() != k)[0])
         raise SmiError(f"fact {bad}: co-occurrence {truth['both_docs'].iloc[bad]} differs from its stating count")
@@ -299,4 +303,4 @@ def generate(settings, filler: list[str] | None = None):
     """
     if isinstance(settings, DesignSettings):
         return generate_crossed(settings, filler)
-    return lab_corpus.generate_corpus(settings, filler)
+    return power.generate_corpus(settings, filler)

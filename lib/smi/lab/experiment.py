@@ -9,37 +9,89 @@ numbers. The order in which jobs are handed out is chosen for the wall clock onl
 the smaller sizes of the first seed first (the prediction before training needs them),
 then the largest sizes, then the rest.
 
-A probe output is reused when ``run.json`` of its seed folder records the same key:
-SHA-256 of :func:`smi.lab.run.lab_code_sha256`, the model's training key and files' SHA-256, the protocol and
+:func:`make_job` writes a job down from one seed's inputs (:class:`smi.lab.stages.SeedInputs`): a plain
+dict, so a worker process receives it whole. A probe output is reused when ``run.json`` of its seed
+folder records the same key: SHA-256 (:func:`smi.files.json_sha256`) of
+:func:`smi.lab.run.lab_code_sha256`, the model's training key and files' SHA-256, the protocol and
 its options, the prompts, the facts (counts included) and the candidate pools.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from smi.files import frame_sha256, json_sha256
 
-def probe_key(parts: list) -> str:
-    """SHA-256 of a probe's inputs (module docstring).
+if TYPE_CHECKING:
+    from smi.lab.settings import LabSettings
+    from smi.lab.stages import SeedInputs
+
+
+def make_job(
+    entry: SeedInputs, index: int, size: str, largest: bool, settings: LabSettings, device: str, code: str
+) -> dict:
+    """The (seed, size) job :func:`train_and_probe` runs: train ``size`` on the seed's corpus, probe it on the
+    seen prompts and the shuffled-subject control, and, for the largest size, on the unseen prompts.
 
     Parameters
     ----------
-    parts : list
-        JSON-serialisable inputs.
+    entry : SeedInputs
+        The seed's inputs (its ``run_state`` gives the keys of outputs that may be reused).
+    index : int
+        The seed's position, from 0.
+    size : str
+        The model size's name.
+    largest : bool
+        Whether ``size`` is the run's largest (probed on the unseen prompts too).
+    settings : LabSettings
+        The run's training, protocol and probe settings.
+    device : str
+        Where the model trains and runs.
+    code : str
+        :func:`smi.lab.run.lab_code_sha256`, part of every probe key.
 
     Returns
     -------
-    str
-        The hex digest.
+    dict
+        As :func:`train_and_probe` reads it.
     """
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    keys = entry.run_state.get("probe_keys", {})
+    tasks = [("probe", entry.with_counts, entry.templates), ("probe_control", entry.control, entry.templates)]
+    if largest:
+        tasks.append(("probe_unseen", entry.with_counts, entry.unseen))
+    probes = []
+    for folder_name, facts, prompts in tasks:
+        parts = [code, settings.protocol, asdict(settings.probe), entry.seed, prompts, frame_sha256(facts), entry.pools]
+        probes.append(
+            {
+                "name": f"{folder_name}/{size}",
+                "out": str(entry.folder / folder_name / f"{size}.json"),
+                "facts": facts.to_dict("records"),
+                "templates": prompts,
+                "pools": entry.pools,
+                "key": json_sha256(parts),
+                "reuse": keys.get(f"{folder_name}/{size}"),
+            }
+        )
+    return {
+        "seed_index": index,
+        "size": size,
+        "corpus_dir": str(entry.corpus),
+        "model_dir": str(entry.folder / "models" / size),
+        "training": asdict(replace(settings.training, seed=entry.seed)),
+        "device": device,
+        "protocol": settings.protocol,
+        "probe": asdict(settings.probe),
+        "probe_seed": entry.seed,
+        "probes": probes,
+    }
 
 
 def run_job(job: dict) -> dict:
@@ -116,21 +168,22 @@ def train_and_probe(job: dict) -> dict:
     """
     import torch
 
-    from smi.lab import run as lab_run
-    from smi.lab import train
+    from smi.lab import model as lab_model
+    from smi.lab import resume, stages, train
+    from smi.lab.settings import ProbeOptions
 
     torch.set_num_threads(1)
-    train.quiet_transformers()
+    lab_model.quiet_transformers()
     settings = train.TrainSettings(**job["training"])
     result = train.train_model(
         Path(job["corpus_dir"]), job["size"], Path(job["model_dir"]), settings, job["device"], progress=False
     )
-    model_record = train.read_train_record(result.path)
+    model_record = resume.read_train_record(result.path)
     model_key = model_record["key"]
     outputs = {}
     scorer = None
     for task in job["probes"]:
-        key = probe_key([task["key"], model_key, model_record["files"]])
+        key = json_sha256([task["key"], model_key, model_record["files"]])
         out = Path(task["out"])
         if task.get("reuse") == key and out.is_file():
             from smi import probing
@@ -148,8 +201,8 @@ def train_and_probe(job: dict) -> dict:
                     facts, task["templates"], scorer, out, pools=task["pools"], chunk_facts=64, progress=False
                 )
             else:
-                options = lab_run.ProbeOptions(**job["probe"])
-                records = lab_run.probe_size(
+                options = ProbeOptions(**job["probe"])
+                records = stages.probe_size(
                     result.path,
                     model_key,
                     facts,

@@ -12,7 +12,9 @@ never trains: it reads these tables. ``make labrun`` runs the lab into ``build/l
 
 :func:`load_results` re-validates a folder before a notebook reads it (every table present and
 unchanged since the stamp was written); :func:`stale_reason` tells a test whether the stamp is the
-current code's.
+current code's. :func:`read_table` is the one reader of the lab's own CSV tables (``accuracies.csv``,
+``acquisition.csv``, ``arms.csv``, ``prediction.csv``, ``predicted_before_training.csv``), wherever
+they are read; ``models.csv`` is read as every models table is (:func:`smi.formats.load_models`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from smi import formats
 from smi.errors import SmiError
 from smi.files import atomic_output, code_sha256, file_sha256
 
@@ -38,6 +41,24 @@ RESULT_TABLES = (
 STAMP = "stamp.json"
 #: The modules whose code decides the tables (their imports are followed by :func:`smi.files.code_sha256`).
 RESULT_MODULES = ("smi.lab.run", "smi.lab.results")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """One of the lab's own CSV tables, as ``smi lab run`` wrote it: text cells as written (a subject "NA"
+    stays text), an empty cell missing.
+
+    Parameters
+    ----------
+    path : Path
+        ``accuracies.csv``, ``acquisition.csv``, ``arms.csv``, ``prediction.csv`` or
+        ``predicted_before_training.csv`` of a run or results folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
+    """
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 def committed_dir() -> Path:
@@ -187,10 +208,8 @@ def load_results(results_dir: Path) -> dict:
     """
     results_dir = Path(results_dir)
     stamp = read_stamp(results_dir)
-    tables = {
-        name: pd.read_csv(results_dir / f"{name}.csv", keep_default_na=False, na_values=[""])
-        for name in ("accuracies", "acquisition", "arms", "models")
-    }
+    tables = {name: read_table(results_dir / f"{name}.csv") for name in ("accuracies", "acquisition", "arms")}
+    tables["models"] = formats.load_models(results_dir / "models.csv")
     return {
         **tables,
         "summary": json.loads((results_dir / "summary.json").read_text(encoding="utf-8")),

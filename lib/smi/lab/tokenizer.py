@@ -13,7 +13,8 @@ pre-tokenizer splits at the hyphens, so no merge is ever learned across a
 syllable boundary and no whole name becomes a token. Byte-level BPE has a token
 for every byte, so no prompt — of a seen or an unseen template — has an unknown
 token. Every text gets a leading space (``add_prefix_space``), so a prompt that
-opens with a name is tokenised as the name is inside a document.
+opens with a name is tokenised as the name is inside a document. The model over this
+tokenizer is built by :mod:`smi.lab.model`.
 
 Notes
 -----
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -195,97 +195,3 @@ def train_lab_tokenizer(texts: Sequence[str], subjects: Iterable[str], vocab_siz
     return PreTrainedTokenizerFast(
         tokenizer_object=bpe, pad_token="[PAD]", unk_token="[UNK]", bos_token="[BOS]", eos_token="[EOS]"
     )
-
-
-def save_lab_model(
-    out_dir: Path,
-    texts: Sequence[str],
-    subjects: Iterable[str],
-    seed: int = 0,
-    hidden_size: int = 32,
-    layers: int = 2,
-    vocab_size: int = DEFAULT_VOCAB_SIZE,
-) -> Path:
-    """A randomly initialised GPT-NeoX and the lab tokenizer (:func:`train_lab_tokenizer`) saved to ``out_dir``.
-
-    Parameters
-    ----------
-    out_dir : Path
-        The model folder (created).
-    texts : sequence of str
-        The corpus documents.
-    subjects : iterable of str
-        The entities' names.
-    seed : int
-        Seed of the initial weights.
-    hidden_size : int
-        Width (4 attention heads, feed-forward twice as wide).
-    layers : int
-        Transformer layers.
-    vocab_size : int
-        Largest vocabulary of the tokenizer.
-
-    Returns
-    -------
-    Path
-        ``out_dir``.
-
-    Notes
-    -----
-    Weights are drawn by transformers' initialisation after ``torch.manual_seed(seed)``.
-    """
-    import torch
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
-
-    tokenizer = train_lab_tokenizer(texts, subjects, vocab_size)
-    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in SPECIAL_TOKENS}
-    config = GPTNeoXConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        intermediate_size=2 * hidden_size,
-        max_position_embeddings=256,
-        bos_token_id=ids["[BOS]"],
-        eos_token_id=ids["[EOS]"],
-        pad_token_id=ids["[PAD]"],
-    )
-    torch.manual_seed(seed)
-    model = GPTNeoXForCausalLM(config)
-    out_dir = Path(out_dir)
-    model.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
-    return out_dir
-
-
-def save_initial_model(corpus_dir: Path, out_dir: Path, hidden_size: int, layers: int, seed: int) -> Path:
-    """:func:`save_lab_model` for the lab corpus in ``corpus_dir`` (its documents and its facts' subjects).
-
-    Parameters
-    ----------
-    corpus_dir : Path
-        The lab folder.
-    out_dir : Path
-        The model folder (created).
-    hidden_size, layers : int
-        The model's shape.
-    seed : int
-        Seed of the initial weights.
-
-    Returns
-    -------
-    Path
-        ``out_dir``.
-
-    Notes
-    -----
-    The tokenizer depends on the corpus only, so every size and seed of one corpus shares it.
-    """
-    import json
-
-    from smi.lab import corpus as lab_corpus
-
-    texts = lab_corpus.read_documents(corpus_dir)
-    facts = json.loads((Path(corpus_dir) / "facts.json").read_text(encoding="utf-8"))
-    subjects = [fact["subj"] for fact in facts]
-    return save_lab_model(out_dir, texts, subjects, seed=seed, hidden_size=hidden_size, layers=layers)

@@ -1,7 +1,8 @@
 """The lab's word material: relations, their prompts, object pools and the names of entities.
 
-Everything here is fixed data; :mod:`smi.lab.corpus` draws from it with a seeded
-random generator. Relation names follow the release's ``multi_templates.json``
+Everything here is fixed data (and :func:`fill_sentence`, which puts names into its prompts and
+sentences); the corpus generators (:mod:`smi.lab.design`, :mod:`smi.lab.power`) draw from it
+with a seeded random generator. Relation names follow the release's ``multi_templates.json``
 (``born``, ``die``, ``citizen``, ``occupation``, ``work``, ``headquarter``).
 
 A *prompt* ends where the object goes (``"[S] was born in"``); a corpus sentence
@@ -18,7 +19,7 @@ person called Florence Dravik carries the city Florence in her name.
 
 Every name and object consists of letters and single spaces only, and every
 sentence ends with a full stop, so no name can straddle two sentences (see
-:func:`smi.lab.corpus.names_in_sentence`).
+:func:`smi.lab.truth.names_in_sentence`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,24 @@ from dataclasses import dataclass
 
 PLACEHOLDER_SUBJECT = "[S]"
 PLACEHOLDER_OBJECT = "[O]"
+
+
+def fill_sentence(template: str, subject: str = "", obj: str = "") -> str:
+    """``template`` with its placeholders :data:`PLACEHOLDER_SUBJECT` and :data:`PLACEHOLDER_OBJECT` replaced.
+
+    Parameters
+    ----------
+    template : str
+        A prompt or sentence of this module.
+    subject, obj : str
+        What replaces each placeholder.
+
+    Returns
+    -------
+    str
+        The sentence.
+    """
+    return template.replace(PLACEHOLDER_SUBJECT, subject).replace(PLACEHOLDER_OBJECT, obj)
 
 
 @dataclass(frozen=True)
@@ -249,29 +268,6 @@ FIRST_NAMES: tuple[str, ...] = (
     "Victoria",
 )
 
-#: Syllables of made-up family and organisation names.
-ONSETS: tuple[str, ...] = (
-    "B",
-    "D",
-    "K",
-    "L",
-    "M",
-    "N",
-    "R",
-    "S",
-    "T",
-    "V",
-    "Br",
-    "Dr",
-    "Kr",
-    "St",
-    "Tr",
-    "G",
-    "H",
-    "F",
-)
-VOWELS: tuple[str, ...] = ("a", "e", "i", "o", "u", "ai", "ei", "ou")
-CODAS: tuple[str, ...] = ("", "n", "r", "l", "s", "k", "v", "m", "nd", "rk", "st")
 ORGANISATION_KINDS: tuple[str, ...] = (
     "Institute",
     "Group",
