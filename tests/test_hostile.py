@@ -20,10 +20,12 @@ import pytest
 from smi import files, formats, locks, probing, testing
 from smi.errors import SmiError
 from smi.lab import corpus as lab_corpus
+from smi.lab import model as lab_model
+from smi.lab import power, train
 from smi.lab import run as lab_run
-from smi.lab import train
+from smi.lab import settings as lab_settings
 
-TINY = lab_corpus.CorpusSettings(people=10, organisations=2, max_stated=16, max_extra_docs=4, max_background=4)
+TINY = lab_settings.CorpusSettings(people=10, organisations=2, max_stated=16, max_extra_docs=4, max_background=4)
 #: A few optimiser steps of the smallest size.
 FAST = train.TrainSettings(epochs=0.2, batch_size=8)
 FACTS = [
@@ -84,7 +86,7 @@ def held_elsewhere(out: Path):
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("hostile") / "corpus"
-    lab_corpus.write_corpus(lab_corpus.generate_corpus(TINY), out)
+    lab_corpus.write_corpus(power.generate_corpus(TINY), out)
     return out
 
 
@@ -353,7 +355,7 @@ def test_a_malicious_checkpoint_is_refused_without_running(tmp_path, tiny_corpus
         def __reduce__(self):
             return (open, (str(ran), "w"))
 
-    key = train.training_key(tiny_corpus, train.model_size("xs"), FAST, "cpu")
+    key = train.training_key(tiny_corpus, lab_model.model_size("xs"), FAST, "cpu")
     state = {"key": key, "step": 1, "tokens": 1, "seconds": 1.0, "losses": [1.0], "model": {}, "optimizer": {}}
     torch.save({**state, "payload": Payload()}, train.checkpoint_path(out))
     result = train.train_model(tiny_corpus, "xs", out, FAST, progress=False)

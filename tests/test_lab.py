@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from smi import formats, release
+from smi import formats, hashing, release
 from smi.errors import SmiError
 from smi.lab import analysis, bootstrap, power, results, schedule, stages, train, truth
 from smi.lab import corpus as lab_corpus
@@ -176,7 +176,7 @@ def test_the_labs_tables_are_written_and_read_back_as_written(tmp_path):
     assert back["acc"].iloc[0] == 0.5 and np.isnan(back["acc"].iloc[1])
     files.write_json({"n": np.int64(3), "x": np.float64(0.25), "path": tmp_path}, tmp_path / "v.json")
     assert json.loads((tmp_path / "v.json").read_text()) == {"n": 3, "x": 0.25, "path": str(tmp_path)}
-    assert files.json_sha256({"b": 1, "a": [2]}) == files.json_sha256({"a": [2], "b": 1})
+    assert hashing.json_sha256({"b": 1, "a": [2]}) == hashing.json_sha256({"a": [2], "b": 1})
 
 
 # --------------------------------------------------------------------------- training

@@ -23,8 +23,7 @@ The pipeline, step by step, and the module that holds each idea:
    * :mod:`smi.trends`         whether a quantity grows with model size within each series.
 6. Probing
    * :mod:`smi.probing`        per-fact accuracy of a causal LM (protocol, inputs, backends, run, analysis);
-   * :mod:`smi.choices`  the fixed choices of options (probe, answer-in-subject), light enough for the command line;
-   * :mod:`smi.testing`        tiny models built from text, for tests, demonstrations and the lab.
+   * :mod:`smi.testing`        tiny untrained models built from text, for tests and demonstrations.
 7. Prediction
    * :mod:`smi.prediction`     out-of-sample prediction of per-fact accuracy before training.
 8. The knowledge lab
@@ -34,8 +33,11 @@ The pipeline, step by step, and the module that holds each idea:
    * :mod:`smi.panels`         the paper's per-model figure panels;
    * :mod:`smi.notebook`       notebook parameters, defaults and a clean display.
 10. Plumbing
-   * :mod:`smi.errors`         the one input-error type and the checks that raise it;
-   * :mod:`smi.files`          atomic output files;
+   * :mod:`smi.errors`         the one input-error type and the checks that raise it (``check_scalar``);
+   * :mod:`smi.choices`        the fixed choices of options (probe, answer-in-subject), light enough for the CLI;
+   * :mod:`smi.files`          atomic output files, folders a command owns, tables and JSON written whole;
+   * :mod:`smi.hashing`        SHA-256 keys of saved work: files, frames, JSON values, texts, the code;
+   * :mod:`smi.locks`          one lock per output;
    * :mod:`smi.cli` and :mod:`smi.commands`  the ``smi`` command line, one sub-command per step.
 """
 

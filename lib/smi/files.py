@@ -488,22 +488,3 @@ def _json_plain(value):
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def json_sha256(value) -> str:
-    """SHA-256 of a JSON value written with sorted keys: what keys saved work on a set of inputs.
-
-    Parameters
-    ----------
-    value : object
-        A JSON-serialisable value.
-
-    Returns
-    -------
-    str
-        The hex digest of ``json.dumps(value, sort_keys=True)``.
-    """
-    import hashlib
-    import json
-
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from smi.errors import ParameterValueError, SmiError
-from smi.files import atomic_outputs, file_sha256, json_sha256
+from smi.files import atomic_outputs
+from smi.hashing import file_sha256, json_sha256
 
 if TYPE_CHECKING:
     from smi.lab.design import DesignSettings

@@ -11,7 +11,7 @@ then the largest sizes, then the rest.
 
 :func:`make_job` writes a job down from one seed's inputs (:class:`smi.lab.stages.SeedInputs`): a plain
 dict, so a worker process receives it whole. A probe output is reused when ``run.json`` of its seed
-folder records the same key: SHA-256 (:func:`smi.files.json_sha256`) of
+folder records the same key: SHA-256 (:func:`smi.hashing.json_sha256`) of
 :func:`smi.lab.run.lab_code_sha256`, the model's training key and files' SHA-256, the protocol and
 its options, the prompts, the facts (counts included) and the candidate pools.
 """
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from smi.files import frame_sha256, json_sha256
+from smi.hashing import frame_sha256, json_sha256
 
 if TYPE_CHECKING:
     from smi.lab.settings import LabSettings

@@ -26,7 +26,8 @@ import pandas as pd
 
 from smi import formats
 from smi.errors import SmiError
-from smi.files import atomic_output, code_sha256, file_sha256
+from smi.files import atomic_output
+from smi.hashing import code_sha256, file_sha256
 
 #: The tables a notebook reads, in the formats ``smi lab run`` writes them.
 RESULT_TABLES = (
@@ -39,7 +40,7 @@ RESULT_TABLES = (
 )
 #: The stamp of a results folder.
 STAMP = "stamp.json"
-#: The modules whose code decides the tables (their imports are followed by :func:`smi.files.code_sha256`).
+#: The modules whose code decides the tables (their imports are followed by :func:`smi.hashing.code_sha256`).
 RESULT_MODULES = ("smi.lab.run", "smi.lab.results")
 
 

@@ -14,7 +14,8 @@ import json
 import math
 from pathlib import Path
 
-from smi.files import OWNER_MARKER, atomic_output, file_sha256
+from smi.files import OWNER_MARKER, atomic_output
+from smi.hashing import file_sha256
 
 #: The record of a finished model, in its folder.
 TRAIN_RECORD = "lab_train.json"

@@ -59,21 +59,14 @@ import pandas as pd
 
 from smi import formats
 from smi.errors import ParameterValueError
-from smi.files import (
-    check_writable,
-    code_sha256,
-    frame_sha256,
-    json_sha256,
-    output_lock,
-    remove_orphaned_temporaries,
-    write_csv,
-    write_json,
-)
+from smi.files import check_writable, remove_orphaned_temporaries, write_csv, write_json
+from smi.hashing import code_sha256, frame_sha256, json_sha256
 from smi.lab import analysis, experiment, results, stages
 from smi.lab import model as lab_model
 from smi.lab.resume import TRAIN_RECORD
 from smi.lab.settings import LabSettings, check_sizes
 from smi.lab.stages import SeedInputs
+from smi.locks import output_lock
 
 COMMAND = "smi lab run"
 #: The files the run writes at the top of its folder (a killed run's temporaries of them are removed).
@@ -96,7 +89,7 @@ TOP_FILES = (
 
 def lab_code_sha256() -> str:
     """SHA-256 of the lab's code (this module and every :mod:`smi` module it imports: probing, prediction,
-    training…, :func:`smi.files.code_sha256`): part of the keys of the lab's probe outputs and prediction.
+    training…, :func:`smi.hashing.code_sha256`): part of the keys of the lab's probe outputs and prediction.
 
     Returns
     -------

@@ -33,18 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from smi.errors import ParameterValueError, check_seed
-from smi.files import (
-    check_replaceable_folder,
-    code_sha256,
-    json_sha256,
-    output_lock,
-    remove_orphaned_temporaries,
-    temporary_folder,
-)
+from smi.files import check_replaceable_folder, remove_orphaned_temporaries, temporary_folder
+from smi.hashing import code_sha256, json_sha256
 from smi.lab import corpus as lab_corpus
 from smi.lab import model as lab_model
 from smi.lab import resume
 from smi.lab import schedule as lab_schedule
+from smi.locks import output_lock
 
 #: The command that makes (and so may replace) a model folder, as its marker and lock name it.
 COMMAND = "smi lab train"
@@ -146,7 +141,7 @@ def _train_result(out_dir: Path, record: dict, resumed_from_step: int, reused: b
 
 def training_code_sha256() -> str:
     """SHA-256 of the code that decides a trained model: this module and every :mod:`smi` module it imports,
-    with the versions of torch and transformers (:func:`smi.files.code_sha256`).
+    with the versions of torch and transformers (:func:`smi.hashing.code_sha256`).
 
     Returns
     -------
