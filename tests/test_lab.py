@@ -535,3 +535,18 @@ def test_a_stamp_of_other_code_is_stale(exported, tmp_path):
     (copy / results.STAMP).write_text(json.dumps(stamp))
     assert "other lab code" in results.stale_reason(copy)
     assert results.load_results(copy)["current"] is False
+
+
+def test_mean_interval_is_the_mean_with_a_bootstrap_interval_over_seeds_and_facts():
+    from smi.lab import bootstrap
+
+    rng = np.random.default_rng(0)
+    seeds = np.repeat([0, 1, 2], 200)
+    values = rng.normal(0.5, 0.1, seeds.size)
+    mask = values > 0.3
+    mean, low, high = bootstrap.mean_interval(values, mask, seeds, 400)
+    assert mean == pytest.approx(values[mask].mean()) and low < mean < high
+    assert high - low < 0.05  # 3 × 200 facts with spread 0.1
+    assert bootstrap.mean_interval(values, mask, seeds, 400) == (mean, low, high)  # seeded
+    shifted = bootstrap.mean_interval(values + 1, mask, seeds, 400)
+    assert shifted == pytest.approx((mean + 1, low + 1, high + 1))

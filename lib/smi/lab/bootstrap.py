@@ -131,6 +131,35 @@ def weighted_r2(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray
         return sxy**2 / (sxx * syy)
 
 
+def mean_interval(
+    values: np.ndarray, mask: np.ndarray, seeds: np.ndarray, n_boot: int, random_seed: int = 0
+) -> tuple[float, float, float]:
+    """The mean of ``values[mask]`` with its 95 % hierarchical-bootstrap interval over seeds and facts.
+
+    Parameters
+    ----------
+    values : array-like
+        One value per row (fact and seed).
+    mask : array-like of bool
+        The rows the mean is taken over.
+    seeds : array-like
+        Each row's seed (:func:`hierarchical_weights`).
+    n_boot : int
+        Bootstrap resamples.
+    random_seed : int, default 0
+        Seed of the resampling.
+
+    Returns
+    -------
+    mean, low, high : float
+        The mean and the 2.5 and 97.5 percentiles of the resampled means.
+    """
+    values, mask = np.asarray(values, dtype=float), np.asarray(mask, dtype=bool)
+    draws = weighted_means(values, hierarchical_weights(np.asarray(seeds), n_boot, random_seed), mask)
+    low, high = np.nanpercentile(draws, [2.5, 97.5])
+    return float(np.mean(values[mask])), float(low), float(high)
+
+
 def _interval(draws: np.ndarray) -> tuple[float, float]:
     finite = draws[np.isfinite(draws)]
     if not len(finite):

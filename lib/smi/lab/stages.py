@@ -157,7 +157,7 @@ def counts_agreement(counts: pd.DataFrame, truth: pd.DataFrame) -> list[int]:
 
 
 def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
-    """``smi count --triples corpus/facts.json --out counts.csv corpus/corpus.jsonl``; returns the table.
+    """``smi count --facts corpus/facts.json --out counts.csv corpus/corpus.jsonl``; returns the table.
 
     Parameters
     ----------
