@@ -12,7 +12,7 @@ from smi.records import COUNT_FIELDS, FACT_FIELDS
 if TYPE_CHECKING:
     import pandas as pd
 
-from smi.formats.facts import Facts, check_facts, check_idx
+from smi.formats.facts import Facts, check_facts
 from smi.formats.rows import Where, _cell, _first, _read_rows, _rows
 
 #: The largest count of documents accepted: exact as a float and as int64 (2**53).
@@ -89,14 +89,6 @@ def check_count_columns(frame: pd.DataFrame, where: Where | Path) -> pd.DataFram
             )
     _integer_counts(frame, [field for field in COUNT_FIELDS if field in frame.columns and field not in core], where)
     return frame
-
-
-def check_counts(frame: pd.DataFrame, where: Where | Path) -> pd.DataFrame:
-    """The checks of every counts file: a unique idx (when the frame has one) and :func:`check_count_columns`."""
-    where = _rows(where)
-    if "idx" in frame.columns:
-        check_idx(frame["idx"].astype(object).where(frame["idx"].notna(), None).tolist(), where)
-    return check_count_columns(frame, where)
 
 
 def require_cooccurrence(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
