@@ -441,7 +441,7 @@ def test_no_training_is_one_line(small_corpus, tmp_path, run_cli, option):
     assert not (tmp_path / "model").exists()
     if option[0] == "--epochs":
         code, _, err = run_cli("lab", "run", "--out", tmp_path / "run", "--quick", *option)
-        assert code == 2 and "--epochs must be positive" in _only_error_line(err)
+        assert code == 2 and "--epochs must be greater than 0" in _only_error_line(err)
         assert not (tmp_path / "run").exists()
 
 
@@ -450,7 +450,7 @@ def test_no_training_is_one_line(small_corpus, tmp_path, run_cli, option):
     [
         (["--people", "0", "--organisations", "0"], "both 0"),
         (["--max-stated", "0"], "--max-stated must be"),
-        (["--zero-share", "1.5"], "--zero-share must lie in"),
+        (["--zero-share", "1.5"], "--zero-share must be from 0 to 1 (got 1.5)"),
         (["--filler-vocabulary", "100"], "filler pool is empty"),
     ],
 )

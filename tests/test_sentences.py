@@ -198,5 +198,5 @@ def test_excerpt_keeps_both_names_of_a_long_sentence():
     assert cut.startswith("…") and cut.endswith("…")
     assert excerpt("Damascus is the capital of Syria.", "Syria", "Damascus") == "Damascus is the capital of Syria."
     assert excerpt(sentence, "Nowhere", "Neither", width=40) == sentence[:38] + "…"
-    with pytest.raises(ParameterValueError, match=r"^width must be at least 20 characters, got 19$"):
+    with pytest.raises(ParameterValueError, match=r"^width must be at least 20 characters \(got 19\)$"):
         excerpt(sentence, "Syria", "Damascus", width=19)

@@ -53,6 +53,7 @@ def check_scalar(
     minimum: float | None = None,
     maximum: float | None = None,
     above: float | None = None,
+    below: float | None = None,
     where: object = None,
 ):
     """``value`` when it is a scalar of ``kind`` within its bounds; else a one-line :class:`ParameterValueError`.
@@ -72,8 +73,8 @@ def check_scalar(
         e.g. 1e9); ``"number"``: any finite real number. Booleans are neither.
     minimum, maximum : float or None
         Inclusive bounds (None: unbounded).
-    above : float or None
-        Exclusive lower bound (``above=0``: positive).
+    above, below : float or None
+        Exclusive bounds (``above=0``: positive; ``below=1``: less than 1).
     where : object
         A file or folder the value belongs to, put first in the message.
 
@@ -105,6 +106,8 @@ def check_scalar(
         raise ParameterValueError(name, f"must be at most {maximum:,} (got {value})", where)
     if above is not None and not value > above:
         raise ParameterValueError(name, f"must be greater than {above:,} (got {value})", where)
+    if below is not None and not value < below:
+        raise ParameterValueError(name, f"must be less than {below:,} (got {value})", where)
     return int(value) if kind == "integer" else float(value)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from smi.errors import ParameterValueError
+from smi.errors import check_scalar
 
 ARM_COLUMNS = ["arm", "level", "k", "size", "effect", "lo", "hi", "n_facts", "seeds", "n_dropped"]
 ARM_LEVEL_COLUMNS = {"competitor": "competitor_level", "subject": "subject_level", "object": "object_level"}
@@ -62,8 +62,7 @@ def hierarchical_weights(seeds: np.ndarray, n_boot: int, random_seed: int = 0) -
     drawn uniformly with replacement from the seeds and :math:`m_{b,j,\cdot}` a multinomial draw of
     :math:`n_{s}` rows uniformly from seed :math:`s^*_{b,j}`'s rows.
     """
-    if n_boot < 1:
-        raise ParameterValueError("n_boot", f"must be at least 1 (got {n_boot})")
+    check_scalar(n_boot, "n_boot", "integer", minimum=1)
     seeds = np.asarray(seeds)
     labels = np.unique(seeds)
     rows = {label: np.flatnonzero(seeds == label) for label in labels}

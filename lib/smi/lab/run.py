@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 from smi import formats
-from smi.errors import ParameterValueError
+from smi.errors import ParameterValueError, check_scalar
 from smi.files import check_writable, remove_orphaned_temporaries, write_csv, write_json
 from smi.hashing import code_sha256, frame_sha256, json_sha256
 from smi.lab import analysis, experiment, results, stages
@@ -153,8 +153,8 @@ def run_lab(
     """
     import torch
 
-    if threads is not None and threads < 1:
-        raise ParameterValueError("threads", f"must be at least 1 (got {threads})")
+    if threads is not None:
+        check_scalar(threads, "threads", "integer", minimum=1)
     settings = LabSettings() if settings is None else settings
     before = torch.get_num_threads()
     if threads is not None:

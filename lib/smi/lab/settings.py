@@ -12,11 +12,10 @@ holds one of each, made only when a :class:`LabSettings` is.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from smi.errors import ParameterValueError, check_seed
+from smi.errors import ParameterValueError, check_scalar, check_seed
 from smi.lab.model import model_size
 
 if TYPE_CHECKING:
@@ -59,17 +58,11 @@ class CorpusSettings:
     def __post_init__(self) -> None:
         check_seed(self.seed)
         for name, (minimum, maximum) in WHOLE_RANGES.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-                raise ParameterValueError(name, f"must be a whole number from {minimum} to {maximum} (got {value!r})")
+            check_scalar(getattr(self, name), name, "integer", minimum=minimum, maximum=maximum)
         for name in ("zero_share", "mention_share"):
-            value = getattr(self, name)
-            if not 0 <= value <= 1:
-                raise ParameterValueError(name, f"must lie in [0, 1] (got {value})")
+            check_scalar(getattr(self, name), name, minimum=0, maximum=1)
         for name in ("exposure_exponent", "popularity_exponent", "filler_rate"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and 0 <= value <= MAX_RATE):
-                raise ParameterValueError(name, f"must be a number from 0 to {MAX_RATE} (got {value})")
+            check_scalar(getattr(self, name), name, minimum=0, maximum=MAX_RATE)
         if self.people == 0 and self.organisations == 0:
             raise ParameterValueError(
                 "organisations",
@@ -128,12 +121,10 @@ class LabSettings:
     jobs: int = 2
 
     def __post_init__(self) -> None:
-        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or not 1 <= self.seeds <= 20:
-            raise ParameterValueError("seeds", f"must be a whole number from 1 to 20 (got {self.seeds!r})")
+        check_scalar(self.seeds, "seeds", "integer", minimum=1, maximum=20)
         if self.protocol not in PROTOCOLS:
             raise ParameterValueError("protocol", f"must be one of {', '.join(PROTOCOLS)} (got {self.protocol!r})")
-        if isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or not 1 <= self.jobs <= 64:
-            raise ParameterValueError("jobs", f"must be a whole number from 1 to 64 (got {self.jobs!r})")
+        check_scalar(self.jobs, "jobs", "integer", minimum=1, maximum=64)
 
 
 def default_settings(

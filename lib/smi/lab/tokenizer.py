@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from smi.errors import ParameterValueError
+from smi.errors import check_scalar
 
 ONSETS = ("b", "d", "k", "l", "m", "n", "r", "s", "t", "v")
 VOWELS = ("a", "e", "i", "o", "u")
@@ -74,10 +74,8 @@ def syllable_names(
     -----
     Each syllable is drawn uniformly from the 50; a drawn word already used is drawn again.
     """
-    if syllables < 2:
-        raise ParameterValueError("syllables", f"must be at least 2 (got {syllables})")
-    if n > len(SYLLABLES) ** syllables // 2:
-        raise ParameterValueError("n", f"must be at most {len(SYLLABLES) ** syllables // 2} (got {n})")
+    check_scalar(syllables, "syllables", "integer", minimum=2)
+    check_scalar(n, "n", "integer", maximum=len(SYLLABLES) ** syllables // 2)
     seen = set(taken)
     prefixes = tuple(avoid_prefixes)
     names: list[str] = []
@@ -180,8 +178,7 @@ def train_lab_tokenizer(texts: Sequence[str], subjects: Iterable[str], vocab_siz
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    if vocab_size < 300:
-        raise ParameterValueError("vocab_size", f"must be at least 300 (got {vocab_size})")
+    check_scalar(vocab_size, "vocab_size", "integer", minimum=300)
     bpe = Tokenizer(models.BPE(unk_token="[UNK]"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     bpe.decoder = decoders.ByteLevel()

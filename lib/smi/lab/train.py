@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smi.errors import ParameterValueError, check_seed
+from smi.errors import ParameterValueError, check_scalar, check_seed
 from smi.files import check_replaceable_folder, remove_orphaned_temporaries, temporary_folder
 from smi.hashing import code_sha256, json_sha256
 from smi.lab import corpus as lab_corpus
@@ -70,17 +70,14 @@ class TrainSettings:
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
-        if not (math.isfinite(self.epochs) and 0 < self.epochs <= MAX_EPOCHS):
-            raise ParameterValueError("epochs", f"must be positive and at most {MAX_EPOCHS} (got {self.epochs})")
-        if self.tokens is not None and not 1 <= self.tokens <= MAX_TOKENS:
-            raise ParameterValueError("tokens", f"must be from 1 to {MAX_TOKENS:,} (got {self.tokens})")
+        check_scalar(self.epochs, "epochs", maximum=MAX_EPOCHS, above=0)
+        if self.tokens is not None:
+            check_scalar(self.tokens, "tokens", "integer", minimum=1, maximum=MAX_TOKENS)
         for name, most in (("block_size", max(MAX_BLOCK_SIZE.values())), ("batch_size", MAX_BATCH_SIZE)):
-            if not 2 <= getattr(self, name) <= most:
-                raise ParameterValueError(name, f"must be from 2 to {most} (got {getattr(self, name)})")
-        if self.learning_rate is not None and not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ParameterValueError("learning_rate", f"must be a positive finite number (got {self.learning_rate})")
-        if not 0 <= self.warmup_share < 1:
-            raise ParameterValueError("warmup_share", f"must lie in [0, 1) (got {self.warmup_share})")
+            check_scalar(getattr(self, name), name, "integer", minimum=2, maximum=most)
+        if self.learning_rate is not None:
+            check_scalar(self.learning_rate, "learning_rate", above=0)
+        check_scalar(self.warmup_share, "warmup_share", minimum=0, below=1)
 
 
 def check_device_limits(settings: TrainSettings, device: str) -> TrainSettings:

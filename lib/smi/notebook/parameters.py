@@ -48,11 +48,10 @@ for a bad value of a named parameter, e.g. ``models must name only bloom-560m, â
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from smi.errors import ParameterValueError
+from smi.errors import ParameterValueError, check_scalar
 
 __all__ = ["bool_parameter", "choice_parameter", "list_parameter", "number_parameter", "path_parameter"]
 
@@ -165,21 +164,12 @@ def number_parameter(value: object, name: str, minimum: float | None = None, int
     ParameterValueError
         When ``value`` is not a finite number, not whole when ``integer``, or below ``minimum``.
     """
-    if isinstance(value, bool):
-        raise ParameterValueError(name, f"must be a number (got {value!r})")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterValueError(name, f"must be a number (got {value!r})") from None
-    if not math.isfinite(number):
-        raise ParameterValueError(name, f"must be a finite number (got {value!r})")
-    if integer:
-        if number != int(number):
-            raise ParameterValueError(name, f"must be a whole number (got {value!r})")
-        number = int(number)
-    if minimum is not None and number < minimum:
-        raise ParameterValueError(name, f"must be at least {minimum} (got {value!r})")
-    return number
+    if isinstance(value, str):  # papermill -r and hand-written parameters pass text
+        try:
+            value = float(value)
+        except ValueError:
+            raise ParameterValueError(name, f"must be a number (got {value!r})") from None
+    return check_scalar(value, name, "integer" if integer else "number", minimum=minimum)
 
 
 def bool_parameter(value: object, name: str) -> bool:

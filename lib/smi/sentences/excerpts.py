@@ -27,7 +27,7 @@ def excerpt(sentence: str, subj: str, obj: str, width: int = 140) -> str:
         text was cut. When a name is not found, the stretch starts at the sentence's start.
     """
     if width < 20:
-        raise ParameterValueError("width", f"must be at least 20 characters, got {width}")
+        raise ParameterValueError("width", f"must be at least 20 characters (got {width})")
     if len(sentence) <= width:
         return sentence
     lower = sentence.lower()
