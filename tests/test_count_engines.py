@@ -286,7 +286,7 @@ def test_auto_compiles_hyperscan_only_for_a_large_enough_corpus_or_a_cached_data
 def test_orphaned_database_temporaries_are_removed(tmp_path):
     orphan = tmp_path / f".hyperscan-{'a' * 32}.hsdb.x1y2z3_q.tmp"
     orphan.write_bytes(b"half")
-    assert counting.remove_orphaned_temporaries(tmp_path) == 1 and not orphan.exists()
+    assert counting.remove_orphaned_shard_temporaries(tmp_path) == 1 and not orphan.exists()
 
 
 # ---------------------------------------------------------------------------

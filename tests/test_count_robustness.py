@@ -148,10 +148,10 @@ def test_results_of_other_counting_code_are_not_reused(small, tmp_path, run_cli)
     "edited",
     ["corpus_io.py", "matchers.py", "counting/runner.py"],  # the reader, the engines, a module of the package
 )
-def test_code_version_follows_the_source(tmp_path, edited):
+def test_counting_code_version_follows_the_source(tmp_path, edited):
     copy = tmp_path / "lib"
     shutil.copytree(LIB / "smi", copy / "smi")
-    probe = "from smi import counting; print(counting.code_version())"
+    probe = "from smi import counting; print(counting.counting_code_version())"
 
     def version() -> str:
         done = subprocess.run(
@@ -161,7 +161,7 @@ def test_code_version_follows_the_source(tmp_path, edited):
         return done.stdout.strip()
 
     original = version()
-    assert original == counting.code_version()
+    assert original == counting.counting_code_version()
     with open(copy / "smi" / edited, "a", encoding="utf-8") as handle:
         handle.write("\n# a comment is not code\n")
     assert version() == original
@@ -264,7 +264,7 @@ def test_metadata_records_the_hash_of_its_table(small, tmp_path, run_cli, suffix
     assert run_cli("count", "--facts", triples, "--out", out, "--no-progress", corpus)[0] == 0
     meta = json.loads(counting.metadata_path(out).read_text(encoding="utf-8"))
     assert meta["output_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
-    assert meta["code_version"] == counting.code_version()
+    assert meta["code_version"] == counting.counting_code_version()
     assert meta["facts_sha256"] == formats.read_facts(triples).sha256()
     assert not [path.name for path in tmp_path.iterdir() if path.name.endswith((".tmp", ".lock"))]
 
@@ -331,7 +331,7 @@ def test_a_second_run_to_the_same_output_is_refused_while_the_first_works(small,
             sys.executable,
             "-c",
             "import sys, time; from smi import counting\n"
-            "with counting.output_lock(sys.argv[1]):\n print('held', flush=True); time.sleep(60)",
+            "with counting.count_lock(sys.argv[1]):\n print('held', flush=True); time.sleep(60)",
             out,
         ],
         stdout=subprocess.PIPE,
@@ -348,7 +348,7 @@ def test_a_second_run_to_the_same_output_is_refused_while_the_first_works(small,
         holder.wait()
     lock = lock_of(out)
     assert lock.exists()  # left by the killed holder, whose lock died with it
-    with counting.output_lock(out):
+    with counting.count_lock(out):
         assert f"pid {os.getpid()}" in lock.read_text()
     assert not lock.exists()
 
@@ -421,9 +421,9 @@ def test_temporaries_are_left_alone_while_another_run_uses_the_work_folder(tmp_p
     orphan = tmp_path / f".shard-{'b' * 32}.npz.abcdefgh.tmp"
     orphan.write_bytes(b"")
     with counting.work_dir_in_use(tmp_path):  # another run counting here (flock: per open file)
-        assert counting.remove_orphaned_temporaries(tmp_path) == 0
+        assert counting.remove_orphaned_shard_temporaries(tmp_path) == 0
     assert orphan.exists()
-    assert counting.remove_orphaned_temporaries(tmp_path) == 1 and not orphan.exists()
+    assert counting.remove_orphaned_shard_temporaries(tmp_path) == 1 and not orphan.exists()
 
 
 # ---------------------------------------------------------------------------
@@ -658,7 +658,7 @@ def test_forked_children_die_with_their_killed_parent(tmp_path):
     while any(map(is_alive, children)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(map(is_alive, children))
-    with counting.output_lock(out):  # the dead run's lock died with it
+    with counting.count_lock(out):  # the dead run's lock died with it
         pass
 
 

@@ -125,10 +125,10 @@ def test_folds_from_other_code_or_damaged_files_are_recomputed(monkeypatch, caps
     reference = prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds)
     capsys.readouterr()
 
-    monkeypatch.setattr(prediction.evaluation, "code_version", lambda: "another version of the code")
+    monkeypatch.setattr(prediction.evaluation, "fold_code_version", lambda: "another version of the code")
     assert prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds).equals(reference)
     assert capsys.readouterr().err == ""  # recomputed silently: without progress nothing is reported
-    monkeypatch.setattr(prediction.evaluation, "code_version", lambda: "a third version of the code")
+    monkeypatch.setattr(prediction.evaluation, "fold_code_version", lambda: "a third version of the code")
     again = prediction.evaluate(accuracies, "leave-one-corpus-out", 10, checkpoint_dir=folds, progress=True)
     assert again.equals(reference)
     assert capsys.readouterr().err.count("inputs changed (code), recomputing") == len(SMALL_CORPORA)

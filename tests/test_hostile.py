@@ -221,9 +221,9 @@ def test_lab_train_refuses_a_folder_it_did_not_make(tmp_path, tiny_corpus, run_c
 def test_lab_train_replaces_only_its_own_folder(tmp_path, tiny_corpus):
     out = tmp_path / "model"
     first = train.train_model(tiny_corpus, "xs", out, FAST, progress=False)
-    assert files.made_by(out, train.COMMAND) and oct(out.stat().st_mode & 0o777) != oct(0o700)
+    assert files.made_by(out, train.TRAIN_COMMAND) and oct(out.stat().st_mode & 0o777) != oct(0o700)
     again = train.train_model(tiny_corpus, "xs", out, train.TrainSettings(epochs=1.0, batch_size=8), progress=False)
-    assert not again.reused and again.steps > first.steps and files.made_by(out, train.COMMAND)
+    assert not again.reused and again.steps > first.steps and files.made_by(out, train.TRAIN_COMMAND)
 
 
 @pytest.mark.slow  # more than 10 s

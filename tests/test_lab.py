@@ -149,21 +149,21 @@ def test_answer_shares_give_a_guessing_baseline_summing_to_one_per_relation():
 
 
 def test_the_corpus_is_read_back_as_written_by_the_projects_corpus_reader(tmp_path):
-    """lab.corpus.read_documents reads corpus.jsonl with smi.corpus_io: the documents written, in order; a byte
+    """lab.corpus.corpus_documents reads corpus.jsonl with smi.corpus_io: the documents written, in order; a byte
     order mark and blank lines are not documents, as in any JSON-lines corpus."""
     generated = power.generate_corpus(lab_settings.CorpusSettings(seed=8, people=6, organisations=2))
     folder = tmp_path / "corpus"
     lab_corpus.write_corpus(generated, folder)
-    assert lab_corpus.read_documents(folder) == generated.documents
+    assert lab_corpus.corpus_documents(folder) == generated.documents
     lines = (folder / "corpus.jsonl").read_bytes().splitlines(keepends=True)
     (folder / "corpus.jsonl").write_bytes(b"\xef\xbb\xbf" + lines[0] + b"\n  \n" + b"".join(lines[1:]))
-    assert lab_corpus.read_documents(folder) == generated.documents
+    assert lab_corpus.corpus_documents(folder) == generated.documents
     (folder / "corpus.jsonl").write_text("\n")
     with pytest.raises(SmiError, match="no documents"):
-        lab_corpus.read_documents(folder)
+        lab_corpus.corpus_documents(folder)
     (folder / "corpus.jsonl").write_text('{"text": 1}\n')
     with pytest.raises(SmiError, match="line 1"):
-        lab_corpus.read_documents(folder)
+        lab_corpus.corpus_documents(folder)
 
 
 def test_the_labs_tables_are_written_and_read_back_as_written(tmp_path):
@@ -544,9 +544,9 @@ def test_mean_interval_is_the_mean_with_a_bootstrap_interval_over_seeds_and_fact
     seeds = np.repeat([0, 1, 2], 200)
     values = rng.normal(0.5, 0.1, seeds.size)
     mask = values > 0.3
-    mean, low, high = bootstrap.mean_interval(values, mask, seeds, 400)
+    mean, low, high = bootstrap.bootstrap_mean(values, mask, seeds, 400)
     assert mean == pytest.approx(values[mask].mean()) and low < mean < high
     assert high - low < 0.05  # 3 × 200 facts with spread 0.1
-    assert bootstrap.mean_interval(values, mask, seeds, 400) == (mean, low, high)  # seeded
-    shifted = bootstrap.mean_interval(values + 1, mask, seeds, 400)
+    assert bootstrap.bootstrap_mean(values, mask, seeds, 400) == (mean, low, high)  # seeded
+    shifted = bootstrap.bootstrap_mean(values + 1, mask, seeds, 400)
     assert shifted == pytest.approx((mean + 1, low + 1, high + 1))

@@ -30,7 +30,7 @@ def tiny_corpus(tmp_path_factory) -> Path:
 
 def test_names_are_syllables_and_no_probe_prompt_has_an_unknown_token(tiny_corpus):
     facts = json.loads((tiny_corpus / "facts.json").read_text())
-    texts = lab_corpus.read_documents(tiny_corpus)
+    texts = lab_corpus.corpus_documents(tiny_corpus)
     subjects = [fact["subj"] for fact in facts]
     tokenizer = lab_tokenizer.train_lab_tokenizer(texts, subjects)
     again = lab_tokenizer.train_lab_tokenizer(texts, subjects)

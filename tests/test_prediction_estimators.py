@@ -108,7 +108,7 @@ def test_boosting_ignores_noise_in_the_last_bits_of_its_features(training):
     np.testing.assert_array_equal(clean, perturbed)
 
 
-def test_code_version_covers_every_module_of_the_package(tmp_path):
+def test_fold_code_version_covers_every_module_of_the_package(tmp_path):
     """An edit of the code of any module of the package (not of a comment) gives a new code version."""
     import os
     import subprocess
@@ -122,7 +122,7 @@ def test_code_version_covers_every_module_of_the_package(tmp_path):
     assert names == {path.name for path in sources[0].parent.glob("*.py")}
     copy = tmp_path / "lib"
     shutil.copytree(Path(prediction.__file__).parents[1], copy / "smi")
-    probe = "from smi import prediction; print(prediction.code_version())"
+    probe = "from smi import prediction; print(prediction.fold_code_version())"
 
     def version() -> str:
         env = {**os.environ, "PYTHONPATH": str(copy)}
@@ -131,7 +131,7 @@ def test_code_version_covers_every_module_of_the_package(tmp_path):
         return done.stdout.strip()
 
     before = version()
-    assert before == prediction.code_version()
+    assert before == prediction.fold_code_version()
     estimators = copy / "smi" / "prediction" / "estimators.py"
     estimators.write_text(estimators.read_text() + "\n# an edit of a comment\n")
     assert version() == before

@@ -105,7 +105,7 @@ def run(args) -> int:
         match=args.match, text_field=args.text_field, skip_bad_lines=args.skip_bad_lines, engine=args.engine
     )
     work_dir = args.work_dir or counting.default_work_dir(out)
-    with counting.output_lock(out):
+    with counting.count_lock(out):
         counting.remove_orphaned_output_temporaries(out)
         result = counting.count_corpus(
             triples,

@@ -67,7 +67,7 @@ def check_output_writable(out: Path, facts: Facts | None = None) -> Path:
     return out
 
 
-def output_lock(out: Path) -> Iterator[Path | None]:
+def count_lock(out: Path) -> Iterator[Path | None]:
     """Hold ``OUT.lock`` while counting into ``out`` (:func:`smi.locks.output_lock` of ``smi count``)."""
     return locks.output_lock(out, "smi count")
 

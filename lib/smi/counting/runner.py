@@ -25,8 +25,8 @@ from smi.counting.scan import Counts, FactStrings, count_columns, fact_strings, 
 from smi.counting.shards import (
     CountSettings,
     ShardResult,
-    code_version,
     count_shard,
+    counting_code_version,
     prepare_work_dir,
     reuse_shard_result,
     save_shard_result,
@@ -413,11 +413,11 @@ def count_corpus(
         bar = _progress_bar(len(pending), progress)
 
         def on_done(shard: corpus_io.Shard, result: ShardResult) -> None:
-            if result.code_version != code_version():
+            if result.code_version != counting_code_version():
                 raise SmiError(
                     f"{shard.label} was counted by other counting code "
                     f"(version {result.code_version or 'unknown'}, here "
-                    f"{code_version()}): install the same smi and numpy on every Dask worker"
+                    f"{counting_code_version()}): install the same smi and numpy on every Dask worker"
                 )
             save_shard_result(result_paths[shard], result, keys[shard])
             take(shard, result)
@@ -451,7 +451,7 @@ def count_corpus(
         raise SmiError(f"empty corpus: no documents in {', '.join(str(spec) for spec in corpus)}")
     facts_hash = facts.sha256()
     count_key = {
-        "code_version": code_version(),
+        "code_version": counting_code_version(),
         "facts": facts_hash,
         "settings": settings.key(),
         "shards": [keys[shard] for shard in shards],
@@ -469,7 +469,7 @@ def count_corpus(
         "skipped_lines": skipped.count,
         "skipped_examples": skipped.examples,
         "seconds": round(elapsed, 3),
-        "code_version": code_version(),
+        "code_version": counting_code_version(),
         "facts_sha256": facts_hash,
         "count_key": json_sha256(count_key),
     }

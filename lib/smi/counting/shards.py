@@ -53,7 +53,7 @@ class CountSettings:
 
 
 #: Version of the layout and meaning of a saved shard result: raise it when either changes.
-#: Any other change of the counting code changes :func:`code_version` through its source hash.
+#: Any other change of the counting code changes :func:`counting_code_version` through its source hash.
 SHARD_FORMAT = 2
 #: What :func:`smi.files.atomic_output` leaves of a shard result whose writer was killed.
 SHARD_TEMPORARY = re.compile(r"\.(shard-[0-9a-f]{32}\.npz|hyperscan-[0-9a-f]{32}\.hsdb)\.[A-Za-z0-9_]+\.tmp")
@@ -61,7 +61,7 @@ _SHARD_ARRAYS = ("key", "n_docs", "n_bytes", "name_docs", "joint_docs", "skipped
 
 
 @functools.cache
-def code_version() -> str:
+def counting_code_version() -> str:
     """The version of the code that computes shard results: :data:`SHARD_FORMAT` and a hash of its code.
 
     The hash (:func:`smi.hashing.code_sha256`) covers every module of this package,
@@ -76,13 +76,13 @@ def code_version() -> str:
 def shard_key(shard: corpus_io.Shard, names_fingerprint: str, settings: CountSettings) -> str:
     """SHA-256 (hex) of everything that determines a shard's partial counts.
 
-    That is the counting code's version (:func:`code_version`), the names searched for
+    That is the counting code's version (:func:`counting_code_version`), the names searched for
     (:meth:`FactStrings.fingerprint`), the settings that change counts, and the
     shard: its file's path, size, times and inode, and its byte range
     (:meth:`smi.corpus_io.Shard.identity`).
     """
     parts = {
-        "code_version": code_version(),
+        "code_version": counting_code_version(),
         "names": names_fingerprint,
         "settings": settings.key(),
         "shard": shard.identity(),
@@ -97,7 +97,7 @@ def shard_result_path(work_dir: Path, key: str) -> Path:
 
 @dataclass
 class ShardResult:
-    """A shard's counts, the lines it skipped, and the :func:`code_version` that counted it."""
+    """A shard's counts, the lines it skipped, and the :func:`counting_code_version` that counted it."""
 
     counts: Counts
     skipped: corpus_io.SkipLog = field(default_factory=corpus_io.SkipLog)
@@ -117,7 +117,7 @@ def count_shard(shard: corpus_io.Shard, strings: FactStrings, settings: CountSet
     counts = count_texts(texts, strings, settings.match, settings.block_chars, settings.engine)
     if not shard.is_unchanged():
         raise SmiError(f"{shard.path}: the file changed while it was being counted; rerun once it no longer changes")
-    return ShardResult(counts, skipped or corpus_io.SkipLog(), time.perf_counter() - started, code_version())
+    return ShardResult(counts, skipped or corpus_io.SkipLog(), time.perf_counter() - started, counting_code_version())
 
 
 def save_shard_result(path: Path, result: ShardResult, key: str) -> Path:
@@ -181,7 +181,9 @@ def load_shard_result(path: Path, key: str, strings: FactStrings) -> ShardResult
     if not (isinstance(examples, list) and all(isinstance(example, str) for example in examples)):
         raise ValueError("damaged skipped-line examples")
     counts = Counts(n_docs, int(arrays["n_bytes"]), name_docs.astype(np.int64), joint_docs.astype(np.int64))
-    return ShardResult(counts, corpus_io.SkipLog(int(arrays["skipped_count"]), examples), code_version=code_version())
+    return ShardResult(
+        counts, corpus_io.SkipLog(int(arrays["skipped_count"]), examples), code_version=counting_code_version()
+    )
 
 
 def reuse_shard_result(path: Path, key: str, strings: FactStrings, label: str) -> ShardResult | None:
@@ -247,7 +249,7 @@ def work_dir_in_use(work_dir: Path) -> Iterator[None]:
     """Hold a shared lock on the work folder while counting into it.
 
     Runs share a work folder freely (results are keyed on content); the lock only
-    tells :func:`remove_orphaned_temporaries` whether another run is writing there.
+    tells :func:`remove_orphaned_shard_temporaries` whether another run is writing there.
     """
     fd = _open_folder(work_dir)
     if fd is None:
@@ -265,7 +267,7 @@ def work_dir_in_use(work_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def remove_orphaned_temporaries(work_dir: Path) -> int:
+def remove_orphaned_shard_temporaries(work_dir: Path) -> int:
     """Remove temporary shard files left by killed runs, when no other run is using the folder; how many."""
     fd = _open_folder(work_dir)
     if fd is None:
@@ -297,7 +299,7 @@ def clean_work_dir(work_dir: Path, shard_files: Iterable[Path], remove_results: 
     if remove_results:
         for path in shard_files:
             Path(path).unlink(missing_ok=True)
-    remove_orphaned_temporaries(work_dir)
+    remove_orphaned_shard_temporaries(work_dir)
     if remove_results:
         try:
             work_dir.rmdir()

@@ -130,7 +130,7 @@ def weighted_r2(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray
         return sxy**2 / (sxx * syy)
 
 
-def mean_interval(
+def bootstrap_mean(
     values: np.ndarray, mask: np.ndarray, seeds: np.ndarray, n_boot: int, random_seed: int = 0
 ) -> tuple[float, float, float]:
     """The mean of ``values[mask]`` with its 95 % hierarchical-bootstrap interval over seeds and facts.

@@ -22,7 +22,7 @@ is written by :func:`write_corpus` as a folder of:
     the settings, the number of documents and a SHA-256 of every file above.
 
 :func:`check_corpus_dir` and :func:`corpus_fingerprint` check a folder before it is used;
-:func:`read_documents`, :func:`read_truth` and :func:`read_meta` read its files.
+:func:`corpus_documents`, :func:`read_truth` and :func:`read_meta` read its files.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def read_meta(corpus_dir: Path) -> dict:
     return meta
 
 
-def read_documents(corpus_dir: Path) -> list[str]:
+def corpus_documents(corpus_dir: Path) -> list[str]:
     """The documents' texts of ``corpus.jsonl``, read by the project's corpus reader (:mod:`smi.corpus_io`).
 
     As for any JSON-lines corpus, a byte order mark opening the file is ignored and blank lines

@@ -149,7 +149,7 @@ def initial_model(corpus_dir: Path, size: ModelSize, seed: int):
     from smi.lab import corpus as lab_corpus
     from smi.lab import tokenizer as lab_tokenizer
 
-    texts = lab_corpus.read_documents(corpus_dir)
+    texts = lab_corpus.corpus_documents(corpus_dir)
     subjects = formats.read_facts(Path(corpus_dir) / "facts.json").subj
     tokenizer = lab_tokenizer.train_lab_tokenizer(texts, subjects)
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in lab_tokenizer.SPECIAL_TOKENS}

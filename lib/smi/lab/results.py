@@ -90,7 +90,7 @@ def _examples(out_dir: Path, count: int = 4) -> list[str]:
     """The first ``count`` documents of the first seed's corpus (what notebook 07 shows of it)."""
     from smi.lab import corpus as lab_corpus
 
-    return lab_corpus.read_documents(Path(out_dir) / "corpus")[:count]
+    return lab_corpus.corpus_documents(Path(out_dir) / "corpus")[:count]
 
 
 def export_results(out_dir: Path, results_dir: Path) -> list[Path]:

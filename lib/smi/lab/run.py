@@ -68,7 +68,7 @@ from smi.lab.settings import LabSettings, check_sizes
 from smi.lab.stages import SeedInputs
 from smi.locks import output_lock
 
-COMMAND = "smi lab run"
+RUN_COMMAND = "smi lab run"
 #: The files the run writes at the top of its folder (a killed run's temporaries of them are removed).
 TOP_FILES = (
     "counts.csv",
@@ -183,9 +183,9 @@ def _run_lab(
         if settings.seeds > 1:
             raise ParameterValueError("seeds", "must be 1 with a given corpus (each seed draws its own corpus)")
     check_writable(out_dir / "summary.json")
-    with output_lock(out_dir, COMMAND):  # a second run into this folder stops here
+    with output_lock(out_dir, RUN_COMMAND):  # a second run into this folder stops here
         for name in TOP_FILES:  # what a killed run into this folder left
-            remove_orphaned_temporaries(out_dir / name, COMMAND)
+            remove_orphaned_temporaries(out_dir / name, RUN_COMMAND)
         return _run_lab_locked(out_dir, settings, device, corpus_dir, progress, say)
 
 

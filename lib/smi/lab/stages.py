@@ -181,7 +181,7 @@ def count_lab_corpus(corpus_dir: Path, out: Path) -> pd.DataFrame:
     triples = formats.read_facts(Path(corpus_dir) / "facts.json")
     counting.check_output_writable(out, triples)
     work_dir = counting.default_work_dir(out)
-    with counting.output_lock(out):  # as `smi count` does: one writer, its own shard files removed after
+    with counting.count_lock(out):  # as `smi count` does: one writer, its own shard files removed after
         result = counting.count_corpus(triples, [str(Path(corpus_dir) / "corpus.jsonl")], work_dir, progress=False)
         counting.write_counts(result, out)
         counting.clean_work_dir(work_dir, result.shard_files)

@@ -42,7 +42,7 @@ from smi.lab import schedule as lab_schedule
 from smi.locks import output_lock
 
 #: The command that makes (and so may replace) a model folder, as its marker and lock name it.
-COMMAND = "smi lab train"
+TRAIN_COMMAND = "smi lab train"
 #: Bounds of the settings: a run within about 24 GiB and two CPU cores (``cuda``: the larger block).
 MAX_EPOCHS = 1000
 MAX_TOKENS = 10**10
@@ -213,7 +213,7 @@ def _replace_folder(temporary: Path, target: Path) -> None:
     :func:`smi.files.check_replaceable_folder`) is removed only once the new one is there."""
     old = None
     if target.exists():
-        old = temporary_folder(target, COMMAND)
+        old = temporary_folder(target, TRAIN_COMMAND)
         os.replace(target, old / target.name)
     os.replace(temporary, target)
     if old is not None:
@@ -282,13 +282,13 @@ def train_model(
         lab_model.quiet_transformers()
     say = say or (lambda line: print(line, file=sys.stderr))
     corpus_dir = lab_corpus.check_corpus_dir(corpus_dir)
-    out_dir = check_replaceable_folder(Path(out_dir), COMMAND, "out_dir", legacy=resume.TRAIN_RECORD)
+    out_dir = check_replaceable_folder(Path(out_dir), TRAIN_COMMAND, "out_dir", legacy=resume.TRAIN_RECORD)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with output_lock(out_dir, COMMAND):
+    with output_lock(out_dir, TRAIN_COMMAND):
         # checked again as it is now that we hold the lock
-        check_replaceable_folder(out_dir, COMMAND, "out_dir", legacy=resume.TRAIN_RECORD)
+        check_replaceable_folder(out_dir, TRAIN_COMMAND, "out_dir", legacy=resume.TRAIN_RECORD)
         for path in (out_dir, checkpoint_path(out_dir)):  # what a killed run into this folder left
-            remove_orphaned_temporaries(path, COMMAND)
+            remove_orphaned_temporaries(path, TRAIN_COMMAND)
         return _train_locked(
             corpus_dir, size, out_dir, settings, device, checkpoint_seconds, progress, stop_after_steps, say
         )
@@ -314,9 +314,9 @@ def _train_locked(
         return _train_result(out_dir, record, record["steps"], reused=True)
     if problem not in ("no training record", "trained with other inputs"):
         say(f"{out_dir}: {problem}; not reused, training again")
-    texts = lab_corpus.read_documents(corpus_dir)
+    texts = lab_corpus.corpus_documents(corpus_dir)
     checkpoint = checkpoint_path(out_dir)
-    work = temporary_folder(out_dir, COMMAND)
+    work = temporary_folder(out_dir, TRAIN_COMMAND)
     try:
         run = _start(corpus_dir, work, texts, size, settings, device, key, checkpoint, say)
         _optimise(run, out_dir, checkpoint, checkpoint_seconds, progress, stop_after_steps)

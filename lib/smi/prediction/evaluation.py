@@ -1,7 +1,7 @@
 """Cross-validation: hold out each group of a scheme, fit on the rest, predict; folds saved under a key.
 
 A fold's key (:func:`evaluation_key`, :func:`fold_key`) covers the data, the
-settings and :func:`code_version`, so a saved fold is reused only when all
+settings and :func:`fold_code_version`, so a saved fold is reused only when all
 three are unchanged.
 """
 
@@ -78,7 +78,7 @@ def package_sources() -> list[Path]:
     return sorted(Path(__file__).resolve().parent.glob("*.py"))
 
 
-def code_version() -> str:
+def fold_code_version() -> str:
     """A hash of what, besides the data and the settings, decides a fold's predictions.
 
     It is :func:`smi.hashing.code_sha256` of every module of this package
@@ -122,10 +122,10 @@ def evaluation_key(accuracies: pd.DataFrame, scheme: str, gbm_iterations: int, s
     dict
         ``data`` (:func:`smi.hashing.frame_sha256` of ``accuracies``), ``settings`` (the scheme, the fitting
         settings, the selection grid, the fixed settings, the interval settings) and ``code``
-        (:func:`code_version`). A fold's key adds the held-out group to ``settings`` (:func:`fold_key`).
+        (:func:`fold_code_version`). A fold's key adds the held-out group to ``settings`` (:func:`fold_key`).
     """
     return {
-        "code": code_version(),
+        "code": fold_code_version(),
         "data": frame_sha256(accuracies),
         "settings": {
             "scheme": scheme,
