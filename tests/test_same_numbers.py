@@ -32,7 +32,7 @@ SETTINGS = {
 #: Notebook 06's quick selection of models; the evaluation at the notebook's quick size.
 SCRIPT = """
 import json, sys
-from smi import prediction, regression, release
+from smi import formats, prediction, regression, release
 release_dir = sys.argv[1]
 models = release.select_models(formats.load_models(),
                                ["pythia-410m", "pythia-2.8b", "bloom-560m", "bloom-3b", "ours-1.6b", "ours-7b"])
