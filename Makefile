@@ -12,7 +12,7 @@ KERNEL := smi
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup data corpus reproduce notebooks fit test test-fast lint bench lab labrun book clean
+.PHONY: help setup data corpus reproduce notebooks fit test test-fast lint bench lab labrun experiments book clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,13 @@ notebooks: data corpus ## execute every notebook in place with papermill (full m
 
 labrun: setup ## the knowledge lab at full size (3 seeds, 4 sizes) in build/lab; its tables for notebook 07 into notebooks/results/lab
 	$(SMI) lab run --out build/lab --no-progress --export notebooks/results/lab
+
+EXPERIMENTS := capacity diversity forgetting
+
+experiments: setup ## the lab's controlled experiments at full size (not part of reproduce): tables for notebook 08 into notebooks/results/experiments
+	@for name in $(EXPERIMENTS); do \
+	  $(SMI) lab experiment $$name --out build/experiments/$$name --export notebooks/results/experiments/$$name || exit $$?; \
+	done
 
 reproduce: fit labrun notebooks panels ## everything: venv, data, the lab, all notebooks, the per-model panels, figures and tables
 	@echo "figures: $$(ls figures/*.png 2>/dev/null | wc -l) PNG, $$(ls figures/*.pdf 2>/dev/null | wc -l) PDF; tables in results/"

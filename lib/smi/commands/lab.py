@@ -143,6 +143,39 @@ def register(subparsers) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(func=run_run)
 
+    from smi.lab.experiments import EXPERIMENTS
+
+    experiment = commands.add_parser(
+        "experiment",
+        help="a controlled experiment on small models: " + ", ".join(EXPERIMENTS) + " (see notebook 08)",
+        description="Train small models on word-level facts in controlled conditions and write a tidy table, "
+        "a summary with intervals over seeds and verdicts, and a figure into --out (resumes when killed).",
+    )
+    experiment.add_argument(
+        "name", choices=EXPERIMENTS, metavar="NAME", help="the experiment: " + ", ".join(EXPERIMENTS)
+    )
+    experiment.add_argument("--out", type=Path, required=True, help="output folder (table.csv, summary.json, figure)")
+    experiment.add_argument("--seeds", type=int, help="seeds SEED, SEED+1, ... (default 3; quick 2)")
+    experiment.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    experiment.add_argument(
+        "--workers", type=int, default=2, help="worker processes of one torch thread each (default 2; 1 on cuda)"
+    )
+    experiment.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="where to train (default cpu; on cuda the capacity experiment states each fact 1,000 times)",
+    )
+    experiment.add_argument("--quick", action="store_true", help="the reduced size the tests run")
+    experiment.add_argument(
+        "--export",
+        type=Path,
+        help="also copy the table and summary, stamped with the code's hash, into this folder "
+        "(make experiments: notebooks/results/experiments/NAME)",
+    )
+    experiment.add_argument("--no-progress", action="store_true", help="no line per finished job")
+    experiment.set_defaults(func=run_experiment)
+
 
 def _corpus_options(parser) -> None:
     from smi.lab.settings import CorpusSettings
@@ -260,4 +293,18 @@ def run_run(args) -> int:
 
         written = results.export_results(args.out, args.export)
         print(f"{args.export}: {len(written) - 1} tables and {written[-1].name}")
+    return 0
+
+
+def run_experiment(args) -> int:
+    from smi.lab.experiments import results
+    from smi.lab.experiments.run import experiment_settings, run_experiment
+
+    settings = experiment_settings(args.name, args.quick, args.seeds, args.seed, args.device)
+    summary = run_experiment(args.name, args.out, settings, args.device, args.workers, progress=not args.no_progress)
+    verdicts = ", ".join(f"{claim}: {verdict}" for claim, verdict in summary["verdicts"].items())
+    print(f"{args.out}: {args.name} in {summary['seconds']:.0f} s; {verdicts}")
+    if args.export is not None:
+        written = results.export_results(args.out, args.export)
+        print(f"{args.export}: {', '.join(path.name for path in written)}")
     return 0

@@ -27,4 +27,6 @@ The whole loop (``smi lab run``):
 * :mod:`smi.lab.bootstrap` — the hierarchical bootstrap over seeds and facts: arms and headline;
 * :mod:`smi.lab.run` — the run: stages, jobs, fit, tables and summary into one folder;
 * :mod:`smi.lab.results` — the committed tables notebook 07 reads, stamped, and their one reader.
+
+Controlled experiments (``smi lab experiment NAME``, notebook 08): :mod:`smi.lab.experiments`.
 """
