@@ -352,3 +352,20 @@ def test_the_readme_quotes_every_committed_result():
     for name in EXPERIMENTS:
         _, summary = results.load_results(results.committed_dir(name))
         assert results.headline(name, summary) in readme, f"README: {name}'s line is not the committed result"
+
+
+@pytest.mark.slow
+def test_export_never_replaces_files_it_did_not_write(quick_runs, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "table.csv").write_text("my own table\n")
+    with pytest.raises(ParameterValueError, match="not an export of the capacity experiment"):
+        results.export_results(quick_runs / "capacity", mine)
+    assert (mine / "table.csv").read_text() == "my own table\n" and sorted(p.name for p in mine.iterdir()) == [
+        "table.csv"
+    ]
+    other = tmp_path / "other"
+    results.export_results(quick_runs / "diversity", other)
+    with pytest.raises(ParameterValueError, match="capacity"):
+        results.export_results(quick_runs / "capacity", other)  # one experiment's folder is not another's
+    results.export_results(quick_runs / "diversity", other)  # its own export is replaced

@@ -53,6 +53,7 @@ def export_results(run_dir: Path, target: Path) -> list[Path]:
     if missing:
         raise SmiError(f"{run_dir}: not a finished experiment run (missing {', '.join(missing)})")
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    _check_export_target(target, summary["experiment"])
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name in RESULT_FILES:
@@ -66,6 +67,28 @@ def export_results(run_dir: Path, target: Path) -> list[Path]:
     }
     written.append(write_json(stamp, target / STAMP))
     return written
+
+
+def _check_export_target(target: Path, experiment: str) -> None:
+    """Refuse a target that is a link or a file, or holds a table or summary that is not this experiment's export."""
+    from smi.errors import ParameterValueError
+
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise ParameterValueError("export", "must be a folder (not a link or a file)", target)
+    present = [name for name in RESULT_FILES if (target / name).exists()]
+    if not present:
+        return
+    try:
+        owner = json.loads((target / STAMP).read_text(encoding="utf-8"))["experiment"]
+    except (OSError, ValueError, KeyError, TypeError):
+        owner = None
+    if owner != experiment:
+        raise ParameterValueError(
+            "export",
+            f"holds {', '.join(present)} that is not an export of the {experiment} experiment; give another folder "
+            "(nothing was changed)",
+            target,
+        )
 
 
 def load_results(folder: Path) -> tuple[pd.DataFrame, dict]:
