@@ -16,19 +16,22 @@ never shown. A condition's **gain** at step :math:`t` is its facts' mean :math:`
 control facts' mean at the same step: what the model knows of those facts beyond what it says of any
 new person then (a model that grows confident about the background drifts for every new name alike).
 
-Retention after the last exposure :math:`L_c`, at :math:`\tau = t - L_c > 0`, is the condition's
-mean gain relative to its first logged value after :math:`L_c`,
-:math:`R(\tau) = \bar g(L_c + \tau) / \bar g(L_c + \tau_1)`, over the conditions whose gain
-:math:`\bar g(L_c + \tau_1)` reaches :data:`MIN_GAIN` nats. Per (seed, batch size), two curves of two
-parameters are fitted by least squares to all those points (:func:`fit_retention`):
+Retention after the last exposure :math:`L_c` is read from the conditions with the most exposures
+(pooled over their spacings): their gains :math:`g(\tau)` at :math:`\tau = t - L_c > 0`. Per (seed, batch
+size), two curves of three parameters, each with an asymptote :math:`c` (a gain can settle above or
+below the control's), are fitted by least squares (:func:`fit_retention`):
 
-.. math:: R = a\,(\tau / \tau_u)^{-b} \quad\text{(power law)}, \qquad R = a\,e^{-\tau / c} \quad\text{(exponential)},
+.. math::
 
-with :math:`\tau_u` the first logged :math:`\tau`, and compared by :math:`\mathrm{AIC} = n \ln(\mathrm{RSS}/n) + 2k`:
+    g = c + a\,(\tau / \tau_1)^{-b} \quad\text{(power law)}, \qquad
+    g = c + a\,e^{-\tau / s} \quad\text{(exponential)},
+
+with :math:`\tau_1` the first logged :math:`\tau`, and compared by :math:`\mathrm{AIC} = n \ln(\mathrm{RSS}/n) + 2k`:
 :math:`\Delta\mathrm{AIC} = \mathrm{AIC}_{\exp} - \mathrm{AIC}_{\text{pow}}` (positive favours the power
-law). The batch size is the one thing that differs between a seed's two runs (the same facts, stream
+law). The late gain is the mean gain over the last :data:`LATE_WINDOW` steps that every such condition
+reaches. The batch size is the one thing that differs between a seed's two runs (the same facts, stream
 seed and schedule); its effect is :math:`b_{\text{small}} - b_{\text{large}}` per seed (positive: the
-larger batch forgets more slowly), and the same for the retention late after the last exposure.
+larger batch forgets more slowly), and the late gain of the larger batch minus the smaller's.
 """
 
 from __future__ import annotations
@@ -48,8 +51,6 @@ STAGGER = 3
 #: The table keeps every logged point this many steps after a condition's last exposure, then every 100 steps.
 DENSE_AFTER = 400
 SPARSE_EVERY = 100
-#: Conditions whose gain just after their last exposure is below this (nats) are left out of the fits.
-MIN_GAIN = 0.1
 #: Late retention: the mean over the last this many steps that every fitted condition reaches.
 LATE_WINDOW = 500
 
@@ -63,8 +64,8 @@ class ForgettingSettings:
     batch_sizes: tuple[int, ...] = (8, 32)
     exposures: tuple[int, ...] = (1, 2, 4, 8)
     spacings: tuple[int, ...] = (10, 100, 1000)
-    facts_per_condition: int = 32
-    control_facts: int = 64
+    facts_per_condition: int = 128
+    control_facts: int = 256
     background_people: int = 1000
     attributes: int = 4
     values: int = 32
@@ -276,66 +277,61 @@ def tidy(rows: list[dict]) -> pd.DataFrame:
 
 
 def retention_points(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(tau, R, tau_end)``: retention after the last exposure of every condition of one (seed, batch size)
-    whose first gain after it reaches :data:`MIN_GAIN` (module docstring), and the longest :math:`\tau` all
-    of them reach."""
-    taus, values = [], []
-    for _, condition in group[group["since_last"] > 0].groupby(["exposures", "spacing"]):
-        condition = condition.sort_values("since_last")
-        first = condition["gain"].iloc[0]
-        if first < MIN_GAIN:
-            continue
-        taus.append(condition["since_last"].to_numpy(float))
-        values.append(condition["gain"].to_numpy() / first)
-    if not taus:
+    """``(tau, gain, tau_end)``: the gains after the last exposure of the conditions with the most exposures
+    of one (seed, batch size), pooled over their spacings, and the longest :math:`\tau` all of them reach."""
+    most = group[(group["since_last"] > 0) & (group["exposures"] == group["exposures"].max())]
+    if most.empty:
         return np.array([]), np.array([]), math.nan
-    return np.concatenate(taus), np.concatenate(values), float(min(tau.max() for tau in taus))
+    ends = most.groupby("spacing")["since_last"].max()
+    return most["since_last"].to_numpy(float), most["gain"].to_numpy(float), float(ends.min())
 
 
-def fit_retention(tau: np.ndarray, retention: np.ndarray) -> dict:
-    """Least-squares power law and exponential fits of retention (module docstring): their parameters and AICs.
+def fit_retention(tau: np.ndarray, gain: np.ndarray) -> dict:
+    """Least-squares power law and exponential, each with an asymptote, fitted to the gains after the last
+    exposure (module docstring): their parameters and AICs.
 
     Returns
     -------
     dict
-        ``exponent`` (b), ``scale`` (c, steps), ``aic_power``, ``aic_exponential`` and ``delta_aic``
-        (exponential minus power law); NaN where a fit fails or there are fewer than 4 points.
+        ``exponent`` (b), ``scale`` (s, steps), ``aic_power``, ``aic_exponential`` and ``delta_aic``
+        (exponential minus power law); NaN where a fit fails or there are fewer than 6 points.
     """
     from scipy.optimize import curve_fit
 
-    failed = {
-        "exponent": math.nan,
-        "scale": math.nan,
-        "aic_power": math.nan,
-        "aic_exponential": math.nan,
-        "delta_aic": math.nan,
-    }
-    if len(tau) < 4:
+    failed = dict.fromkeys(("exponent", "scale", "aic_power", "aic_exponential", "delta_aic"), math.nan)
+    if len(tau) < 6:
         return failed
     unit = float(tau.min())
 
-    def power(t, a, b):
-        return a * (t / unit) ** (-b)
+    def power(t, a, b, c):
+        return c + a * (t / unit) ** (-b)
 
-    def exponential(t, a, c):
-        return a * np.exp(-t / c)
+    def exponential(t, a, s, c):
+        return c + a * np.exp(-t / s)
 
     def aic(residuals: np.ndarray) -> float:
         n = len(residuals)
-        return n * math.log(max(float(np.sum(residuals**2)), 1e-300) / n) + 2 * 2
+        return n * math.log(max(float(np.sum(residuals**2)), 1e-300) / n) + 2 * 3
 
+    start = float(np.mean(gain[tau <= np.quantile(tau, 0.1)]))
     try:
-        (a_p, b), _ = curve_fit(power, tau, retention, p0=(1.0, 0.3), bounds=([0, -5], [100, 10]), maxfev=20_000)
-        (a_e, c), _ = curve_fit(
-            exponential, tau, retention, p0=(1.0, float(np.median(tau))), bounds=([0, 1e-3], [100, 1e9]), maxfev=20_000
+        p, _ = curve_fit(
+            power, tau, gain, p0=(start, 0.5, 0.0), bounds=([-100, 0, -100], [100, 10, 100]), maxfev=20_000
+        )
+        e, _ = curve_fit(
+            exponential,
+            tau,
+            gain,
+            p0=(start, float(np.median(tau)), 0.0),
+            bounds=([-100, 1e-3, -100], [100, 1e9, 100]),
+            maxfev=20_000,
         )
     except (RuntimeError, ValueError):
         return failed
-    aic_power = aic(retention - power(tau, a_p, b))
-    aic_exponential = aic(retention - exponential(tau, a_e, c))
+    aic_power, aic_exponential = aic(gain - power(tau, *p)), aic(gain - exponential(tau, *e))
     return {
-        "exponent": float(b),
-        "scale": float(c),
+        "exponent": float(p[1]),
+        "scale": float(e[1]),
         "aic_power": aic_power,
         "aic_exponential": aic_exponential,
         "delta_aic": aic_exponential - aic_power,
@@ -346,20 +342,15 @@ def summarise(table: pd.DataFrame) -> dict:
     """Per batch size: the fits' exponent and ΔAIC, late retention and the gains; the batch-size effect; verdicts."""
     per = []
     for (seed, batch), group in table.groupby(["seed", "batch_rows"]):
-        tau, retention, tau_end = retention_points(group)
+        tau, gain, tau_end = retention_points(group)
         late = tau >= tau_end - LATE_WINDOW
         first_after = group[group["since_last"] > 0].sort_values("since_last").groupby("exposures")["gain"].first()
         per.append(
             {
                 "seed": seed,
                 "batch_rows": batch,
-                "conditions": group[group["since_last"] > 0]
-                .groupby(["exposures", "spacing"])["gain"]
-                .first()
-                .ge(MIN_GAIN)
-                .sum(),
-                "late_retention": float(retention[late].mean()) if late.any() else math.nan,
-                **fit_retention(tau, retention),
+                "late_gain": float(gain[late].mean()) if late.any() else math.nan,
+                **fit_retention(tau, gain),
                 **{f"gain_{count}": value for count, value in first_after.items()},
             }
         )
@@ -371,10 +362,9 @@ def summarise(table: pd.DataFrame) -> dict:
     counts = sorted(int(column.removeprefix("gain_")) for column in per.columns if column.startswith("gain_"))
     batches = {
         str(batch): {
-            "conditions": int(group["conditions"].min()),
             "exponent": kit.interval_entry(group["exponent"]),
             "delta_aic": kit.interval_entry(group["delta_aic"]),
-            "late_retention": kit.interval_entry(group["late_retention"]),
+            "late_gain": kit.interval_entry(group["late_gain"]),
             "gain_after_last": {str(count): kit.interval_entry(group[f"gain_{count}"]) for count in counts},
         }
         for batch, group in per.groupby("batch_rows")
@@ -383,7 +373,7 @@ def summarise(table: pd.DataFrame) -> dict:
         "batch_sizes": batches,
         "delta_aic": kit.interval_entry(per.groupby("seed")["delta_aic"].mean()),
         "exponent_effect": kit.interval_entry(by_seed[("exponent", small)] - by_seed[("exponent", large)]),
-        "retention_effect": kit.interval_entry(by_seed[("late_retention", large)] - by_seed[("late_retention", small)]),
+        "retention_effect": kit.interval_entry(by_seed[("late_gain", large)] - by_seed[("late_gain", small)]),
         "most_exposures_gain": kit.interval_entry(per[f"gain_{counts[-1]}"]),
         "gain_before": kit.interval_entry(before),
     }
@@ -423,16 +413,15 @@ CLAIMS = {
 
 
 def condition_table(summary: dict) -> pd.DataFrame:
-    """One row per batch size: the exponent, ΔAIC, late retention and the gain after the last exposure per
+    """One row per batch size: the exponent, ΔAIC, late gain and the gain after the last exposure per
     exposure count, each as mean [low, high] over seeds."""
     rows = []
     for batch, entry in summary["batch_sizes"].items():
         row = {
             "batch (rows)": int(batch),
-            "conditions fitted": entry["conditions"],
             "decay exponent b": kit.interval_text(entry["exponent"]),
             "ΔAIC (exp − power)": kit.interval_text(entry["delta_aic"], "{:,.0f}"),
-            "late retention R": kit.interval_text(entry["late_retention"]),
+            "late gain (nats)": kit.interval_text(entry["late_gain"]),
         }
         row |= {
             f"gain after {count} (nats)": kit.interval_text(value) for count, value in entry["gain_after_last"].items()
