@@ -20,6 +20,13 @@ def _seed_band(group: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return group.groupby(x)[y].agg(["mean", "min", "max"]).reset_index()
 
 
+def _plot_seed_range(axis, group: pd.DataFrame, x: str, y: str, x_scale: float = 1.0, **style) -> None:
+    """The mean of ``y`` over seeds against ``x`` (times ``x_scale``), with bars from the lowest to the highest seed."""
+    band = _seed_band(group, x, y)
+    yerr = [band["mean"] - band["min"], band["max"] - band["mean"]]
+    axis.errorbar(x_scale * band[x], band["mean"], yerr=yerr, marker="o", capsize=3, **style)
+
+
 def plot_capacity(table: pd.DataFrame, summary: dict) -> plt.Figure:
     """Net bits stored against people per width, and the bits at the most people against non-embedding parameters.
 
@@ -42,17 +49,9 @@ def plot_capacity(table: pd.DataFrame, summary: dict) -> plt.Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     for hidden in widths:
         group = table[table["hidden"] == hidden]
-        band = _seed_band(group, "people", "net_bits")
         params = int(group["non_embedding"].iloc[0])
-        left.errorbar(
-            band["people"],
-            band["mean"],
-            yerr=[band["mean"] - band["min"], band["max"] - band["mean"]],
-            marker="o",
-            color=colors[hidden],
-            capsize=3,
-            label=f"width {hidden}: {params:,} non-emb. params",
-        )
+        label = f"width {hidden}: {params:,} non-emb. params"
+        _plot_seed_range(left, group, "people", "net_bits", color=colors[hidden], label=label)
         left.axhline(2 * params, color=colors[hidden], linestyle=":", linewidth=1)
         left.axhline(params, color=colors[hidden], linestyle="--", linewidth=1)
     left.set(
@@ -124,16 +123,7 @@ def plot_diversity(table: pd.DataFrame, summary: dict) -> plt.Figure:
         "never": "phrasing never used",
     }
     for (probe, label), color in zip(labels.items(), sns.color_palette("deep", 3)):
-        band = _seed_band(table[table["probe"] == probe], "share", "accuracy")
-        axis.errorbar(
-            100 * band["share"],
-            band["mean"],
-            yerr=[band["mean"] - band["min"], band["max"] - band["mean"]],
-            marker="o",
-            capsize=3,
-            color=color,
-            label=label,
-        )
+        _plot_seed_range(axis, table[table["probe"] == probe], "share", "accuracy", 100, color=color, label=label)
     chance = _seed_band(table[table["probe"] == "other"], "share", "chance")
     axis.plot(100 * chance["share"], chance["mean"], "k--", label="shuffled-subject chance")
     axis.set(

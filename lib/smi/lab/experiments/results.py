@@ -11,7 +11,6 @@ run folder): it re-validates the files against the stamp before notebook 08 read
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 from pathlib import Path
@@ -22,6 +21,7 @@ from smi.errors import SmiError
 from smi.files import atomic_output, write_json
 from smi.hashing import file_sha256
 from smi.lab.experiments import kit
+from smi.lab.experiments.run import experiment_module
 
 #: What an experiment's results folder holds besides its stamp.
 RESULT_FILES = ("table.csv", "summary.json")
@@ -129,7 +129,7 @@ def verdict_table(name: str, summary: dict) -> pd.DataFrame:
     """One row per claim of experiment ``name``: the claim, the measurement (mean [low, high] over seeds)
     and the verdict (holds, fails or undecided: the interval straddles the bound)."""
 
-    claims = importlib.import_module(f"smi.lab.experiments.{name}").CLAIMS
+    claims = experiment_module(name).CLAIMS
     rows = []
     for key, (claim, path) in claims.items():
         entry = summary
@@ -170,7 +170,7 @@ def all_verdicts(summaries: dict[str, dict]) -> pd.DataFrame:
 def headline(name: str, summary: dict) -> str:
     """One line of every claim of experiment ``name``: ``claim name: mean [low, high] → verdict`` (the README's)."""
     table = verdict_table(name, summary)
-    keys = list(importlib.import_module(f"smi.lab.experiments.{name}").CLAIMS)
+    keys = list(experiment_module(name).CLAIMS)
     return "; ".join(
         f"{key.replace('_', ' ')}: {measured} → {verdict}"
         for key, measured, verdict in zip(keys, table["measured"], table["verdict"], strict=True)
