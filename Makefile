@@ -56,7 +56,7 @@ notebooks: data corpus ## execute every notebook in place with papermill (full m
 labrun: setup ## the knowledge lab at full size (3 seeds, 4 sizes) in build/lab; its tables for notebook 07 into notebooks/results/lab
 	$(SMI) lab run --out build/lab --no-progress --export notebooks/results/lab
 
-EXPERIMENTS := capacity diversity forgetting
+EXPERIMENTS := capacity diversity forgetting holdout
 
 experiments: setup ## the lab's controlled experiments at full size (not part of reproduce): tables for notebook 08 into notebooks/results/experiments
 	@for name in $(EXPERIMENTS); do \

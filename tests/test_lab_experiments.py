@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from smi.errors import ParameterValueError, SmiError
-from smi.lab.experiments import EXPERIMENTS, capacity, diversity, forgetting, kit, results
+from smi.lab.experiments import EXPERIMENTS, capacity, diversity, forgetting, holdout, kit, results
 
 # ---------------------------------------------------------------- the kit
 
@@ -68,8 +68,10 @@ def test_verdicts_need_the_whole_interval():
     )
     band = (0.5, 2.5)
     assert [kit.verdict_band(e, band) for e in (inside, straddling, outside)] == ["holds", "undecided", "fails"]
-    assert kit.verdict_above(inside, 0.5) == "holds" and kit.verdict_above(outside, 0.5) == "fails"
-    assert kit.verdict_below(outside, 0.5) == "holds" and kit.verdict_below(straddling, 0.5) == "undecided"
+    above, below = (0.5, math.inf), (-math.inf, 0.5)
+    assert kit.verdict_band(inside, above) == "holds" and kit.verdict_band(outside, above) == "fails"
+    assert kit.verdict_band(outside, below) == "holds" and kit.verdict_band(straddling, below) == "undecided"
+    assert kit.verdict_band({"low": 0.0, "high": 0.0}, (0.0, math.inf)) == "undecided"  # touching the bound
 
 
 def test_a_job_file_is_reused_only_with_its_key_and_intact(tmp_path):
@@ -106,6 +108,9 @@ def test_a_job_file_is_reused_only_with_its_key_and_intact(tmp_path):
         (lambda: forgetting.ForgettingSettings(start=1010), "start"),
         (lambda: forgetting.ForgettingSettings(facts_per_condition=200), "facts_per_condition"),
         (lambda: forgetting.ForgettingSettings(background_people=4090), "background_people"),
+        (lambda: forgetting.ForgettingSettings(hidden=30), "hidden"),
+        (lambda: holdout.HoldoutSettings(seeds=1), "seeds"),
+        (lambda: holdout.HoldoutSettings(sizes=("xs", "s")), "sizes"),
     ],
 )
 def test_settings_refuse_bad_values_naming_the_parameter(make, parameter):
@@ -294,6 +299,105 @@ def test_forgetting_quick_run_logs_every_condition_before_and_after_its_last_exp
     summary = json.loads((quick_runs / "forgetting" / "summary.json").read_text())
     assert set(summary["verdicts"]) == set(forgetting.CLAIMS)
     assert set(summary["batch_sizes"]) == {"4", "16"}
+
+
+# ---------------------------------------------------------------- holdout
+
+
+def _built_holdout_table(seeds: int = 3, facts: int = 300) -> pd.DataFrame:
+    """A holdout table whose largest size answers by exposure and chance: acc = chance + (1 − chance)(1 − e^{−k/4}),
+    with binomial noise over 3 prompts; ``pred_best`` is each fact's measured accuracy, the others a constant 0.5."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for seed in range(seeds):
+        k = rng.choice([0, 2, 4, 8, 16], facts)
+        prior = rng.uniform(0.05, 0.3, facts)
+        for size, parameters, scale in (("xs", 10_000, 0.2), ("s", 40_000, 0.5), ("m", 160_000, 1.0)):
+            p = prior + (1 - prior) * scale * (1 - np.exp(-k / 4))
+            acc = rng.binomial(3, p) / 3
+            frame = pd.DataFrame({"seed": seed, "size": size, "parameters": parameters, "idx": np.arange(facts)})
+            frame = frame.assign(k=k, prior_chance=prior, acc=acc, trained_before_prediction=0.0)
+            for name in holdout.PREDICTORS:
+                frame[f"pred_{name}"] = (acc if name == "best" else 0.5) if size == "m" else np.nan
+            rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_the_oracle_knows_exposure_and_chance_and_the_mean_claim_needs_the_band():
+    table = _built_holdout_table()
+    summary = holdout.summarise(table)
+    assert summary["largest"] == "m" and summary["fitted_on"] == ["xs", "s"] and summary["facts"] == 300
+    assert summary["r2"]["oracle"]["mean"] > 0.4  # cross-fitted on the other seeds, it finds the built response
+    assert summary["r2"]["best"]["mean"] == pytest.approx(1.0)  # the measured accuracies themselves
+    assert summary["r2"]["glm"]["high"] < 0.05 and summary["verdicts"]["counts_below_oracle"] == "holds"
+    spread = table[table["size"] == "m"].groupby("seed")["acc"].mean().std(ddof=1)
+    assert summary["band"] == pytest.approx([-2 * spread, 2 * spread]) and summary["predicted_before_training"]
+
+    def verdict(shifts) -> str:
+        shift = table["seed"].map(dict(enumerate(shifts)))
+        return holdout.summarise(table.assign(pred_best=table["pred_best"] + shift))["verdicts"]["mean_within_two_sd"]
+
+    assert verdict([1.5 * spread] * 3) == "holds" and verdict([-2.5 * spread] * 3) == "fails"
+    assert verdict([-2.5 * spread, 0.0, 2.5 * spread]) == "undecided"  # right on average, too far apart per seed
+    resumed = table.assign(trained_before_prediction=1.0)
+    assert not holdout.summarise(resumed)["predicted_before_training"]
+
+
+def test_a_prediction_is_read_only_with_its_key_and_its_csv_intact(tmp_path):
+    from smi.files import write_json
+    from smi.hashing import file_sha256
+
+    path, record = holdout.prediction_paths(tmp_path, 3)
+    assert holdout.read_prediction(tmp_path, 3, "k") is None  # nothing written yet
+    path.parent.mkdir()
+    path.write_text("idx,predicted\n0,0.5\n1,0.25\n")
+    write_json({"key": "k", "csv_sha256": file_sha256(path)}, record)
+    frame, found = holdout.read_prediction(tmp_path, 3, "k")
+    assert frame["predicted"].tolist() == [0.5, 0.25] and found["key"] == "k"
+    assert holdout.read_prediction(tmp_path, 3, "other key") is None
+    path.write_text("idx,predicted\n0,0.5\n1,0.75\n")  # changed after its record
+    assert holdout.read_prediction(tmp_path, 3, "k") is None
+    record.write_text("{not json")
+    assert holdout.read_prediction(tmp_path, 3, "k") is None
+
+
+@pytest.mark.slow
+def test_holdout_quick_run_predicts_the_largest_size_before_it_trains(quick_runs):
+    from smi.lab import stages
+    from smi.lab.resume import TRAIN_RECORD
+
+    out = quick_runs / "holdout"
+    table = pd.read_csv(out / "table.csv")
+    assert list(table.drop_duplicates("size")["size"]) == ["xs", "s", "m"] and table["seed"].nunique() == 2
+    predictions = [f"pred_{name}" for name in holdout.PREDICTORS]
+    assert table.loc[table["size"] == "m", predictions].notna().all().all()
+    assert table.loc[table["size"] != "m", predictions].isna().all().all()
+    for index, seed in enumerate((0, 1)):
+        record = json.loads((out / "predictions" / f"{seed}.json").read_text())
+        assert record["largest_model_then"] is None and record["fitted_on"] == ["xs", "s"]
+        trained = stages.seed_folder(out / "lab", index, seed) / "models" / "m" / TRAIN_RECORD
+        assert record["made_at"] < trained.stat().st_mtime  # written before the largest model's training ended
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["predicted_before_training"] and set(summary["verdicts"]) == set(holdout.CLAIMS)
+    assert list(holdout.predictor_table(summary)["predictor"]) == [*holdout.PREDICTORS, "oracle"]
+
+
+@pytest.mark.slow
+def test_a_holdout_rerun_keeps_its_prediction_and_says_when_it_had_to_predict_again(quick_runs, run_cli, tmp_path):
+    out = tmp_path / "holdout"
+    shutil.copytree(quick_runs / "holdout", out)
+    table, first = (out / "table.csv").read_bytes(), (out / "predictions" / "0.json").read_text()
+    code, _out, err = run_cli("lab", "experiment", "holdout", "--quick", "--out", out)
+    assert code == 0 and err.count("(reused)") == 6
+    assert (out / "table.csv").read_bytes() == table and (out / "predictions" / "0.json").read_text() == first
+    changed = out / "predictions" / "1.csv"
+    changed.write_text(changed.read_text() + "\n")  # the record's SHA-256 no longer matches
+    assert holdout.read_prediction(out, 1, json.loads((out / "predictions" / "1.json").read_text())["key"]) is None
+    code, _out, err = run_cli("lab", "experiment", "holdout", "--quick", "--out", out)
+    assert code == 0 and json.loads((out / "predictions" / "1.json").read_text())["largest_model_then"] is not None
+    summary = json.loads((out / "summary.json").read_text())
+    assert not summary["predicted_before_training"]  # seed 1 was predicted again after its model existed
+    assert summary["mean_error"] == json.loads((quick_runs / "holdout" / "summary.json").read_text())["mean_error"]
 
 
 # ---------------------------------------------------------------- results folders and the command

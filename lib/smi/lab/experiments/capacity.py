@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from smi.errors import ParameterValueError, check_scalar, check_seed
+from smi.errors import ParameterValueError, check_scalar
 from smi.lab.experiments import kit
 
 #: The anchor: bits per parameter at saturation after about 100 exposures (Allen-Zhu & Li, Physics of
@@ -61,27 +61,17 @@ class CapacitySettings:
     warmup_share: float = 0.05
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
-        check_scalar(self.seeds, "seeds", "integer", minimum=1, maximum=20)
         if len(self.widths) < 1 or len(self.multiples) < 2:
             raise ParameterValueError("widths", "needs at least one width and two multiples")
-        for width in self.widths:
-            check_scalar(width, "widths", "integer", minimum=4, maximum=512)
-            if width % 4:
-                raise ParameterValueError("widths", f"must be multiples of 4 (4 heads) (got {width})")
+        kit.check_common(self, self.widths, "widths")
         for multiple in self.multiples:
             check_scalar(multiple, "multiples", above=0, maximum=20)
-        check_scalar(self.layers, "layers", "integer", minimum=1, maximum=8)
-        check_scalar(self.attributes, "attributes", "integer", minimum=1, maximum=16)
-        check_scalar(self.values, "values", "integer", minimum=2, maximum=1024)
-        check_scalar(self.syllables, "syllables", "integer", minimum=4, maximum=256)
         check_scalar(self.exposures, "exposures", "integer", minimum=1, maximum=2000)
         check_scalar(
             self.statements_per_row, "statements_per_row", "integer", minimum=1, maximum=kit.MAX_ROW_TOKENS // 4
         )
         check_scalar(self.batch_rows, "batch_rows", "integer", minimum=1, maximum=1024)
         check_scalar(self.steps_per_epoch, "steps_per_epoch", "integer", minimum=1, maximum=1024)
-        check_scalar(self.learning_rate, "learning_rate", above=0, maximum=1)
         check_scalar(self.warmup_share, "warmup_share", minimum=0, below=1)
 
     def world(self) -> kit.World:
@@ -234,7 +224,7 @@ def summarise(table: pd.DataFrame) -> dict:
         "largest_elasticity": kit.interval_entry(seeds["elasticity"]),
     }
     summary["verdicts"] = {
-        "saturates": kit.verdict_below(summary["largest_elasticity"], 0.5),
+        "saturates": kit.verdict_band(summary["largest_elasticity"], (-math.inf, 0.5)),
         "capacity_in_band": kit.verdict_band(summary["per_non_embedding"], CAPACITY_BAND),
         "slope_in_band": kit.verdict_band(summary["slope"], SLOPE_BAND),
     }

@@ -12,7 +12,7 @@ import seaborn as sns
 
 from smi.plots.style import save_figure, use_style
 
-__all__ = ["plot_capacity", "plot_diversity", "plot_experiment", "plot_forgetting"]
+__all__ = ["plot_capacity", "plot_diversity", "plot_experiment", "plot_forgetting", "plot_holdout"]
 
 
 def _seed_band(group: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
@@ -186,11 +186,84 @@ def plot_forgetting(table: pd.DataFrame, summary: dict) -> plt.Figure:
     return fig
 
 
+def plot_holdout(table: pd.DataFrame, summary: dict) -> plt.Figure:
+    """Mean accuracy against parameters with the largest size's prediction made before training, and per-fact R².
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`smi.lab.experiments.holdout.tidy`'s table.
+    summary : dict
+        Its summary.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels: the means, and R² per predictor against the oracle.
+    """
+    from smi.lab.experiments.holdout import PREDICTORS
+
+    use_style()
+    seeds = table["seed"].nunique()
+    largest = summary["largest"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.25, 1]})
+    means = table.groupby(["size", "seed"], sort=False).agg(acc=("acc", "mean"), parameters=("parameters", "first"))
+    means = means.reset_index()
+    _plot_seed_range(
+        left, means[means["size"] != largest], "parameters", "acc", color="0.3", label="sizes fitted on (measured)"
+    )
+    x = float(summary["parameters"][largest])
+    low, high = summary["band"]
+    centre = summary["mean_accuracy"][largest]["mean"]
+    label = f"{largest} measured ±2 SD"
+    left.errorbar([x], [centre], yerr=[[-low], [high]], fmt="s", color="k", capsize=5, label=label)
+    per_seed = table[table["size"] == largest].groupby("seed")[[f"pred_{name}" for name in PREDICTORS]].mean()
+    offsets = np.geomspace(0.8, 1.25, len(PREDICTORS))
+    for name, offset, color in zip(PREDICTORS, offsets, sns.color_palette("deep", len(PREDICTORS))):
+        values = per_seed[f"pred_{name}"]
+        left.errorbar(
+            [x * offset],
+            [values.mean()],
+            yerr=[[values.mean() - values.min()], [values.max() - values.mean()]],
+            fmt="D",
+            color=color,
+            capsize=3,
+            label=f"{name}, predicted before training",
+        )
+    left.set(
+        xscale="log",
+        xlabel="parameters (log scale)",
+        ylabel="mean accuracy (rank 1)",
+        ylim=(0, 1),
+        title=f"Mean accuracy: {largest} predicted from {', '.join(summary['fitted_on'])}",
+    )
+    names = [*PREDICTORS, "oracle"]
+    entries = [summary["r2"][name] for name in names]
+    centres = np.array([entry["mean"] for entry in entries])
+    errors = [centres - [e["low"] for e in entries], [e["high"] for e in entries] - centres]
+    colors = [*sns.color_palette("deep", len(PREDICTORS)), (0.2, 0.2, 0.2)]
+    right.barh(names, centres, xerr=errors, color=colors, capsize=3)
+    right.axvline(0, color="k", linewidth=1)
+    right.invert_yaxis()
+    right.set(
+        xlabel=f"per-fact R² on {largest} (bars: 95 % t-interval over seeds)",
+        title=f"Each fact: {summary['facts']:,} facts per seed; oracle knows exposure and chance",
+    )
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(f"A size predicted before it is trained ({seeds} seeds; means: bars from lowest to highest seed)")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
 def plot_experiment(name: str, table: pd.DataFrame, summary: dict, figures_dir: Path) -> list[Path]:
     """The figure of experiment ``name`` saved as ``<figures_dir>/<name>.png`` and ``.pdf``; both paths."""
-    figure = {"capacity": plot_capacity, "diversity": plot_diversity, "forgetting": plot_forgetting}[name](
-        table, summary
-    )
+    plots = {
+        "capacity": plot_capacity,
+        "diversity": plot_diversity,
+        "forgetting": plot_forgetting,
+        "holdout": plot_holdout,
+    }
+    figure = plots[name](table, summary)
     try:
         return save_figure(figure, f"lab_experiment_{name}", figures_dir)
     finally:

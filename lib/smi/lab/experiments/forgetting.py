@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from smi.errors import ParameterValueError, check_scalar, check_seed
+from smi.errors import ParameterValueError, check_scalar
 from smi.lab.experiments import kit
 
 #: Steps between the first exposures of two consecutive conditions.
@@ -80,8 +80,7 @@ class ForgettingSettings:
     log_every: int = 20
 
     def __post_init__(self) -> None:
-        check_seed(self.seed)
-        check_scalar(self.seeds, "seeds", "integer", minimum=1, maximum=20)
+        kit.check_common(self)
         if len(self.batch_sizes) != 2 or self.batch_sizes[0] >= self.batch_sizes[1]:
             raise ParameterValueError("batch_sizes", f"must be two sizes, the smaller first (got {self.batch_sizes})")
         for size in self.batch_sizes:
@@ -93,17 +92,9 @@ class ForgettingSettings:
         check_scalar(self.facts_per_condition, "facts_per_condition", "integer", minimum=1, maximum=256)
         check_scalar(self.control_facts, "control_facts", "integer", minimum=1, maximum=4096)
         check_scalar(self.background_people, "background_people", "integer", minimum=1, maximum=20_000)
-        check_scalar(self.attributes, "attributes", "integer", minimum=1, maximum=16)
-        check_scalar(self.values, "values", "integer", minimum=2, maximum=1024)
-        check_scalar(self.syllables, "syllables", "integer", minimum=4, maximum=256)
-        check_scalar(self.hidden, "hidden", "integer", minimum=4, maximum=512)
-        if self.hidden % 4:
-            raise ParameterValueError("hidden", f"must be a multiple of 4 (4 heads) (got {self.hidden})")
-        check_scalar(self.layers, "layers", "integer", minimum=1, maximum=8)
         check_scalar(
             self.statements_per_row, "statements_per_row", "integer", minimum=1, maximum=kit.MAX_ROW_TOKENS // 4
         )
-        check_scalar(self.learning_rate, "learning_rate", above=0, maximum=1)
         check_scalar(self.warmup_steps, "warmup_steps", "integer", minimum=1, maximum=100_000)
         check_scalar(self.log_every, "log_every", "integer", minimum=1, maximum=1000)
         check_scalar(self.start, "start", "integer", minimum=self.log_every, maximum=100_000)
@@ -379,10 +370,10 @@ def summarise(table: pd.DataFrame) -> dict:
     }
     summary["verdicts"] = {
         "chance_before_exposure": kit.verdict_band(summary["gain_before"], (-0.1, 0.1)),
-        "learned": kit.verdict_above(summary["most_exposures_gain"], 0.5),
-        "power_law_preferred": kit.verdict_above(summary["delta_aic"], 0.0),
-        "larger_batch_forgets_slower": kit.verdict_above(summary["exponent_effect"], 0.0),
-        "larger_batch_retains_more": kit.verdict_above(summary["retention_effect"], 0.0),
+        "learned": kit.verdict_band(summary["most_exposures_gain"], (0.5, math.inf)),
+        "power_law_preferred": kit.verdict_band(summary["delta_aic"], (0.0, math.inf)),
+        "larger_batch_forgets_slower": kit.verdict_band(summary["exponent_effect"], (0.0, math.inf)),
+        "larger_batch_retains_more": kit.verdict_band(summary["retention_effect"], (0.0, math.inf)),
     }
     return summary
 

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from smi.errors import SmiError, check_scalar
+from smi.errors import ParameterValueError, SmiError, check_scalar, check_seed
 from smi.hashing import code_sha256, json_sha256
 
 #: Token ids of the padding token and of the first syllable; every world numbers its tokens from here.
@@ -446,39 +446,47 @@ def derangement(count: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def verdict_band(entry: dict, band: tuple[float, float]) -> str:
-    """``holds`` when the interval lies inside ``band``, ``fails`` when it lies outside, else ``undecided``."""
+    """``holds`` when the interval lies strictly inside ``band``, ``fails`` when it lies strictly outside, else
+    ``undecided`` (it touches or straddles a bound). One side may be infinite: ``(0, math.inf)`` claims "above 0"."""
     low, high = entry["low"], entry["high"]
     if not (low == low and high == high):
         return "undecided"
-    if band[0] <= low and high <= band[1]:
+    if band[0] < low and high < band[1]:
         return "holds"
     if high < band[0] or low > band[1]:
         return "fails"
     return "undecided"
 
 
-def verdict_below(entry: dict, bound: float) -> str:
-    """``holds`` when the interval lies below ``bound``, ``fails`` when it lies above, else ``undecided``."""
-    low, high = entry["low"], entry["high"]
-    if not (low == low and high == high):
-        return "undecided"
-    if high < bound:
-        return "holds"
-    if low > bound:
-        return "fails"
-    return "undecided"
+def check_common(settings, widths: tuple[int, ...] | None = None, width_name: str = "hidden") -> None:
+    """The knobs every experiment's settings share: the seeds, the world's and the network's.
 
+    Parameters
+    ----------
+    settings : dataclass
+        An experiment's settings, with ``seed``, ``seeds``, ``attributes``, ``values``, ``syllables``,
+        ``layers``, ``learning_rate`` (and ``hidden`` when ``widths`` is None).
+    widths : tuple of int or None
+        The network widths; the settings' ``hidden`` when None.
+    width_name : str
+        The parameter the widths are named by in an error (each 4 to 512, a multiple of the 4 heads).
 
-def verdict_above(entry: dict, bound: float) -> str:
-    """``holds`` when the interval lies above ``bound``, ``fails`` when it lies below, else ``undecided``."""
-    low, high = entry["low"], entry["high"]
-    if not (low == low and high == high):
-        return "undecided"
-    if low > bound:
-        return "holds"
-    if high < bound:
-        return "fails"
-    return "undecided"
+    Raises
+    ------
+    ParameterValueError
+        Naming the first knob out of range.
+    """
+    check_seed(settings.seed)
+    check_scalar(settings.seeds, "seeds", "integer", minimum=1, maximum=20)
+    check_scalar(settings.attributes, "attributes", "integer", minimum=1, maximum=16)
+    check_scalar(settings.values, "values", "integer", minimum=2, maximum=1024)
+    check_scalar(settings.syllables, "syllables", "integer", minimum=4, maximum=256)
+    check_scalar(settings.layers, "layers", "integer", minimum=1, maximum=8)
+    check_scalar(settings.learning_rate, "learning_rate", above=0, maximum=1)
+    for width in (settings.hidden,) if widths is None else widths:
+        check_scalar(width, width_name, "integer", minimum=4, maximum=512)
+        if width % 4:
+            raise ParameterValueError(width_name, f"must be a multiple of 4 (4 heads) (got {width})")
 
 
 def interval_text(entry: dict, number: str = "{:.2f}") -> str:

@@ -3,7 +3,8 @@
 The folder ``OUT`` (made by this command, marked and locked while it runs) holds:
 
 * ``jobs/<key>.json``: each finished (seed, condition) job, reused by a rerun with the same key
-  (:func:`smi.lab.experiments.kit.run_jobs`);
+  (:func:`smi.lab.experiments.kit.run_jobs`); the holdout experiment keeps the lab's folders instead
+  (``lab/``, ``predictions/``: :mod:`smi.lab.experiments.holdout`);
 * ``table.csv``: the tidy table of every job (:func:`experiment_module` ``.tidy``);
 * ``summary.json``: the analysis with intervals over seeds and verdicts, the settings, the device,
   the code hash and the wall time;
@@ -85,8 +86,11 @@ def run_experiment(
         mark_own_folder(out, EXPERIMENT_COMMAND)
         code = kit.experiment_code_sha256(module.__name__)
         began = time.perf_counter()
-        jobs = [{**job, "device": device} for job in module.jobs(settings)]
-        rows = kit.run_jobs(module.run_job, jobs, settings, out / "jobs", code, workers, progress)
+        if hasattr(module, "run"):  # steps that depend on each other (holdout): the module runs them
+            rows = module.run(settings, out, code, device, workers, progress)
+        else:
+            jobs = [{**job, "device": device} for job in module.jobs(settings)]
+            rows = kit.run_jobs(module.run_job, jobs, settings, out / "jobs", code, workers, progress)
         table = module.tidy(rows)
         summary = {
             "experiment": name,
