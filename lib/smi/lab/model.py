@@ -139,12 +139,9 @@ def initial_model(corpus_dir: Path, size: ModelSize, seed: int):
 
     Notes
     -----
-    Weights are drawn by transformers' initialisation after ``torch.manual_seed(seed)``. The
-    tokenizer depends on the corpus only, so every size and seed of one corpus shares it.
+    The network is :func:`random_network` over the tokenizer's vocabulary. The tokenizer depends on
+    the corpus only, so every size and seed of one corpus shares it.
     """
-    import torch
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
-
     from smi import formats
     from smi.lab import corpus as lab_corpus
     from smi.lab import tokenizer as lab_tokenizer
@@ -153,19 +150,45 @@ def initial_model(corpus_dir: Path, size: ModelSize, seed: int):
     subjects = formats.read_facts(Path(corpus_dir) / "facts.json").subj
     tokenizer = lab_tokenizer.train_lab_tokenizer(texts, subjects)
     ids = {token: tokenizer.convert_tokens_to_ids(token) for token in lab_tokenizer.SPECIAL_TOKENS}
+    network = random_network(len(tokenizer), size.hidden, size.layers, seed, ids["[BOS]"], ids["[EOS]"], ids["[PAD]"])
+    return tokenizer, network
+
+
+def random_network(vocabulary: int, hidden: int, layers: int, seed: int, bos: int, eos: int, pad: int):
+    """A randomly initialised GPT-NeoX of the lab's shape: the one place a lab network is drawn.
+
+    Parameters
+    ----------
+    vocabulary : int
+        Tokens of the vocabulary (rows of the embeddings).
+    hidden, layers : int
+        Width and depth; 4 attention heads, a feed-forward layer ``2 · hidden`` wide, 256 positions.
+    seed : int
+        Seed of the initial weights (``torch.manual_seed``, then transformers' initialisation).
+    bos, eos, pad : int
+        Token ids of the beginning, end and padding tokens.
+
+    Returns
+    -------
+    transformers.GPTNeoXForCausalLM
+        The untrained network, on the CPU.
+    """
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
     config = GPTNeoXConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=size.hidden,
-        num_hidden_layers=size.layers,
+        vocab_size=vocabulary,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
         num_attention_heads=ATTENTION_HEADS,
-        intermediate_size=2 * size.hidden,
+        intermediate_size=2 * hidden,
         max_position_embeddings=MAX_POSITIONS,
-        bos_token_id=ids["[BOS]"],
-        eos_token_id=ids["[EOS]"],
-        pad_token_id=ids["[PAD]"],
+        bos_token_id=bos,
+        eos_token_id=eos,
+        pad_token_id=pad,
     )
     torch.manual_seed(seed)
-    return tokenizer, GPTNeoXForCausalLM(config)
+    return GPTNeoXForCausalLM(config)
 
 
 def save_initial_model(corpus_dir: Path, out_dir: Path, size: ModelSize, seed: int) -> Path:

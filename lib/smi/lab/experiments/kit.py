@@ -144,7 +144,8 @@ def pack_rows(tokens: np.ndarray, per_row: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def build_network(world: World, hidden: int, layers: int, seed: int, device: str = "cpu"):
-    """A randomly initialised GPT-NeoX of the lab's shape over ``world``'s vocabulary.
+    """A randomly initialised GPT-NeoX of the lab's shape over ``world``'s vocabulary
+    (:func:`smi.lab.model.random_network`, with the padding token as its beginning and end).
 
     Parameters
     ----------
@@ -162,24 +163,9 @@ def build_network(world: World, hidden: int, layers: int, seed: int, device: str
     transformers.GPTNeoXForCausalLM
         The network.
     """
-    import torch
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+    from smi.lab.model import random_network
 
-    from smi.lab.model import ATTENTION_HEADS, MAX_POSITIONS
-
-    config = GPTNeoXConfig(
-        vocab_size=world.vocabulary,
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=ATTENTION_HEADS,
-        intermediate_size=2 * hidden,
-        max_position_embeddings=MAX_POSITIONS,
-        pad_token_id=PAD,
-        bos_token_id=PAD,
-        eos_token_id=PAD,
-    )
-    torch.manual_seed(seed)
-    return GPTNeoXForCausalLM(config).to(device)
+    return random_network(world.vocabulary, hidden, layers, seed, PAD, PAD, PAD).to(device)
 
 
 def parameter_counts(network) -> tuple[int, int]:
