@@ -217,10 +217,10 @@ def plot_holdout(table: pd.DataFrame, summary: dict) -> plt.Figure:
     centre = summary["mean_accuracy"][largest]["mean"]
     label = f"{largest} measured ±2 SD"
     left.errorbar([x], [centre], yerr=[[-low], [high]], fmt="s", color="k", capsize=5, label=label)
-    per_seed = table[table["size"] == largest].groupby("seed")[[f"pred_{name}" for name in PREDICTORS]].mean()
+    per_seed = pd.DataFrame(summary["per_seed"])
     offsets = np.geomspace(0.8, 1.25, len(PREDICTORS))
     for name, offset, color in zip(PREDICTORS, offsets, sns.color_palette("deep", len(PREDICTORS))):
-        values = per_seed[f"pred_{name}"]
+        values = per_seed[name]
         left.errorbar(
             [x * offset],
             [values.mean()],

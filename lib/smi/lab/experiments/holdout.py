@@ -128,9 +128,11 @@ def _say(progress: bool, line: str) -> None:
         print(line, file=sys.stderr)
 
 
-def predict_seed(out: Path, entry, index: int, done: dict, sizes: tuple[str, ...], lab: LabSettings, code: str) -> dict:
+def predict_seed(
+    out: Path, entry, index: int, done: dict, sizes: tuple[str, ...], lab: LabSettings, code: str
+) -> tuple[pd.DataFrame, dict]:
     """Seed ``entry``'s largest size predicted from its smaller sizes, written with its record before the largest
-    trains; a prediction of the same key is kept (:func:`read_prediction`).
+    trains; a prediction of the same key is kept. Either way it is read back by :func:`read_prediction`.
 
     Parameters
     ----------
@@ -151,9 +153,11 @@ def predict_seed(out: Path, entry, index: int, done: dict, sizes: tuple[str, ...
 
     Returns
     -------
-    dict
-        The record: ``key``, ``csv_sha256``, ``made_at``, ``largest_model_then`` (the key of the largest
-        model that existed as the prediction was made, or None), ``fitted_on``, ``largest``, ``parameters``.
+    prediction : pandas.DataFrame
+        The prediction as written (:func:`smi.lab.stages.predict_before_training`'s columns).
+    record : dict
+        ``key``, ``csv_sha256``, ``made_at``, ``largest_model_then`` (the key of the largest model that
+        existed as the prediction was made, or None), ``fitted_on``, ``largest``, ``parameters``.
 
     Notes
     -----
@@ -173,7 +177,7 @@ def predict_seed(out: Path, entry, index: int, done: dict, sizes: tuple[str, ...
     key = json_sha256([code, probe_keys, parameters, lab.gbm_iterations, entry.seed, frame_sha256(entry.counts)])
     kept = read_prediction(out, entry.seed, key)
     if kept is not None:
-        return kept[1]
+        return kept
     frames = [_accuracy_frame(done, index, size) for size in small]
     predicted = stages.predict_before_training(frames, entry.counts, parameters, lab.gbm_iterations, entry.seed)
     path, record_path = prediction_paths(out, entry.seed)
@@ -190,7 +194,7 @@ def predict_seed(out: Path, entry, index: int, done: dict, sizes: tuple[str, ...
         "parameters": parameters,
     }
     write_json(record, record_path)
-    return record
+    return read_prediction(out, entry.seed, key)
 
 
 def run(settings: HoldoutSettings, out: Path, code: str, device: str = "cpu", workers: int = 2, progress=True):
@@ -229,7 +233,7 @@ def run(settings: HoldoutSettings, out: Path, code: str, device: str = "cpu", wo
     inputs = lab_run._prepare_seeds(Path(out) / "lab", lab, seeds, None, lambda line: _say(progress, line))
     lab_code = lab_run.lab_code_sha256()
     done: dict[tuple[int, str], dict] = {}
-    records: dict[int, dict] = {}
+    predictions: dict[int, tuple[pd.DataFrame, dict]] = {}
 
     def job(index: int, size: str) -> dict:
         return experiment.make_job(inputs[index], index, size, False, lab, device, lab_code)
@@ -248,17 +252,17 @@ def run(settings: HoldoutSettings, out: Path, code: str, device: str = "cpu", wo
 
     def then(_first: list[dict]) -> list[dict]:
         for index, entry in enumerate(inputs):
-            records[index] = predict_seed(out, entry, index, done, sizes, lab, lab_code)
-            mean = read_prediction(out, entry.seed, records[index]["key"])[0]["predicted"].mean()
+            predictions[index] = predict_seed(out, entry, index, done, sizes, lab, lab_code)
+            mean = predictions[index][0]["predicted"].mean()
             _say(progress, f"seed {entry.seed}: {largest} predicted before training, mean {mean:.3f}")
         return [job(index, largest) for index in range(len(inputs))]
 
     first = [job(index, size) for index in range(len(inputs)) for size in sizes[:-1]]
     experiment.run_jobs(first, then, [], workers, on_done)
-    return _rows(out, inputs, done, sizes, records)
+    return _rows(out, inputs, done, sizes, predictions)
 
 
-def _rows(out: Path, inputs: list, done: dict, sizes: tuple[str, ...], records: dict[int, dict]) -> list[dict]:
+def _rows(out: Path, inputs: list, done: dict, sizes: tuple[str, ...], predictions: dict[int, tuple]) -> list[dict]:
     """One row per (seed, size, fact): accuracy, shuffled-subject chance, exposure, prior chance, and for the
     largest size the predictions made before it trained and whether its model existed then."""
     from smi.lab import chance
@@ -268,7 +272,7 @@ def _rows(out: Path, inputs: list, done: dict, sizes: tuple[str, ...], records: 
     for index, entry in enumerate(inputs):
         knobs = entry.truth[["idx", "stated_docs"]].rename(columns={"stated_docs": "k"})
         knobs["prior_chance"] = chance.prior_chance(entry.facts, entry.truth["stated_docs"])
-        predicted, record = read_prediction(out, entry.seed, records[index]["key"])
+        predicted, record = predictions[index]
         for size in sizes:
             frame = _accuracy_frame(done, index, size)[["idx", "rel", "acc"]]
             control = _accuracy_frame(done, index, size, "probe_control")[["idx", "acc"]]
